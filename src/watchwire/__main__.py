@@ -1,0 +1,3 @@
+from watchwire.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,605 @@
+"""The user's configuration: one YAML file, validated strictly into frozen objects.
+
+Errors name the file, line and column and the key path (``rules[2].query``), because the user
+fixes them in an editor. YAML is composed into nodes first (so every value keeps its position),
+``${VAR}`` / ``${VAR:-default}`` are interpolated from the environment, then pydantic validates
+the plain data and its error locations are mapped back to the nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from watchwire.exceptions import ConfigError, QuerySyntaxError
+
+__all__ = [
+    "AppriseChannel",
+    "ChannelConfig",
+    "Config",
+    "ConsoleChannel",
+    "CrawlConfig",
+    "CrawlSettings",
+    "DedupeConfig",
+    "EmailChannel",
+    "RetryPolicy",
+    "RuleConfig",
+    "SmtpConfig",
+    "SourceConfig",
+    "WebhookChannel",
+    "Within",
+    "default_config_path",
+    "load_config",
+    "parse_duration",
+    "parse_size",
+]
+
+# --- scalar types -----------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+}  # fmt: skip
+
+
+def parse_duration(value: object) -> timedelta:
+    """``30s``, ``5m``, ``2h``, ``1d``, ``1w``, ``500ms`` → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return timedelta(seconds=float(m[1]) * _DURATION_UNITS[m[2]])
+    raise ValueError(f"expected a duration such as 30s, 5m, 2h or 1d, got {value!r}")
+
+
+def parse_size(value: object) -> int:
+    """``5MB``, ``512KiB``, ``1000`` (bytes) → int bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m:
+            return int(float(m[1]) * _SIZE_UNITS[(m[2] or "b").lower()])
+    raise ValueError(f"expected a size such as 512KB or 5MB, got {value!r}")
+
+
+def _positive(td: timedelta) -> timedelta:
+    if td <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return td
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+
+@dataclass(frozen=True, slots=True)
+class Within:
+    """The co-occurrence window of a rule: article, paragraph, sentence, or N words."""
+
+    kind: Literal["article", "paragraph", "sentence", "words"] = "article"
+    words: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.words} words" if self.kind == "words" else self.kind
+
+
+_WITHIN_WORDS = re.compile(r"^\s*(\d+)\s+words?\s*$")
+
+
+def _parse_within(value: object) -> Within:
+    if isinstance(value, Within):
+        return value
+    if value in ("article", "paragraph", "sentence"):
+        return Within(kind=value)
+    if isinstance(value, str) and (m := _WITHIN_WORDS.match(value)) and int(m[1]) > 0:
+        return Within(kind="words", words=int(m[1]))
+    raise ValueError(f"expected article, paragraph, sentence or '<N> words', got {value!r}")
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class CrawlConfig(_Model):
+    """Defaults for every source (``crawl:``)."""
+
+    interval: Duration = timedelta(minutes=10)
+    user_agent: str = "watchwire/0.1 (+https://github.com/watchwire/watchwire)"
+    timeout: Duration = timedelta(seconds=20)
+    """Total deadline of one fetch, body included."""
+    connect_timeout: Duration = timedelta(seconds=10)
+    max_body: Size = 5_000_000
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    retries: int = Field(default=2, ge=0, le=10)
+    """Extra attempts for transient errors within one poll."""
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: Duration = timedelta(seconds=1)
+    respect_robots: bool = True
+    backfill: Duration = timedelta(hours=24)
+    max_articles_per_poll: int = Field(default=200, ge=1)
+    """Newest first; the rest wait for the next poll."""
+    max_backoff: Duration = timedelta(hours=6)
+    """Ceiling of a failing source's polling back-off."""
+
+    _check_interval = field_validator("interval", "timeout", "connect_timeout")(_positive)
+
+
+class SourceConfig(_Model):
+    """One watched site (``sources[i]``). Unset crawl settings come from ``crawl:``."""
+
+    name: str = Field(pattern=_NAME)
+    url: str = Field(pattern=r"^https?://\S+$")
+    kind: Literal["feed", "sitemap", "listing", "page"] | None = None
+    links: str | None = None
+    """CSS selector for article links on a listing page."""
+    enabled: bool = True
+    interval: Duration | None = None
+    user_agent: str | None = None
+    timeout: Duration | None = None
+    max_body: Size | None = None
+    per_host_concurrency: int | None = Field(default=None, ge=1, le=64)
+    per_host_delay: Duration | None = None
+    respect_robots: bool | None = None
+    backfill: Duration | None = None
+    language: str | None = None
+    """Assumed language of the source's articles when a page does not say."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrawlSettings:
+    """The crawl settings in force for one source: its overrides over ``crawl:``."""
+
+    interval: timedelta
+    user_agent: str
+    timeout: timedelta
+    connect_timeout: timedelta
+    max_body: int
+    max_redirects: int
+    retries: int
+    per_host_concurrency: int
+    per_host_delay: timedelta
+    respect_robots: bool
+    backfill: timedelta
+    max_articles_per_poll: int
+    max_backoff: timedelta
+
+
+class RetryPolicy(_Model):
+    """Delivery retries of one channel: ``first`` doubling up to ``max``, until ``give_up``."""
+
+    first: Duration = timedelta(seconds=30)
+    max: Duration = timedelta(hours=1)
+    give_up: Duration = timedelta(hours=24)
+
+
+def _parse_digest(value: object) -> timedelta | str | None:
+    if value is None or value == "immediate":
+        return None
+    if isinstance(value, str) and len(value.split()) == 5:
+        return value  # a crontab expression, checked by the scheduler
+    return _positive(parse_duration(value))
+
+
+Digest = Annotated[timedelta | str | None, BeforeValidator(_parse_digest)]
+
+
+class _ChannelBase(_Model):
+    digest: Digest = None
+    """None: immediate; a period; or a 5-field crontab expression."""
+    retry: RetryPolicy = RetryPolicy()
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+
+class WebhookChannel(_ChannelBase):
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://\S+$")
+    secret: SecretStr | None = None
+    """``whsec_`` + base64: Standard Webhooks signing secret."""
+    format: Literal["json", "slack", "discord"] = "json"
+    timeout: Duration = timedelta(seconds=15)
+    headers: dict[str, str] = {}
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value():
+            return None  # ${VAR:-} left empty: unsigned
+        return v
+
+
+class SmtpConfig(_Model):
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 587 for starttls, 465 for tls, 25 for none."""
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class EmailChannel(_ChannelBase):
+    model_config = ConfigDict(populate_by_name=True)
+
+    type: Literal["email"]
+    to: list[str] = Field(min_length=1)
+    from_: str = Field(alias="from")
+    smtp: SmtpConfig
+
+
+class ConsoleChannel(_ChannelBase):
+    type: Literal["console"]
+
+
+class AppriseChannel(_ChannelBase):
+    type: Literal["apprise"]
+    urls: list[str] = Field(min_length=1)
+
+
+ChannelConfig = Annotated[
+    WebhookChannel | EmailChannel | ConsoleChannel | AppriseChannel,
+    Field(discriminator="type"),
+]
+
+FieldName = Literal["title", "lead", "body"]
+
+
+class RuleConfig(_Model):
+    name: str = Field(pattern=_NAME)
+    query: str = Field(min_length=1)
+    within: Annotated[Within, BeforeValidator(_parse_within)] = Within()
+    fields: tuple[FieldName, ...] = ("title", "lead", "body")
+    sources: tuple[str, ...] | None = None
+    """None: every source."""
+    languages: tuple[str, ...] | None = None
+    notify: tuple[str, ...] | None = None
+    """None: every channel."""
+    enabled: bool = True
+
+
+class DedupeConfig(_Model):
+    tracking_params: tuple[str, ...] = ()
+    """Query parameters dropped from URLs on top of the built-in list (utm_*, fbclid, ...)."""
+    near_duplicate_distance: int | None = Field(default=None, ge=0, le=32)
+    """SimHash Hamming distance for near-duplicates; None: the measured default."""
+
+
+class Config(_Model):
+    storage: str = "watchwire.db"
+    crawl: CrawlConfig = CrawlConfig()
+    sources: tuple[SourceConfig, ...] = ()
+    channels: dict[str, ChannelConfig] = {}
+    terms: dict[str, tuple[str, ...]] = {}
+    rules: tuple[RuleConfig, ...] = ()
+    dedupe: DedupeConfig = DedupeConfig()
+
+    path: Path | None = Field(default=None, exclude=True)
+    """Where it was loaded from (set by ``load_config``; not a YAML key)."""
+
+    def settings_for(self, source: SourceConfig) -> CrawlSettings:
+        c = self.crawl
+
+        def pick(name: str) -> Any:
+            own = getattr(source, name, None)
+            return own if own is not None else getattr(c, name)
+
+        return CrawlSettings(
+            interval=pick("interval"),
+            user_agent=pick("user_agent"),
+            timeout=pick("timeout"),
+            connect_timeout=c.connect_timeout,
+            max_body=pick("max_body"),
+            max_redirects=c.max_redirects,
+            retries=c.retries,
+            per_host_concurrency=pick("per_host_concurrency"),
+            per_host_delay=pick("per_host_delay"),
+            respect_robots=pick("respect_robots"),
+            backfill=pick("backfill"),
+            max_articles_per_poll=c.max_articles_per_poll,
+            max_backoff=c.max_backoff,
+        )
+
+    def storage_path(self) -> Path:
+        """The SQLite file, relative paths taken from the config file's folder."""
+        p = Path(self.storage).expanduser()
+        if not p.is_absolute() and self.path is not None:
+            p = self.path.parent / p
+        return p
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pos:
+    line: int
+    column: int
+
+
+class _Positions:
+    """Where each value (and each mapping key) of the document stands."""
+
+    def __init__(self) -> None:
+        self.values: dict[PathKey, _Pos] = {}
+        self.keys: dict[PathKey, _Pos] = {}
+        self.styles: dict[PathKey, str | None] = {}
+
+
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _interpolate(text: str, env: Mapping[str, str], fail: Callable[[str], None]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        if m[0] == "$$":
+            return "$"
+        name, default = m[1], m[2]
+        value = env.get(name)
+        if value is None or (value == "" and default is not None):
+            if default is None:
+                fail(f"environment variable {name} is not set (write ${{{name}:-default}})")
+                return ""
+            return default
+        return value
+
+    return _VAR.sub(sub, text)
+
+
+def _pos(mark: yaml.Mark) -> _Pos:
+    return _Pos(mark.line + 1, mark.column + 1)
+
+
+def _construct(
+    node: yaml.Node,
+    path: PathKey,
+    positions: _Positions,
+    env: Mapping[str, str],
+    file: str,
+) -> Any:
+    positions.values[path] = _pos(node.start_mark)
+    dotted = _dotted(path)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                p = _pos(key_node.start_mark)
+                raise ConfigError("keys must be plain strings", file=file, line=p.line,
+                                  column=p.column, path=dotted or None)  # fmt: skip
+            key = str(key_node.value)
+            if key in out:
+                p = _pos(key_node.start_mark)
+                raise ConfigError(f"duplicate key '{key}'", file=file, line=p.line,
+                                  column=p.column, path=_dotted((*path, key)))  # fmt: skip
+            positions.keys[(*path, key)] = _pos(key_node.start_mark)
+            out[key] = _construct(value_node, (*path, key), positions, env, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(item, (*path, i), positions, env, file) for i, item in enumerate(node.value)
+        ]
+    assert isinstance(node, yaml.ScalarNode)
+    positions.styles[path] = node.style
+
+    def fail(message: str) -> None:
+        p = _pos(node.start_mark)
+        raise ConfigError(message, file=file, line=p.line, column=p.column, path=dotted or None)
+
+    if node.tag == "tag:yaml.org,2002:str" or node.style in ("'", '"', "|", ">"):
+        return _interpolate(str(node.value), env, fail)
+    # Plain scalars: interpolate first, then let YAML's resolver type the result, so that
+    # `port: ${SMTP_PORT:-587}` is an int.
+    raw = _interpolate(str(node.value), env, fail) if "$" in node.value else node.value
+    return yaml.safe_load(raw) if raw.strip() else None
+
+
+def _dotted(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _resolve_loc(loc: Sequence[str | int], data: Any) -> PathKey:
+    """Map a pydantic error location onto the document's path (dropping union tags)."""
+    path: list[str | int] = []
+    cur = data
+    for part in loc:
+        if (isinstance(cur, dict) and part in cur) or (
+            isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        ):
+            cur = cur[part]  # type: ignore[index]
+            path.append(part)
+        elif isinstance(cur, dict) and isinstance(part, str) and part not in cur:
+            # Either a discriminator tag pydantic inserted, or a missing/unknown key.
+            if part.startswith("function-") or part in {"webhook", "email", "console", "apprise"}:
+                continue
+            path.append(part)
+            cur = None
+        else:
+            path.append(part)
+            cur = None
+    return tuple(path)
+
+
+def _error_at(
+    positions: _Positions, file: str, path: PathKey, message: str, *, on_key: bool = False
+) -> ConfigError:
+    probe = path
+    pos = positions.keys.get(path) if on_key else positions.values.get(path)
+    while pos is None and probe:
+        probe = probe[:-1]
+        pos = positions.values.get(probe)
+    return ConfigError(
+        message,
+        file=file,
+        line=pos.line if pos else None,
+        column=pos.column if pos else None,
+        path=_dotted(path) or None,
+    )
+
+
+def _friendly(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return "unknown channel type (expected webhook, email, console or apprise)"
+    if kind == "union_tag_not_found":
+        return "missing 'type' (webhook, email, console or apprise)"
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def default_config_path() -> Path:
+    """``$WATCHWIRE_CONFIG``, else ``./watchwire.yaml``."""
+    return Path(os.environ.get("WATCHWIRE_CONFIG") or "watchwire.yaml")
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
+    """Load, interpolate, validate and cross-check a config file."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", file=file) from None
+    return parse_config(text, file=file, env=os.environ if env is None else env, path=path)
+
+
+def parse_config(
+    text: str, *, file: str = "<config>", env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Config:  # fmt: skip
+    env = os.environ if env is None else env
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            f"YAML syntax error: {exc.problem or exc.context}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", file=file) from None
+    if root is None:
+        raise ConfigError("the config is empty", file=file)
+    positions = _Positions()
+    data = _construct(root, (), positions, env, file)
+    if not isinstance(data, dict):
+        raise _error_at(positions, file, (), "the config must be a mapping of keys")
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        errors = exc.errors()
+        err = errors[0]
+        loc = _resolve_loc(err["loc"], data)
+        message = _friendly(err)
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+        raise _error_at(
+            positions, file, loc, message, on_key=err["type"] == "extra_forbidden"
+        ) from None
+    _cross_check(config, positions, file)
+    return config
+
+
+def _cross_check(config: Config, positions: _Positions, file: str) -> None:
+    seen: dict[str, int] = {}
+    for i, source in enumerate(config.sources):
+        if source.name in seen:
+            raise _error_at(
+                positions, file, ("sources", i, "name"),
+                f"duplicate source name '{source.name}' (first at sources[{seen[source.name]}])",
+            )  # fmt: skip
+        seen[source.name] = i
+    rule_names: dict[str, int] = {}
+    for i, rule in enumerate(config.rules):
+        if rule.name in rule_names:
+            raise _error_at(
+                positions, file, ("rules", i, "name"),
+                f"duplicate rule name '{rule.name}' (first at rules[{rule_names[rule.name]}])",
+            )  # fmt: skip
+        rule_names[rule.name] = i
+        for j, ch in enumerate(rule.notify or ()):
+            if ch not in config.channels:
+                known = ", ".join(sorted(config.channels)) or "none defined"
+                raise _error_at(
+                    positions, file, ("rules", i, "notify", j),
+                    f"unknown channel '{ch}' (channels: {known})",
+                )  # fmt: skip
+        for j, src in enumerate(rule.sources or ()):
+            if src not in seen:
+                raise _error_at(
+                    positions, file, ("rules", i, "sources", j), f"unknown source '{src}'"
+                )
+    _check_queries(config, positions, file)
+
+
+def _check_queries(config: Config, positions: _Positions, file: str) -> None:
+    """Parse every rule query so that a typo fails at load, with its column in the file."""
+    try:
+        from watchwire.rules import compile_rules
+    except ImportError:  # the rules engine is not built yet
+        return
+    try:
+        compile_rules(config.rules, config.terms)
+    except QuerySyntaxError as exc:
+        index = next((i for i, r in enumerate(config.rules) if r.query == exc.query), None)
+        if index is None:
+            raise ConfigError(str(exc), file=file) from None
+        path: PathKey = ("rules", index, "query")
+        pos = positions.values.get(path)
+        quoted = positions.styles.get(path) in ("'", '"')
+        raise ConfigError(
+            f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
+            file=file,
+            line=pos.line if pos else None,
+            column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
+            path=_dotted(path),
+        ) from None

@@ -1,0 +1,130 @@
+"""The one exception tree of watchwire.
+
+Grouped by what a caller can do about it::
+
+    WatchwireError
+    ├── ConfigError            the user's config is wrong: fix the file (exit status 2)
+    │   └── QuerySyntaxError   a rule query does not parse
+    ├── FetchError             a page could not be had
+    │   ├── TransientFetchError    try again later (timeouts, resets, 5xx, 429)
+    │   └── PermanentFetchError    do not retry as is (4xx, too large, bad content type)
+    ├── StoreError             the database refused or is broken
+    └── DeliveryError          an alert could not be delivered
+        ├── TransientDeliveryError  retry with backoff (maybe after ``retry_after``)
+        └── PermanentDeliveryError  stop retrying (410 Gone, rejected by the server)
+
+Expected outcomes (not modified, disallowed by robots.txt) are values, not exceptions.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DeliveryError",
+    "FetchError",
+    "PermanentDeliveryError",
+    "PermanentFetchError",
+    "QuerySyntaxError",
+    "StoreError",
+    "TransientDeliveryError",
+    "TransientFetchError",
+    "WatchwireError",
+]
+
+
+class WatchwireError(Exception):
+    """Base of every error watchwire raises on purpose."""
+
+
+class ConfigError(WatchwireError):
+    """The configuration is invalid.
+
+    ``str()`` is the full user-facing message, ``file:line:col: key.path: problem``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = path
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}{key}{self.message}"
+
+
+class QuerySyntaxError(ConfigError):
+    """A rule query does not parse. ``column`` is 1-based within the query text."""
+
+    def __init__(self, message: str, *, query: str, column: int) -> None:
+        self.query = query
+        self.query_column = column
+        super().__init__(f"{message} at column {column}")
+
+    def caret(self) -> str:
+        """The query with a caret under the offending column."""
+        return f"{self.query}\n{' ' * (self.query_column - 1)}^"
+
+
+class FetchError(WatchwireError):
+    """A fetch failed. ``url`` is redacted of credentials."""
+
+    transient: bool = False
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class TransientFetchError(FetchError):
+    transient = True
+
+    def __init__(
+        self, message: str, *, url: str | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, url=url)
+
+
+class PermanentFetchError(FetchError):
+    transient = False
+
+
+class StoreError(WatchwireError):
+    """The store could not do what was asked (schema too new, file unusable)."""
+
+
+class DeliveryError(WatchwireError):
+    """An alert could not be delivered on a channel."""
+
+    transient: bool = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class TransientDeliveryError(DeliveryError):
+    transient = True
+
+
+class PermanentDeliveryError(DeliveryError):
+    transient = False
