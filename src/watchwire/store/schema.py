@@ -1,0 +1,139 @@
+"""The schema, as numbered migrations applied in order on start.
+
+``PRAGMA user_version`` holds the number of migrations applied. A migration is only ever
+appended, never edited: files in the field are at every version.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE sources (
+    name                 TEXT PRIMARY KEY,
+    url                  TEXT NOT NULL,
+    kind                 TEXT,
+    first_polled_at      TEXT,
+    last_polled_at       TEXT,
+    last_ok_at           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_error           TEXT,
+    next_poll_at         TEXT,
+    body_hash            TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE http_cache (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    body_hash     TEXT,
+    updated_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE fetches (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    status      INTEGER,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    elapsed_ms  INTEGER NOT NULL DEFAULT 0,
+    error_class TEXT,
+    error       TEXT
+);
+CREATE INDEX fetches_source_at ON fetches(source, at);
+
+CREATE TABLE stories (
+    id         INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE articles (
+    id            INTEGER PRIMARY KEY,
+    url           TEXT NOT NULL UNIQUE,
+    story_id      INTEGER NOT NULL REFERENCES stories(id),
+    source        TEXT NOT NULL,
+    title         TEXT NOT NULL DEFAULT '',
+    lead          TEXT NOT NULL DEFAULT '',
+    body          TEXT NOT NULL DEFAULT '',
+    published_at  TEXT,
+    modified_at   TEXT,
+    language      TEXT,
+    authors       TEXT NOT NULL DEFAULT '[]',
+    section       TEXT,
+    tags          TEXT NOT NULL DEFAULT '[]',
+    image         TEXT,
+    content_hash  TEXT NOT NULL,
+    simhash       INTEGER,
+    version       INTEGER NOT NULL DEFAULT 1,
+    first_seen_at TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX articles_content_hash ON articles(content_hash);
+CREATE INDEX articles_story ON articles(story_id);
+CREATE INDEX articles_first_seen ON articles(first_seen_at);
+
+-- Banded SimHash keys: near-duplicate candidates without scanning the store.
+CREATE TABLE simhash_bands (
+    band       INTEGER NOT NULL,
+    key        INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    PRIMARY KEY (band, key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX simhash_bands_article ON simhash_bands(article_id);
+
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, lead, body,
+    content = 'articles', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, lead, body)
+    VALUES (new.id, new.title, new.lead, new.body);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, lead, body)
+    VALUES ('delete', old.id, old.title, old.lead, old.body);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, lead, body ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, lead, body)
+    VALUES ('delete', old.id, old.title, old.lead, old.body);
+    INSERT INTO articles_fts(rowid, title, lead, body)
+    VALUES (new.id, new.title, new.lead, new.body);
+END;
+
+-- Delivery: one message per immediate alert, or one per sealed digest.
+CREATE TABLE outbox (
+    id              TEXT PRIMARY KEY,
+    channel         TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('alert', 'digest')),
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivering', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_at TEXT NOT NULL,
+    lease_until     TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    delivered_at    TEXT
+) WITHOUT ROWID;
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+
+-- Once per (rule, story, channel): the database, not the code, makes a second one impossible.
+CREATE TABLE alerts (
+    id         TEXT PRIMARY KEY,
+    rule       TEXT NOT NULL,
+    story_id   INTEGER NOT NULL REFERENCES stories(id),
+    channel    TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    message_id TEXT REFERENCES outbox(id),
+    payload    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (rule, story_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX alerts_unsealed ON alerts(channel, message_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
