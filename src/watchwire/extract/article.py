@@ -1,0 +1,229 @@
+"""Assembling an ``Article`` from a page: metadata first, then the DOM, then guesses."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urljoin, urlsplit
+
+from watchwire.extract import dates
+from watchwire.extract.charset import parse_html
+from watchwire.extract.content import extract_paragraphs
+from watchwire.extract.metadata import JsonLd, MetaTags, read_json_ld, read_meta
+from watchwire.models import Article
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from selectolax.lexbor import LexborHTMLParser
+
+__all__ = ["article_to_json", "extract_article"]
+
+PUBLISHED_META: Final = (
+    "article:published_time",
+    "og:published_time",
+    "published_time",
+    "article:published",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "og:pubdate",
+    "cxenseparse:recs:publishtime",
+    "datecreated",
+)
+MODIFIED_META: Final = (
+    "article:modified_time",
+    "og:updated_time",
+    "modified_time",
+    "article:modified",
+    "datemodified",
+    "last-modified",
+    "dcterms.modified",
+    "article.updated",
+    "dc.date.modified",
+)
+AUTHOR_META: Final = (
+    "author",
+    "article:author",
+    "byl",
+    "dc.creator",
+    "sailthru.author",
+    "parsely-author",
+)
+VISIBLE_DATE_SELECTOR: Final = (
+    '[itemprop="datePublished"], [class*="date"], [class*="time"], [class*="publish"], '
+    '[class*="posted"], [id*="date"]'
+)
+"""Elements whose text may carry the publication date when no markup states it."""
+MAX_VISIBLE_DATE_NODES: Final = 30
+MAX_TITLE_CHARS: Final = 500
+MAX_TAGS: Final = 50
+TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
+LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
+AUTHOR_PREFIX: Final = re.compile(r"^(?:by|von|par|por|di|автор|авторка)\s*:?\s+", re.I)
+LEAD_CHARS: Final = 600
+
+
+def _clean(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _absolute(link: str, base: str | None) -> str | None:
+    link = link.strip()
+    if not link:
+        return None
+    try:
+        joined = urljoin(base or "", link)
+        scheme = urlsplit(joined).scheme
+    except ValueError:
+        return None
+    return joined if scheme in ("http", "https") else None
+
+
+def _title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str:
+    h1 = tree.css_first("h1")
+    h1_text = _clean(h1.text()) if h1 is not None else ""
+    for candidate in (ld.headline, meta.first("og:title", "twitter:title"), h1_text):
+        if candidate and len(candidate) <= MAX_TITLE_CHARS:
+            return _strip_site_name(candidate, meta.first("og:site_name"))
+    title = tree.css_first("title")
+    return _strip_site_name(_clean(title.text()) if title is not None else "", "")
+
+
+def _strip_site_name(title: str, site: str) -> str:
+    """``Story | Site`` to ``Story``: drop the shorter side of a separator naming the site."""
+    parts = TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    if site and (parts[-1].lower() == site.lower() or parts[0].lower() == site.lower()):
+        kept = parts[:-1] if parts[-1].lower() == site.lower() else parts[1:]
+        return " - ".join(kept)
+    if not site and len(parts[-1]) < 30 and len(parts[0]) > len(parts[-1]):
+        return title[: title.rfind(parts[-1])].rstrip(" |–—·•:-»")
+    return title
+
+
+def _published(
+    tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | None
+) -> datetime | None:
+    found = dates.parse_date(ld.published) or meta.date(*PUBLISHED_META)
+    if found:
+        return found
+    for selector in ('time[itemprop="datePublished"], time[pubdate]', "time[datetime]"):
+        for node in tree.css(selector):
+            if value := dates.parse_date(node.attributes.get("datetime") or node.text()):
+                return value
+    for node in tree.css(VISIBLE_DATE_SELECTOR)[:MAX_VISIBLE_DATE_NODES]:
+        if value := dates.find_visible_date(node.text()):
+            return value
+    return dates.date_from_url(url)
+
+
+def _modified(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> datetime | None:
+    found = dates.parse_date(ld.modified) or meta.date(*MODIFIED_META)
+    if found:
+        return found
+    node = tree.css_first('time[itemprop="dateModified"]')
+    return dates.parse_date(node.attributes.get("datetime")) if node is not None else None
+
+
+def _authors(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> tuple[str, ...]:
+    names = ld.authors or [
+        value for key in AUTHOR_META for value in meta.all(key) if "://" not in value
+    ]
+    if not names:
+        names = [_clean(a.text()) for a in tree.css('a[rel="author"], [itemprop="author"]')]
+    cleaned = (AUTHOR_PREFIX.sub("", name).strip() for name in names)
+    return tuple(dict.fromkeys(n for n in cleaned if n and len(n) < 100))
+
+
+def _language(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str | None:
+    html = tree.css_first("html")
+    for value in (
+        html.attributes.get("lang") if html is not None else None,
+        ld.language,
+        meta.first("og:locale", "content-language", "language", "dc.language"),
+    ):
+        if value and (match := LANGUAGE.match(value.strip().lower().replace("_", "-"))):
+            primary = match.group()
+            if len(value.strip()) == len(primary) or value.strip()[len(primary)] in "-_":
+                return primary
+    return None
+
+
+def _canonical(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | None) -> str | None:
+    link = tree.css_first('link[rel="canonical"]')
+    for candidate in (
+        link.attributes.get("href") if link is not None else None,
+        meta.first("og:url"),
+        ld.url,
+    ):
+        if candidate and (absolute := _absolute(candidate, url)):
+            return absolute
+    return url
+
+
+def _tags(ld: JsonLd, meta: MetaTags) -> tuple[str, ...]:
+    tags = meta.all("article:tag") or ld.keywords
+    if not tags:
+        tags = [t for k in ("news_keywords", "keywords") for t in meta.first(k).split(",")]
+    return tuple(dict.fromkeys(_clean(t) for t in tags if _clean(t)))[:MAX_TAGS]
+
+
+def extract_article(html: str | bytes, url: str | None = None) -> Article:
+    """The article in a page: metadata and body text, with the page chrome left out.
+
+    Never raises on odd input; a page with nothing recognisable gives a mostly empty article.
+    """
+    tree = parse_html(html)
+    ld = read_json_ld(tree) or JsonLd()
+    meta = read_meta(tree)
+    title = _title(tree, ld, meta)
+    paragraphs = tuple(extract_paragraphs(tree.body or tree.root, title))
+    if len(ld.body) > 2 * sum(map(len, paragraphs)) + 200:
+        paragraphs = tuple(p for p in (_clean(line) for line in ld.body.splitlines()) if p)
+    lead = ld.description or meta.first("og:description", "twitter:description", "description")
+    if not lead and paragraphs:
+        lead = paragraphs[0]
+    image = ld.image or meta.first("og:image", "og:image:url", "twitter:image")
+    return Article(
+        title=title,
+        text="\n\n".join(paragraphs),
+        paragraphs=paragraphs,
+        lead=_clean(lead)[:LEAD_CHARS],
+        published_at=_published(tree, ld, meta, url),
+        modified_at=_modified(tree, ld, meta),
+        authors=_authors(tree, ld, meta),
+        url=_canonical(tree, ld, meta, url),
+        language=_language(tree, ld, meta),
+        section=ld.section or meta.first("article:section", "section", "parsely-section") or None,
+        tags=_tags(ld, meta),
+        image=_absolute(image, url) if image else None,
+    )
+
+
+def article_to_json(article: Article) -> dict[str, Any]:
+    """A JSON-ready dict of an article: dates as ISO 8601, tuples as lists."""
+    return {
+        "url": article.url,
+        "title": article.title,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "modified_at": article.modified_at.isoformat() if article.modified_at else None,
+        "authors": list(article.authors),
+        "language": article.language,
+        "section": article.section,
+        "tags": list(article.tags),
+        "image": article.image,
+        "lead": article.lead,
+        "text": article.text,
+        "paragraphs": list(article.paragraphs),
+    }

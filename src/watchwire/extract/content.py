@@ -1,0 +1,326 @@
+"""Main-text selection: which blocks of a page are the story.
+
+The page is read once, depth first, into *blocks* (runs of text between block-level tags), each
+knowing the chain of block elements above it and whether one of them looks like chrome (by tag,
+ARIA role, or class/id vocabulary). Every block gets a value: prose is worth its characters
+outside links; navigation, labels and menus cost theirs. The content root is the element whose
+subtree is worth most, where prose inside chrome *below* a candidate counts against it. So a
+page wrapped in ``<div class="has-sidebar">`` still works: chrome marks only apply beneath the
+chosen root. The story is then the root's blocks minus chrome, link lists, captions and
+"read also"/"recall" teasers, in document order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from watchwire.extract import selectors as sel
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from selectolax.lexbor import LexborNode
+
+__all__ = ["Block", "extract_paragraphs", "read_blocks"]
+
+# What closing an element on the walk's stack must undo.
+_POP_BLOCK = 1
+_POP_LINK = 2
+_POP_MARK = 4
+_POP_CAPTION = 8
+
+# What a tag is, as bits.
+_BLOCK = 1
+_LINK = 2
+_CAPTION = 4
+_SKIP = 8
+_MAX_KINDS = 1024
+
+_SHORT_TEXT = 200
+"""Only blocks up to this long are compared with the phrase lists."""
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(slots=True)
+class Block:
+    """A run of text between block boundaries."""
+
+    text: str
+    tag: str
+    """The innermost block element holding it."""
+    link_chars: int
+    chain: tuple[int, ...]
+    """Ids of the enclosing block elements, outermost first; the index is the depth."""
+    mark_depth: int
+    """Depth of the innermost chrome-marked element in ``chain``, or -1."""
+    caption: bool = False
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+def _is_chrome(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> bool:
+    """Chrome by element, ARIA role, or class/id vocabulary (``memo`` caches the last)."""
+    if tag in sel.BOILERPLATE_TAGS:
+        return True
+    role = attrs.get("role")
+    if role and role.lower() in sel.BOILERPLATE_ROLES:
+        return True
+    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    found = memo.get(names)
+    if found is None:
+        tokens = names.lower().split()
+        found = bool(tokens) and sel.BOILERPLATE_CLASS.search("\n".join(tokens)) is not None
+        memo[names] = found
+    return found
+
+
+def _is_hidden(attrs: dict[str, str | None]) -> bool:
+    if "hidden" in attrs:
+        return True
+    style = attrs.get("style")
+    return style is not None and sel.HIDDEN_STYLE.search(style.lower()) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page read into blocks, with what is known of its tracked elements."""
+
+    blocks: list[Block]
+    tags: list[str]
+    """Tag of every tracked (block or chrome) element, by id."""
+    in_chrome: list[bool]
+    """Whether each tracked element is chrome or inside chrome, by id."""
+
+
+def _kind(tag: str) -> int:
+    kind = 0
+    if tag in sel.BLOCK_TAGS:
+        kind |= _BLOCK
+    if tag in sel.LINK_TAGS:
+        kind |= _LINK
+    if tag in sel.CAPTION_TAGS:
+        kind |= _CAPTION
+    if tag in sel.JUNK_TAGS or tag.startswith("-"):
+        kind |= _SKIP
+    return kind
+
+
+_KINDS: dict[str, int] = {}
+"""Memo of ``_kind`` by tag name. Tag names come from a finite HTML vocabulary plus whatever
+custom elements pages invent, so it is capped rather than unbounded."""
+
+
+class _Walk:
+    """Mutable state of one walk over the DOM: the open block chain and the pending text."""
+
+    __slots__ = (
+        "blocks",
+        "in_caption",
+        "in_chrome",
+        "link_parts",
+        "marks",
+        "open_ids",
+        "parts",
+        "tags",
+    )
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.tags: list[str] = []
+        self.in_chrome: list[bool] = []
+        self.open_ids: list[int] = []
+        self.marks: list[int] = []
+        self.parts: list[str] = []
+        self.link_parts: list[str] = []
+        self.in_caption = 0
+
+    def flush(self) -> None:
+        raw = "".join(self.parts)
+        self.parts.clear()
+        if "\x00" in raw:  # <br> inside the block: keep its lines
+            lines = [" ".join(line.split()) for line in raw.split("\x00")]
+            text = "\n".join(line for line in lines if line)
+        else:
+            text = " ".join(raw.split())
+        if self.link_parts:
+            link_chars = len(" ".join("".join(self.link_parts).split()))
+            self.link_parts.clear()
+        else:
+            link_chars = 0
+        if text:
+            self.blocks.append(
+                Block(
+                    text=text,
+                    tag=self.tags[self.open_ids[-1]],
+                    link_chars=min(link_chars, len(text)),
+                    chain=tuple(self.open_ids),
+                    mark_depth=self.marks[-1] if self.marks else -1,
+                    caption=self.in_caption > 0,
+                )
+            )
+
+    def open(self, tag: str, *, marked: bool) -> None:
+        if self.parts:
+            self.flush()
+        self.tags.append(tag)
+        self.in_chrome.append(marked or bool(self.marks))
+        self.open_ids.append(len(self.tags) - 1)
+        if marked:
+            self.marks.append(len(self.open_ids) - 1)
+
+    def close(self, flags: int) -> None:
+        if flags & _POP_BLOCK:
+            if self.parts:
+                self.flush()
+            self.open_ids.pop()
+        if flags & _POP_MARK:
+            self.marks.pop()
+        if flags & _POP_CAPTION:
+            self.in_caption -= 1
+
+
+def read_blocks(body: LexborNode) -> Page:
+    """Walk ``body`` once, depth first and without recursion, into blocks."""
+    walk = _Walk()
+    walk.open(body.tag or "body", marked=False)
+    parts, link_parts, kinds = walk.parts, walk.link_parts, _KINDS
+    in_link = 0
+    memo: dict[str, bool] = {}
+    stack: list[tuple[Iterator[LexborNode], int]] = [(body.iter(include_text=True), _POP_BLOCK)]
+    while stack:
+        children, flags = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            if flags & _POP_LINK:
+                in_link -= 1
+            if flags != _POP_LINK:
+                walk.close(flags)
+            continue
+        tag = node.tag or "-"
+        if tag == "-text":
+            text = node.text_content or ""
+            parts.append(text)
+            if in_link:
+                link_parts.append(text)
+            continue
+        if tag == "br":
+            parts.append("\x00")
+            continue
+        kind = kinds.get(tag)
+        if kind is None:
+            kind = _kind(tag)
+            if len(kinds) < _MAX_KINDS:
+                kinds[tag] = kind
+        if kind & _SKIP:
+            continue
+        attrs = node.attributes
+        if attrs and _is_hidden(attrs):
+            continue
+        marked = _is_chrome(tag, attrs, memo) if attrs else tag in sel.BOILERPLATE_TAGS
+        child_flags = 0
+        if kind & _BLOCK or marked:
+            if len(walk.open_ids) < sel.MAX_DEPTH:
+                walk.open(tag, marked=marked)
+                child_flags = _POP_BLOCK | (_POP_MARK if marked else 0)
+            else:
+                parts.append("\x00")
+        if kind & _LINK:
+            in_link += 1
+            child_flags |= _POP_LINK
+        if kind & _CAPTION:
+            walk.in_caption += 1
+            child_flags |= _POP_CAPTION
+        stack.append((node.iter(include_text=True), child_flags))
+    return Page(walk.blocks, walk.tags, walk.in_chrome)
+
+
+def _is_prose(block: Block) -> bool:
+    return (
+        len(block.text) >= sel.MIN_PARAGRAPH_CHARS
+        or sel.SENTENCE_END.search(block.text) is not None
+    )
+
+
+def _value(block: Block) -> float:
+    """What a block is worth to the root that contains it."""
+    length = len(block.text)
+    if block.tag in sel.HEADING_TAGS or block.caption:
+        return 0.0
+    if block.link_density > sel.LINK_DENSITY_MAX:
+        return -float(length)
+    if not _is_prose(block):
+        return -sel.SHORT_PENALTY * length
+    return float(length - block.link_chars)
+
+
+def choose_root(page: Page) -> tuple[int, int]:
+    """The id and depth of the element whose subtree is worth most."""
+    n_elements = len(page.tags)
+    score = [0.0] * n_elements
+    depth = [0] * n_elements
+    for block in page.blocks:
+        value = _value(block)
+        penalty = -sel.MARKED_PENALTY * abs(value) if value > 0 else value
+        mark = block.mark_depth
+        for d, eid in enumerate(block.chain):
+            score[eid] += penalty if d < mark else value
+            depth[eid] = d
+    for eid, inside in enumerate(page.in_chrome):
+        if inside and score[eid] > 0:
+            score[eid] *= sel.INSIDE_CHROME_FACTOR
+    best = max(range(n_elements), key=score.__getitem__, default=0)
+    return best, depth[best]
+
+
+def _normal(text: str) -> str:
+    """Lower case, words only: for comparing short texts with phrase lists."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def _is_teaser(block: Block) -> bool:
+    """Chrome recognised by its words: "Advertisement", "Read also: ...", "1234 views"."""
+    text = block.text
+    normal = _normal(text)
+    if normal in sel.BOILERPLATE_PHRASES or sel.VIEW_COUNTER.match(text):
+        return True
+    lower = text.lower()
+    return any(lower.startswith(p) for p in sel.READ_ALSO_PREFIXES)
+
+
+def select(blocks: list[Block], root: int, root_depth: int, title: str) -> list[str]:
+    """The story's paragraphs: the root's blocks that are not chrome."""
+    title_key = _normal(title)
+    out: list[str] = []
+    for block in blocks:
+        chain = block.chain
+        if len(chain) <= root_depth or chain[root_depth] != root:
+            continue
+        if block.mark_depth > root_depth or block.caption:
+            continue
+        if block.link_density > sel.LINK_DENSITY_MAX:
+            continue
+        if block.tag in sel.HEADING_TAGS and title_key and _normal(block.text) == title_key:
+            continue
+        if len(block.text) <= _SHORT_TEXT:
+            if out and _normal(block.text) in sel.TAIL_MARKERS:
+                break
+            if _is_teaser(block):
+                continue
+        out.extend(p for p in block.text.split("\n") if p)
+    return out
+
+
+def extract_paragraphs(body: LexborNode | None, title: str = "") -> list[str]:
+    """The story's paragraphs under ``body``, in document order."""
+    if body is None:
+        return []
+    page = read_blocks(body)
+    if not page.blocks:
+        return []
+    root, depth = choose_root(page)
+    return select(page.blocks, root, depth, title)

@@ -1,0 +1,185 @@
+"""What a page says about itself: JSON-LD, OpenGraph and ``article:*`` meta, ``<time>``, links.
+
+Structured data comes first and the DOM fills the gaps. Every reader tolerates garbage: JSON-LD
+that does not parse, is nested absurdly deep, or has the wrong types is skipped, not fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from watchwire.extract import dates
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+
+    from selectolax.lexbor import LexborHTMLParser
+
+__all__ = ["JsonLd", "MetaTags", "read_json_ld", "read_meta"]
+
+ARTICLE_TYPES: Final = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "askpublicnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "socialmediaposting",
+        "scholarlyarticle",
+        "techarticle",
+        "report",
+        "medicalscholarlyarticle",
+        "satiricalarticle",
+        "advertisercontentarticle",
+        "posting",
+    }
+)
+"""schema.org types (lower case) whose object describes the article itself."""
+MAX_JSON_NODES: Final = 5_000
+"""JSON-LD objects visited per page at most: hostile pages can nest or repeat without end."""
+MAX_JSON_CHARS: Final = 2_000_000
+
+
+@dataclass(slots=True)
+class JsonLd:
+    """The article object of a page's JSON-LD, flattened to what we read."""
+
+    headline: str = ""
+    description: str = ""
+    body: str = ""
+    url: str = ""
+    published: str = ""
+    modified: str = ""
+    authors: list[str] = field(default_factory=list)
+    section: str = ""
+    keywords: list[str] = field(default_factory=list)
+    image: str = ""
+    language: str = ""
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    names = kind if isinstance(kind, list) else [kind]
+    return {n.rsplit("/", 1)[-1].lower() for n in names if isinstance(n, str)}
+
+
+def _objects(data: Any) -> Iterator[dict[str, Any]]:
+    """Every dict in a JSON-LD document, breadth first, within ``MAX_JSON_NODES``."""
+    queue = [data]
+    seen = 0
+    while queue and seen < MAX_JSON_NODES:
+        item = queue.pop(0)
+        seen += 1
+        if isinstance(item, dict):
+            yield item
+            queue.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            queue.extend(v for v in item if isinstance(v, dict | list))
+
+
+def _text(value: Any) -> str:
+    """A plain string from a JSON-LD value that may be a string, an object or a list."""
+    if isinstance(value, list):
+        value = next((v for v in value if v), "")
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("url") or value.get("@id") or ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [name for item in items if (name := _text(item))]
+
+
+def _keywords(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return _names(value)
+
+
+def _article(obj: dict[str, Any]) -> JsonLd:
+    image = obj.get("image") or obj.get("thumbnailUrl")
+    if isinstance(image, dict):
+        image = image.get("url") or image.get("contentUrl")
+    body = obj.get("articleBody")
+    return JsonLd(
+        headline=_text(obj.get("headline") or obj.get("name")),
+        description=_text(obj.get("description")),
+        body=body.strip() if isinstance(body, str) else "",
+        url=_text(obj.get("url") or obj.get("mainEntityOfPage")),
+        published=_text(obj.get("datePublished") or obj.get("dateCreated")),
+        modified=_text(obj.get("dateModified")),
+        authors=_names(obj.get("author") or obj.get("creator")),
+        section=_text(obj.get("articleSection")),
+        keywords=_keywords(obj.get("keywords")),
+        image=_text(image),
+        language=_text(obj.get("inLanguage")),
+    )
+
+
+def read_json_ld(tree: LexborHTMLParser) -> JsonLd | None:
+    """The first article-typed object in the page's JSON-LD scripts (``@graph`` included)."""
+    for script in tree.css("script"):
+        kind = (script.attributes.get("type") or "").lower()
+        if "ld+json" not in kind:
+            continue
+        raw = script.text(deep=True)
+        if len(raw) > MAX_JSON_CHARS:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except (ValueError, RecursionError):
+            continue
+        for obj in _objects(data):
+            if _types(obj) & ARTICLE_TYPES:
+                return _article(obj)
+    return None
+
+
+@dataclass(slots=True)
+class MetaTags:
+    """``<meta>`` contents by lower-cased ``property``/``name``/``itemprop``, in page order."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, *keys: str) -> str:
+        for key in keys:
+            for value in self.values.get(key, ()):
+                if value:
+                    return value
+        return ""
+
+    def all(self, key: str) -> list[str]:
+        return [v for v in self.values.get(key, ()) if v]
+
+    def date(self, *keys: str) -> datetime | None:
+        for key in keys:
+            for value in self.values.get(key, ()):
+                if found := dates.parse_date(value):
+                    return found
+        return None
+
+
+def read_meta(tree: LexborHTMLParser) -> MetaTags:
+    """Every ``<meta>`` with content, keyed as pages key them."""
+    meta = MetaTags()
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = attrs.get(attr)
+            if key:
+                meta.values.setdefault(key.strip().lower(), []).append(" ".join(content.split()))
+    return meta

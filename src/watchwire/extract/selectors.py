@@ -1,0 +1,132 @@
+"""The extractor's heuristics as data: tag sets, class/id vocabularies, phrases, weights.
+
+Nothing here is specific to one site. The logic that reads these lives in ``content.py``,
+``metadata.py`` and ``dates.py``; tuning the extractor should mostly mean editing this file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# fmt: off
+# (The vocabularies below are tables: one item a line would hide them.)
+
+# --- tags -------------------------------------------------------------------------------------
+
+JUNK_TAGS: Final = frozenset({
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "frame", "frameset",
+    "object", "embed", "applet", "canvas", "video", "audio", "source", "track", "picture", "img",
+    "map", "area", "select", "option", "optgroup", "datalist", "button", "input", "textarea",
+    "label", "output", "progress", "meter", "head", "title", "meta", "link", "base", "dialog",
+})
+"""Elements whose content is never article text: skipped with everything inside."""
+
+BOILERPLATE_TAGS: Final = frozenset({"nav", "aside", "footer", "header", "menu", "form"})
+"""Page chrome by its element: excluded unless the article root lies inside it."""
+
+BLOCK_TAGS: Final = frozenset({
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
+    "dl", "dd", "dt", "blockquote", "pre", "table", "tbody", "thead", "tfoot", "tr", "td", "th",
+    "caption", "figure", "figcaption", "header", "footer", "aside", "nav", "menu", "form",
+    "fieldset", "legend", "address", "details", "summary", "center", "hgroup", "body", "html",
+})
+"""Elements that start and end a paragraph of text."""
+
+HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LINK_TAGS: Final = frozenset({"a"})
+CAPTION_TAGS: Final = frozenset({"figcaption", "caption"})
+"""Picture and table captions: kept out of the body text."""
+
+BOILERPLATE_ROLES: Final = frozenset({
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "menu",
+    "menubar", "toolbar", "alert", "alertdialog", "tablist",
+})
+
+MAX_DEPTH: Final = 256
+"""Nesting below this depth is read as inline text of the deepest tracked block (hostile input)."""
+
+# --- class / id vocabulary --------------------------------------------------------------------
+
+_BOILERPLATE_SUBSTRINGS: Final = (
+    "share", "sharing", "social", "related", "recommend", "newsletter", "subscri", "breadcrumb",
+    "cookie", "consent", "privacy", "sidebar", "advert", "sponsor", "promo", "comment", "disqus",
+    "outbrain", "taboola", "zergnet", "popular", "trending", "mostread", "most-read", "readmore",
+    "read-more", "readalso", "read-also", "also-read", "see-also", "teaser", "paywall", "signup",
+    "sign-up", "pagination", "byline", "copyright", "disclaimer", "footnote", "author-bio",
+    "authorbio", "navbar", "masthead", "toolbar", "dropdown", "screen-reader", "sr-only",
+    "visually-hidden", "skip-link", "caption", "credit", "ticker", "currency", "exchange-rate",
+    "viewcount", "view-count", "views-count", "counter", "rating", "login",
+)
+"""Found anywhere in a class token or id."""
+_BOILERPLATE_WORDS: Final = (
+    "ad", "ads", "adv", "banner", "nav", "menu", "footer", "header", "widget", "widgets", "meta",
+    "tags", "tag", "author", "authors", "date", "time", "views", "modal", "popup", "overlay",
+    "search", "hidden", "hide", "share", "more", "recall", "rss", "follow", "toc", "aside",
+    "print", "info", "links", "tools",
+)
+"""A whole class token or id, or its last ``-``/``_`` part (``post-tags``, ``main_nav``)."""
+_BOILERPLATE_PREFIXES: Final = (
+    "ad", "ads", "adv", "banner", "nav", "menu", "footer", "header", "widget", "modal", "popup",
+    "share", "print",
+)
+"""The first part of a class token or id (``ad-slot``, ``nav-links``). Not ``tag``, ``author``
+or ``category``: WordPress marks the article itself with ``tag-<name>`` classes."""
+
+BOILERPLATE_CLASS: Final = re.compile(
+    "|".join(re.escape(s) for s in _BOILERPLATE_SUBSTRINGS)
+    + r"|(?:^|[-_])(?:" + "|".join(_BOILERPLATE_WORDS) + r")$"
+    + r"|^(?:" + "|".join(_BOILERPLATE_PREFIXES) + r")[-_]",
+    re.MULTILINE,
+)
+"""Searched in the lower-cased class tokens and id of an element, one per line."""
+
+HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
+
+# --- block text -------------------------------------------------------------------------------
+
+BOILERPLATE_PHRASES: Final = frozenset({
+    "advertisement", "advertising", "sponsored", "sponsored content", "share", "share this",
+    "share this article", "share this story", "share on facebook", "share on twitter", "tweet",
+    "read more", "read also", "see also", "also read", "related", "related articles",
+    "related stories", "related news", "more stories", "continue reading", "loading",
+    "subscribe", "follow us", "comments", "print", "email", "back to top", "skip to content",
+    "реклама", "читайте також", "читайте также", "читати також", "дивіться також",
+    "смотрите также", "поділитися", "поделиться", "підписатися", "подписаться",
+})
+"""Whole-block texts (lower case, punctuation stripped) that are never story text."""
+
+READ_ALSO_PREFIXES: Final = (
+    "read also", "read more", "see also", "also read", "related:", "more:", "recommended:",
+    "читайте також", "читайте также", "читати також", "дивіться також", "смотрите также",
+    "по темі", "по теме",
+)
+"""A short block starting with one of these is a teaser for another story."""
+
+TAIL_MARKERS: Final = frozenset({
+    "recall", "reminder", "нагадаємо", "нагадаем", "напомним", "напомним что", "нагадуємо",
+})
+"""A block that is only this word opens a "recall" digest of older stories: the story ends."""
+
+VIEW_COUNTER: Final = re.compile(
+    r"^[\W\d\s]*\d[\d\s,.  ]*\s*(?:k\s*)?"
+    r"(?:views?|reads?|переглядів|перегляди|просмотров|просмотра|просмотр)\W*$",
+    re.IGNORECASE,
+)
+
+SENTENCE_END: Final = re.compile(r"[.!?…。！？:;»\"”)]\s*$")
+
+# fmt: on
+
+# --- scoring weights --------------------------------------------------------------------------
+
+MIN_PARAGRAPH_CHARS: Final = 40
+"""A block at least this long, or ending like a sentence, counts as prose."""
+LINK_DENSITY_MAX: Final = 0.5
+"""Blocks with more of their text in links than this are navigation."""
+MARKED_PENALTY: Final = 0.5
+"""Per character of prose inside chrome, charged to every root that would include that chrome."""
+SHORT_PENALTY: Final = 0.3
+"""Per character of short non-prose blocks (labels, dates, menus)."""
+INSIDE_CHROME_FACTOR: Final = 0.3
+"""A candidate root inside chrome (comments, sidebars) keeps this share of its worth."""
