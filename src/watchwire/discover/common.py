@@ -1,0 +1,93 @@
+"""Small helpers every discovery module shares: URLs, text, languages, and a bounded link list."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from watchwire.models import Link
+
+__all__ = ["LinkList", "clean_text", "primary_language", "resolve_url", "strip_or_none"]
+
+_WS = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
+_LANG = re.compile(r"[A-Za-z]{2,3}")
+
+
+def resolve_url(base: str, href: str | None) -> str | None:
+    """``href`` made absolute against ``base``, without its fragment; None unless http(s)."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        absolute = urljoin(base, href)
+        parts = urlsplit(absolute)
+    except ValueError:  # "http://[::1" and other broken netlocs
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def clean_text(text: str | None) -> str | None:
+    """Plain one-line text: entities decoded (feeds often escape twice), tags and runs of
+    whitespace removed. None for nothing."""
+    if not text:
+        return None
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    text = _WS.sub(" ", text).strip()
+    return text or None
+
+
+def strip_or_none(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def primary_language(tag: str | None) -> str | None:
+    """``uk-UA`` → ``uk``, the way :class:`watchwire.models.Article` spells languages."""
+    if not tag:
+        return None
+    match = _LANG.match(tag.strip())
+    return match.group(0).lower() if match else None
+
+
+class LinkList:
+    """Links in document order, each URL once, at most ``limit`` of them."""
+
+    __slots__ = ("_links", "_seen", "limit", "truncated")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.truncated = False
+        self._links: list[Link] = []
+        self._seen: set[str] = set()
+
+    def add(self, link: Link) -> bool:
+        """Keep ``link`` unless its URL was seen; False once the list is full."""
+        if len(self._links) >= self.limit:
+            self.truncated = True
+            return False
+        if link.url not in self._seen:
+            self._seen.add(link.url)
+            self._links.append(link)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._links)
+
+    def to_tuple(self) -> tuple[Link, ...]:
+        return tuple(self._links)
+
+    def truncation_error(self) -> str | None:
+        if not self.truncated:
+            return None
+        return f"more than {self.limit} links: kept the first {self.limit}"

@@ -1,0 +1,110 @@
+"""``discover``: one source document in, a :class:`~watchwire.models.Discovery` out.
+
+Pure and total: bad input never raises; it sets ``Discovery.error`` and returns whatever could be
+salvaged. The orchestration around it (fetching child sitemaps and autodiscovered feeds, deciding
+what is new) lives in ``watchwire.pipeline``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from watchwire.discover.detect import kind_from_content_type, sniff_kind
+from watchwire.discover.feeds import NotFastPath, parse_feed_fast
+from watchwire.discover.jsonfeed import parse_json_feed
+from watchwire.discover.listing import parse_html
+from watchwire.discover.sitemaps import parse_sitemap
+from watchwire.models import Discovery, SourceKind
+
+__all__ = ["discover"]
+
+log = logging.getLogger(__name__)
+
+_JSON_START = (b"{", b"[")
+
+
+def discover(
+    content: bytes,
+    *,
+    url: str,
+    content_type: str | None = None,
+    kind: SourceKind | None = None,
+    links_selector: str | None = None,
+    max_links: int = 50_000,
+    charset: str | None = None,
+) -> Discovery:
+    """What ``content`` (fetched from ``url``) is, and the article links, feeds or child
+    sitemaps it points to.
+
+    ``kind`` forces the reading (a configured source kind); without it the kind is detected
+    from the content, with ``content_type`` as the tie-breaker. ``links_selector`` is the
+    source's CSS selector for a listing page. ``charset`` is the one the HTTP header declared:
+    used only when the document declares none. At most ``max_links`` links are returned; past
+    that ``error`` says so.
+    """
+    try:
+        return _discover(
+            content,
+            url=url,
+            content_type=content_type,
+            kind=kind,
+            links_selector=links_selector,
+            max_links=max_links,
+            charset=charset,
+        )
+    except Exception as exc:  # the stage boundary: a bug here must not stop the poll
+        log.exception("discovery failed on %d bytes", len(content))
+        return Discovery(
+            kind=kind or SourceKind.PAGE,
+            error=f"discovery failed: {type(exc).__name__}: {exc}",
+        )
+
+
+def _discover(
+    content: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    kind: SourceKind | None,
+    links_selector: str | None,
+    max_links: int,
+    charset: str | None,
+) -> Discovery:
+    sniffed = sniff_kind(content)
+    declared = kind or kind_from_content_type(content_type)
+    if not content.strip():
+        return Discovery(kind=declared or SourceKind.PAGE, error="empty document")
+    if sniffed is SourceKind.PAGE and declared in (SourceKind.FEED, SourceKind.SITEMAP):
+        # A feed URL answering with HTML: a login wall, an error page, a moved feed. Its
+        # autodiscovered feeds are the one useful thing in it.
+        assert declared is not None
+        found = parse_html(content, url=url, charset=charset, max_links=0)
+        return Discovery(
+            kind=declared, feeds=found.feeds, error=f"expected a {declared}, got an HTML page"
+        )
+    chosen = kind or sniffed or declared
+    if chosen is None:
+        return Discovery(kind=SourceKind.PAGE, error="not a feed, a sitemap or an HTML page")
+    if chosen is SourceKind.FEED:
+        return _feed(content, url=url, charset=charset, max_links=max_links)
+    if chosen is SourceKind.SITEMAP:
+        links, children, error = parse_sitemap(content, url=url, max_links=max_links)
+        return Discovery(kind=chosen, links=links, sitemaps=children, error=error)
+    found = parse_html(
+        content, url=url, links_selector=links_selector, charset=charset, max_links=max_links
+    )
+    return Discovery(kind=chosen, links=found.links, feeds=found.feeds, error=found.error)
+
+
+def _feed(content: bytes, *, url: str, charset: str | None, max_links: int) -> Discovery:
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START):
+        links, error = parse_json_feed(content, url=url, max_links=max_links)
+        return Discovery(kind=SourceKind.FEED, links=links, error=error)
+    try:
+        links, error = parse_feed_fast(content, url=url, charset=charset, max_links=max_links)
+    except NotFastPath:
+        # Imported on first use: a service whose feeds are all well-formed never loads it.
+        from watchwire.discover.fallback import parse_feed_fallback
+
+        links, error = parse_feed_fallback(content, url=url, charset=charset, max_links=max_links)
+    return Discovery(kind=SourceKind.FEED, links=links, error=error)

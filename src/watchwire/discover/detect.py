@@ -1,0 +1,136 @@
+"""What a source document is: a feed, a sitemap or an HTML page, from its bytes and media type.
+
+The content decides; the media type only breaks ties, because servers get it wrong both ways
+(RSS served as ``text/html``, HTML error pages served as ``application/rss+xml``).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from watchwire.models import SourceKind
+
+__all__ = [
+    "GZIP_MAGIC",
+    "detect_kind",
+    "kind_from_content_type",
+    "sniff_kind",
+    "xml_prolog_problem",
+]
+
+GZIP_MAGIC = b"\x1f\x8b"
+_HEAD = 4096
+_PROLOG_SCAN = 65536
+
+# The first element's name: "<" then a name start character ("<?" and "<!" are skipped).
+_FIRST_ELEMENT = re.compile(r"<([A-Za-z_][\w:.-]*)")
+_FIRST_ELEMENT_BYTES = re.compile(rb"<[A-Za-z_]")
+_HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
+_URL_LINE = re.compile(r"https?://\S+$")
+
+_FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
+_SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
+# Elements an HTML document (or a fragment a sloppy server sends) starts with.
+_HTML_ROOTS = frozenset(
+    {"html", "head", "body", "meta", "title", "link", "script", "style", "div", "p", "a", "table"}
+)
+
+_FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/x-rss+xml",
+        "application/x-atom+xml",
+    }
+)
+_SITEMAP_TYPES = frozenset({"application/x-gzip", "application/gzip"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def detect_kind(content: bytes, content_type: str | None) -> SourceKind | None:
+    """The kind of document ``content`` is, or None when neither content nor type tells."""
+    return sniff_kind(content) or kind_from_content_type(content_type)
+
+
+def kind_from_content_type(content_type: str | None) -> SourceKind | None:
+    """What the media type claims; ``text/xml`` and ``application/json`` claim nothing."""
+    if not content_type:
+        return None
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _FEED_TYPES:
+        return SourceKind.FEED
+    if media in _SITEMAP_TYPES:
+        return SourceKind.SITEMAP
+    if media in _HTML_TYPES:
+        return SourceKind.PAGE
+    return None
+
+
+def sniff_kind(content: bytes) -> SourceKind | None:
+    """The kind from the bytes alone: the root element, a JSON Feed version, a URL list."""
+    head = content[:_HEAD]
+    if head.startswith(GZIP_MAGIC):
+        # Only sitemaps come gzip'd as a document (HTTP compression is undone by the fetcher).
+        return SourceKind.SITEMAP if _sniff_text(_gunzip_head(content)) is not None else None
+    return _sniff_text(head, content)
+
+
+def _sniff_text(head: bytes, whole: bytes | None = None) -> SourceKind | None:
+    text = _decode_head(head).lstrip()
+    if not text:
+        return None
+    if text.startswith(("{", "[")):
+        # PHP's json_encode writes "jsonfeed.org\/version", hence no slash in the needle.
+        return SourceKind.FEED if b"jsonfeed.org" in (whole or head) else None
+    if text.startswith(("http://", "https://")):
+        lines = text.splitlines()[:5]
+        if all(_URL_LINE.match(line.strip()) for line in lines if line.strip()):
+            return SourceKind.SITEMAP  # a text sitemap: one URL a line
+        return None
+    if _HTML_DOCTYPE.search(text[:1024]):
+        return SourceKind.PAGE
+    match = _FIRST_ELEMENT.search(text)
+    if match is None:
+        return None
+    name = match.group(1)
+    local = name.rpartition(":")[2]
+    if local in _FEED_ROOTS:
+        return SourceKind.FEED
+    if local in _SITEMAP_ROOTS:
+        return SourceKind.SITEMAP
+    if name.lower() in _HTML_ROOTS:
+        return SourceKind.PAGE
+    return None
+
+
+def _decode_head(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace")
+    # ASCII-compatible encodings agree on the markup; other bytes do not matter here.
+    return head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
+
+
+def _gunzip_head(content: bytes) -> bytes:
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content[: _HEAD * 4], _HEAD)
+    except zlib.error:
+        return b""
+
+
+def xml_prolog_problem(content: bytes) -> str | None:
+    """Why ``content`` should not go to ElementTree, or None.
+
+    Expat expands internal entities (2.4+ caps the amplification, but a cap is not a refusal);
+    a DOCTYPE that declares entities has no business in a feed or sitemap, so we refuse it.
+    UTF-16/32 documents are refused too: the byte-level check below cannot read them.
+    """
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4]:
+        return "UTF-16/32 XML"
+    match = _FIRST_ELEMENT_BYTES.search(content, 0, _PROLOG_SCAN)
+    prolog = content[: match.start()] if match else content[:_PROLOG_SCAN]
+    if b"<!ENTITY" in prolog:
+        return "the DOCTYPE declares entities"
+    return None

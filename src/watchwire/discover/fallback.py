@@ -1,0 +1,105 @@
+"""The slow, forgiving path: feedparser, for feeds the fast path declines.
+
+feedparser reads what ElementTree will not: HTML entities in XML, unclosed tags, odd encodings,
+DOCTYPEs with entity declarations (it keeps only harmless ones), exotic dialects. It costs about
+forty times the fast path, so it only sees broken or unusual feeds.
+
+It is called with no base URL on purpose: given one, it also "resolves" non-URL guids
+(``x1`` → ``https://site/x1``), and guids must read the same whichever path parsed the feed.
+Links are resolved here instead. HTML sanitising is off: the extractor owns the HTML.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from watchwire.discover.common import (
+    LinkList,
+    clean_text,
+    primary_language,
+    resolve_url,
+    strip_or_none,
+)
+from watchwire.discover.dates import parse_date
+from watchwire.models import Link
+
+__all__ = ["FallbackResult", "parse_feed_fallback"]
+
+FallbackResult = tuple[tuple[Link, ...], str | None]
+
+
+def parse_feed_fallback(
+    content: bytes, *, url: str, charset: str | None = None, max_links: int = 50_000
+) -> FallbackResult:
+    """The entries feedparser could read, and why the feed is broken if it is."""
+    headers = {"content-type": f"application/xml; charset={charset}"} if charset else {}
+    try:
+        parsed = feedparser.parse(
+            content,
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser on hostile bytes: the document is broken, not us
+        return (), f"feed parser failed: {type(exc).__name__}: {exc}"
+    feed: Mapping[str, Any] = parsed.get("feed", {})
+    language = primary_language(feed.get("language"))
+    links = LinkList(max_links)
+    for entry in parsed.get("entries", ()):
+        link = _link(entry, url, language)
+        if link is not None and not links.add(link):
+            break
+    return links.to_tuple(), _error(parsed, len(links)) or links.truncation_error()
+
+
+def _link(entry: Mapping[str, Any], base: str, language: str | None) -> Link | None:
+    href = entry.get("link")
+    if not href and entry.get("guidislink"):
+        href = entry.get("id")
+    target = resolve_url(base, href)
+    if target is None:
+        return None
+    content = entry.get("content") or ()
+    return Link(
+        url=target,
+        title=clean_text(entry.get("title")),
+        published_at=_date(entry, "published") or _date(entry, "updated"),
+        updated_at=_date(entry, "updated"),
+        summary=strip_or_none(entry.get("summary")),
+        guid=strip_or_none(entry.get("id")),
+        content_html=strip_or_none(content[0].get("value")) if content else None,
+        language=primary_language(_detail_language(entry)) or language,
+    )
+
+
+def _date(entry: Mapping[str, Any], key: str) -> datetime | None:
+    if found := parse_date(entry.get(key)):
+        return found
+    parsed: time.struct_time | None = entry.get(f"{key}_parsed")
+    if parsed is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _detail_language(entry: Mapping[str, Any]) -> str | None:
+    detail = entry.get("title_detail") or {}
+    language: str | None = detail.get("language")
+    return language
+
+
+def _error(parsed: Mapping[str, Any], found: int) -> str | None:
+    version = parsed.get("version") or ""
+    if not parsed.get("bozo"):
+        return None if version or found else "not a feed"
+    reason = parsed.get("bozo_exception")
+    text = f"{type(reason).__name__}: {reason}" if reason is not None else "malformed"
+    return f"malformed feed ({text})" if version or found else f"not a feed ({text})"

@@ -1,0 +1,196 @@
+"""Sitemaps (https://www.sitemaps.org/protocol.html): ``urlset``, ``sitemapindex``, Google News
+sitemaps, gzip'd sitemaps and plain-text URL lists.
+
+A sitemap may hold 50,000 URLs and 50 MB, so it is read as a stream: gzip is undone in bounded
+chunks (capped at :data:`MAX_SITEMAP_BYTES`), fed to an incremental parser, and every ``<url>``
+is dropped from the tree once read. Memory grows with the links returned, not with the document.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import cast
+
+from watchwire.discover.common import LinkList, clean_text, primary_language, resolve_url
+from watchwire.discover.dates import parse_date
+from watchwire.discover.detect import GZIP_MAGIC, xml_prolog_problem
+from watchwire.models import Link
+
+__all__ = ["MAX_SITEMAP_BYTES", "SitemapResult", "parse_sitemap"]
+
+MAX_SITEMAP_BYTES = 64 * 1024 * 1024
+"""Cap on a decompressed sitemap: the protocol allows 50 MB; a gzip bomb gets no further."""
+
+_CHUNK = 256 * 1024
+_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+
+SitemapResult = tuple[tuple[Link, ...], tuple[str, ...], str | None]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def parse_sitemap(
+    content: bytes,
+    *,
+    url: str,
+    max_links: int = 50_000,
+    max_bytes: int = MAX_SITEMAP_BYTES,
+) -> SitemapResult:
+    """Links of a ``urlset``, child sitemaps of a ``sitemapindex`` (newest first), and why the
+    document is broken if it is. Whatever was read before a fault is kept."""
+    links = LinkList(max_links)
+    children: list[tuple[datetime | None, str]] = []
+    error: str | None = None
+    chunks = _gunzip(content, max_bytes) if content.startswith(GZIP_MAGIC) else _split(content)
+    try:
+        first = next(chunks, b"")
+        if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"http://", b"https://")):
+            _read_text(first, chunks, url, links)
+        elif problem := xml_prolog_problem(first):
+            error = f"refused: {problem}"
+        else:
+            _read_xml(first, chunks, url, links, children, max_links)
+    except ET.ParseError as exc:
+        error = f"malformed sitemap: {exc}"
+    except _TooLarge:
+        error = f"sitemap larger than {max_bytes} bytes decompressed: read the first part"
+    except zlib.error as exc:
+        error = f"broken gzip: {exc}"
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know, and kin
+        error = f"unreadable sitemap: {exc}"
+    if error is None and not links and not children:
+        error = "empty sitemap" if not content.strip() else None
+    # Newest first; undated children last, in document order (sort is stable).
+    children.sort(key=lambda child: (child[0] is not None, child[0]), reverse=True)
+    return (
+        links.to_tuple(),
+        tuple(child_url for _, child_url in children),
+        error or links.truncation_error(),
+    )
+
+
+def _split(content: bytes) -> Iterator[bytes]:
+    for start in range(0, len(content), _CHUNK):
+        yield content[start : start + _CHUNK]
+
+
+def _gunzip(content: bytes, max_bytes: int) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    total = 0
+    pending = content
+    while pending and not inflater.eof:
+        chunk = inflater.decompress(pending, _CHUNK)
+        pending = inflater.unconsumed_tail
+        total += len(chunk)
+        if total > max_bytes:
+            raise _TooLarge
+        if chunk:
+            yield chunk
+    if not inflater.eof:
+        raise zlib.error("truncated gzip stream")
+
+
+def _read_text(first: bytes, rest: Iterator[bytes], url: str, links: LinkList) -> None:
+    tail = b""
+    for chunk in _chain(first, rest):
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            if not _add_text_line(line, url, links):
+                return
+    _add_text_line(tail, url, links)
+
+
+def _add_text_line(line: bytes, url: str, links: LinkList) -> bool:
+    target = resolve_url(url, line.decode("utf-8", errors="replace").strip())
+    return links.add(Link(url=target)) if target else True
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _read_xml(
+    first: bytes,
+    rest: Iterator[bytes],
+    url: str,
+    links: LinkList,
+    children: list[tuple[datetime | None, str]],
+    max_links: int,
+) -> None:
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+    root: ET.Element | None = None
+    for chunk in _chain(first, rest):
+        parser.feed(chunk)
+        # Only start and end were asked for: each event is (name, element).
+        events = cast("Iterator[tuple[str, ET.Element]]", parser.read_events())
+        for event, element in events:
+            if root is None:
+                root = element
+                continue
+            if event != "end":
+                continue
+            local = _local(element.tag)
+            if local == "url":
+                link = _url_entry(element, url)
+                if link is not None and not links.add(link):
+                    return
+            elif local == "sitemap":
+                if (child := _sitemap_entry(element, url)) is not None:
+                    if len(children) >= max_links:
+                        links.truncated = True
+                        return
+                    children.append(child)
+            else:
+                continue
+            root.clear()  # the entry is read: drop it (and its predecessors) from the tree
+    parser.close()
+    if root is not None and _local(root.tag) not in ("urlset", "sitemapindex"):
+        raise ValueError(f"root element {root.tag!r} is not a sitemap")
+
+
+def _local(tag: str) -> str:
+    return tag[tag.rfind("}") + 1 :]
+
+
+def _url_entry(element: ET.Element, base: str) -> Link | None:
+    loc = lastmod = None
+    title = published = language = None
+    for child in element:
+        local = _local(child.tag)
+        if local == "loc":
+            loc = child.text
+        elif local == "lastmod":
+            lastmod = child.text
+        elif child.tag == f"{_NEWS}news":
+            title = child.findtext(f"{_NEWS}title")
+            published = child.findtext(f"{_NEWS}publication_date")
+            language = child.findtext(f"{_NEWS}publication/{_NEWS}language")
+    target = resolve_url(base, loc)
+    if target is None:
+        return None
+    return Link(
+        url=target,
+        title=clean_text(title),
+        published_at=parse_date(published),
+        updated_at=parse_date(lastmod),
+        language=primary_language(language),
+    )
+
+
+def _sitemap_entry(element: ET.Element, base: str) -> tuple[datetime | None, str] | None:
+    loc = lastmod = None
+    for child in element:
+        local = _local(child.tag)
+        if local == "loc":
+            loc = child.text
+        elif local == "lastmod":
+            lastmod = child.text
+    target = resolve_url(base, loc)
+    return (parse_date(lastmod), target) if target else None
