@@ -306,11 +306,12 @@ class Config(_Model):
     path: Path | None = Field(default=None, exclude=True)
     """Where it was loaded from (set by ``load_config``; not a YAML key)."""
 
-    def settings_for(self, source: SourceConfig) -> CrawlSettings:
+    def settings_for(self, source: SourceConfig | None) -> CrawlSettings:
+        """The crawl settings of ``source`` (its overrides over ``crawl:``), or the defaults."""
         c = self.crawl
 
         def pick(name: str) -> Any:
-            own = getattr(source, name, None)
+            own = getattr(source, name, None) if source is not None else None
             return own if own is not None else getattr(c, name)
 
         return CrawlSettings(
@@ -382,6 +383,18 @@ def _interpolate(text: str, env: Mapping[str, str], fail: Callable[[str], None])
     return _VAR.sub(sub, text)
 
 
+# `${VAR}` is not valid inside a YAML flow mapping (`smtp: {password: ${PW}}`: the braces are
+# flow indicators), so before parsing each reference is masked with private-use characters of
+# the same length (columns stay true) and unmasked in every scalar before interpolation.
+_MASK = str.maketrans({"{": "\ue000", "}": "\ue001", ":": "\ue002"})
+_UNMASK = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": ":"})
+_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\n]*)?\}")
+
+
+def _mask(text: str) -> str:
+    return _REF.sub(lambda m: m[0].translate(_MASK), text)
+
+
 def _pos(mark: yaml.Mark) -> _Pos:
     return _Pos(mark.line + 1, mark.column + 1)
 
@@ -421,12 +434,31 @@ def _construct(
         p = _pos(node.start_mark)
         raise ConfigError(message, file=file, line=p.line, column=p.column, path=dotted or None)
 
-    if node.tag == "tag:yaml.org,2002:str" or node.style in ("'", '"', "|", ">"):
-        return _interpolate(str(node.value), env, fail)
+    value = str(node.value).translate(_UNMASK)
+    if node.style in ("'", '"', "|", ">"):
+        return _interpolate(value, env, fail)
     # Plain scalars: interpolate first, then let YAML's resolver type the result, so that
     # `port: ${SMTP_PORT:-587}` is an int.
-    raw = _interpolate(str(node.value), env, fail) if "$" in node.value else node.value
-    return yaml.safe_load(raw) if raw.strip() else None
+    if "$" not in value:
+        return _SCALARS.construct_object(node)  # the composer already resolved its type
+    raw = _interpolate(value, env, fail).strip()
+    if not raw:
+        return None
+    # Typed like a plain scalar (a port becomes an int), never parsed as YAML syntax.
+    tag = _SCALARS.resolve(yaml.ScalarNode, raw, (True, False))
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"):
+        return _SCALARS.construct_object(yaml.ScalarNode(tag, raw))
+    return raw
+
+
+class _ScalarLoader(yaml.SafeLoader):
+    """Only its resolver and constructor are used, on single scalar nodes."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+_SCALARS = _ScalarLoader()
 
 
 def _dotted(path: PathKey) -> str:
@@ -516,7 +548,7 @@ def parse_config(
 ) -> Config:  # fmt: skip
     env = os.environ if env is None else env
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(_mask(text), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(

@@ -259,15 +259,18 @@ class SqliteStore:
 
     # --- articles and stories -----------------------------------------------------------------
 
-    async def known_urls(self, urls: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+    async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
+        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        found: dict[str, datetime | None] = {}
         for i in range(0, len(urls), _CHUNK):
             chunk = list(urls[i : i + _CHUNK])
             marks = ",".join("?" * len(chunk))
             async with self._db.execute(
-                f"SELECT url FROM articles WHERE url IN ({marks})", chunk
+                f"SELECT url, COALESCE(modified_at, published_at) FROM articles "
+                f"WHERE url IN ({marks})",
+                chunk,
             ) as cur:
-                found.update(row[0] for row in await cur.fetchall())
+                found.update((row[0], from_iso(row[1])) for row in await cur.fetchall())
         return found
 
     async def save_article(
@@ -617,6 +620,21 @@ class SqliteStore:
         async with self._db.execute(
             "SELECT MIN(CASE state WHEN 'pending' THEN next_attempt_at ELSE lease_until END) "
             "FROM outbox WHERE state IN ('pending', 'delivering')"
+        ) as cur:
+            row = await cur.fetchone()
+        return from_iso(row[0]) if row else None
+
+    async def last_digest_at(self, channel: str) -> datetime | None:
+        async with self._db.execute(
+            "SELECT MAX(created_at) FROM outbox WHERE channel = ? AND kind = 'digest'", (channel,)
+        ) as cur:
+            row = await cur.fetchone()
+        return from_iso(row[0]) if row else None
+
+    async def oldest_queued_at(self, channel: str) -> datetime | None:
+        async with self._db.execute(
+            "SELECT MIN(created_at) FROM alerts WHERE channel = ? AND message_id IS NULL",
+            (channel,),
         ) as cur:
             row = await cur.fetchone()
         return from_iso(row[0]) if row else None

@@ -1,0 +1,354 @@
+"""One poll of one source: fetch → discover → fetch → extract → dedupe → store → rules → outbox.
+
+The stages are pure functions and small async resources; this module only wires them in order
+and decides the policies between them: what is new, what is backlog, how a failing source
+backs off. Every failure is logged against its source and the poll goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchwire.alerts import build_alert_payload
+from watchwire.config import ChannelConfig, Config, CrawlSettings, SourceConfig
+from watchwire.dedupe import canonicalize_url, fingerprint
+from watchwire.discover import discover, feed_fingerprint
+from watchwire.extract import extract_article
+from watchwire.fetch import Fetcher, decode_html
+from watchwire.logs import redact_url
+from watchwire.models import Article, Discovery, FetchResult, Link, Match, SourceKind
+from watchwire.rules import RuleSet
+from watchwire.store import AlertContext, AlertIntent, NewArticle, Store
+from watchwire.timeutil import utcnow
+
+__all__ = ["PollReport", "Poller", "backoff_delay"]
+
+log = logging.getLogger(__name__)
+
+_MAX_CHILD_SITEMAPS = 3
+"""Child sitemaps read per poll, newest first: news sitemaps put what is new up front."""
+_ARTICLE_CONCURRENCY = 8
+"""Article fetches in flight per poll; the fetcher's per-host slots bound them further."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollReport:
+    source: str
+    ok: bool
+    skipped: bool = False
+    discovered: int = 0
+    new: int = 0
+    stored: int = 0
+    alerts: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
+    """How long a source that failed ``failures`` times in a row waits before its next poll."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(settings.interval * (2 ** (failures - 1)), settings.max_backoff)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Runtime:
+    """What a config load compiles; swapped whole on reload."""
+
+    config: Config
+    rules: RuleSet
+
+
+class Poller:
+    """Polls sources into the store. Holds no state between polls but what the store has."""
+
+    def __init__(
+        self,
+        config: Config,
+        rules: RuleSet,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+    ) -> None:
+        self._rt = _Runtime(config=config, rules=rules)
+        self._store = store
+        self._fetcher = fetcher
+        self._now = utcnow
+
+    def reconfigure(self, config: Config, rules: RuleSet) -> None:
+        self._rt = _Runtime(config=config, rules=rules)
+
+    # --- one source ---------------------------------------------------------------------------
+
+    async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
+        rt = self._rt
+        settings = rt.config.settings_for(source)
+        state = await self._store.source_state(source.name)
+        now = self._now()
+        if not force and state and state.next_poll_at and state.next_poll_at > now:
+            log.debug("backing off until %s", state.next_poll_at, extra={"source": source.name})
+            return PollReport(source=source.name, ok=False, skipped=True)
+        first_poll = state is None or state.first_polled_at is None
+        failures = state.consecutive_failures if state else 0
+
+        doc = await self._fetch_document(source, source.url, settings)
+        if doc is None:  # not modified, or the same bytes as last time
+            await self._store.record_poll(source.name, url=source.url, now=self._now(), ok=True)
+            self._log_recovery(source, failures)
+            return PollReport(source=source.name, ok=True)
+        if isinstance(doc, FetchResult):
+            return await self._fail(source, settings, failures, doc.error or "fetch failed")
+
+        discovery = doc
+        links = list(discovery.links)
+        if discovery.kind is SourceKind.PAGE and discovery.feeds:
+            links = await self._follow(source, settings, discovery.feeds[:1]) or links
+        if discovery.sitemaps:
+            links += await self._follow(source, settings, discovery.sitemaps[:_MAX_CHILD_SITEMAPS])
+        if discovery.error and not links:
+            return await self._fail(source, settings, failures, discovery.error)
+
+        report = await self._ingest(source, settings, links, first_poll=first_poll)
+        await self._store.record_poll(
+            source.name, url=source.url, now=self._now(), ok=True, kind=str(discovery.kind)
+        )
+        self._log_recovery(source, failures)
+        if report.new:
+            log.info(
+                "%d new of %d discovered, %d stored, %d alert(s)%s",
+                report.new, report.discovered, report.stored, report.alerts,
+                f", {report.failed} failed" if report.failed else "",
+                extra={"source": source.name},
+            )  # fmt: skip
+        return report
+
+    async def _fetch_document(
+        self, source: SourceConfig, url: str, settings: CrawlSettings
+    ) -> Discovery | FetchResult | None:
+        """Fetch and parse a feed/sitemap/listing: None when unchanged, the result on error."""
+        cached = await self._store.validators(url)
+        result = await self._fetcher.fetch(
+            url, settings=settings, validators=cached.validators if cached else None, purpose="feed"
+        )
+        await self._store.record_fetch(source.name, result, now=self._now())
+        if result.outcome == "not_modified":
+            return None
+        if not result.ok:
+            return result
+        body_hash = feed_fingerprint(result.content)
+        await self._store.save_validators(
+            url, result.validators, body_hash=body_hash, now=self._now()
+        )
+        if cached is not None and cached.body_hash == body_hash:
+            return None  # many sites ignore conditional GET: same bytes, nothing to parse
+        kind = SourceKind(source.kind) if source.kind and url == source.url else None
+        return discover(
+            result.content,
+            url=result.final_url,
+            content_type=result.content_type,
+            kind=kind,
+            links_selector=source.links if url == source.url else None,
+        )
+
+    async def _follow(
+        self, source: SourceConfig, settings: CrawlSettings, urls: Sequence[str]
+    ) -> list[Link]:
+        """Links from autodiscovered feeds or child sitemaps (one level deep)."""
+        links: list[Link] = []
+        for url in urls:
+            doc = await self._fetch_document(source, url, settings)
+            if isinstance(doc, Discovery):
+                links += doc.links
+            elif isinstance(doc, FetchResult):
+                log.warning(
+                    "cannot read %s: %s", redact_url(url), doc.error, extra={"source": source.name}
+                )
+        return links
+
+    async def _fail(
+        self, source: SourceConfig, settings: CrawlSettings, failures: int, error: str
+    ) -> PollReport:
+        delay = backoff_delay(settings, failures + 1)
+        await self._store.record_poll(
+            source.name, url=source.url, now=self._now(), ok=False, error=error,
+            next_poll_at=self._now() + delay if failures >= 1 else None,
+        )  # fmt: skip
+        # Say it once when a source goes bad, not on every poll while it stays bad.
+        level = logging.WARNING if failures == 0 else logging.DEBUG
+        log.log(level, "poll failed: %s (retrying with back-off)", error,
+                extra={"source": source.name})  # fmt: skip
+        return PollReport(source=source.name, ok=False, error=error)
+
+    def _log_recovery(self, source: SourceConfig, failures: int) -> None:
+        if failures:
+            log.info("recovered after %d failed poll(s)", failures, extra={"source": source.name})
+
+    # --- articles -----------------------------------------------------------------------------
+
+    async def _ingest(
+        self, source: SourceConfig, settings: CrawlSettings, links: Sequence[Link], *,
+        first_poll: bool,
+    ) -> PollReport:  # fmt: skip
+        extra = self._rt.config.dedupe.tracking_params
+        by_url: dict[str, Link] = {}
+        for link in links:
+            try:
+                by_url.setdefault(canonicalize_url(link.url, extra_params=extra), link)
+            except ValueError:
+                log.debug("bad link %r", link.url, extra={"source": source.name})
+        known = await self._store.known_urls(list(by_url))
+        todo = [
+            (url, link)
+            for url, link in by_url.items()
+            if url not in known or _updated_since(link, known[url])
+        ]
+        todo.sort(key=lambda p: _when(p[1]) or datetime.max, reverse=True)  # undated first
+        todo = todo[: settings.max_articles_per_poll]
+        stored = alerts = failed = 0
+        gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
+
+        async def one(url: str, link: Link) -> None:
+            nonlocal stored, alerts, failed
+            async with gate:
+                try:
+                    n = await self._article(source, settings, url, link, first_poll=first_poll)
+                except Exception:
+                    failed += 1
+                    log.exception("cannot process %s", redact_url(link.url),
+                                  extra={"source": source.name})  # fmt: skip
+                    return
+            if n is None:
+                failed += 1
+            else:
+                stored += 1
+                alerts += n
+
+        async with asyncio.TaskGroup() as tg:
+            for url, link in todo:
+                tg.create_task(one(url, link))
+        return PollReport(
+            source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
+            alerts=alerts, failed=failed,
+        )  # fmt: skip
+
+    async def _article(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link, *,
+        first_poll: bool,
+    ) -> int | None:  # fmt: skip
+        """Fetch, extract, store and match one article. Its alert count, or None if lost."""
+        result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
+        if not result.ok:
+            await self._store.record_fetch(source.name, result, now=self._now())
+        article = self._extract(source, result, link)
+        if article is None:
+            reason = result.error or "nothing extracted"
+            log.warning("no article at %s: %s", redact_url(link.url), reason,
+                        extra={"source": source.name})  # fmt: skip
+            return None
+        canonical = canonicalize_url(
+            result.final_url if result.ok else url,
+            extra_params=self._rt.config.dedupe.tracking_params,
+            canonical=article.url,
+        )
+        article = replace(article, url=canonical)
+        fp = fingerprint(article.text or article.title)
+        new = NewArticle(
+            url=canonical,
+            source=source.name,
+            article=article,
+            content_hash=fp.content_hash,
+            simhash=fp.simhash if fp.near_dup_eligible else None,
+            band_keys=fp.band_keys if fp.near_dup_eligible else (),
+        )
+        now = self._now()
+        intents: list[AlertIntent] = []
+        if self._alertable(article, settings, now, first_poll=first_poll):
+            matches = self._rt.rules.match(article, source=source.name)
+            intents = self._intents(source.name, article, matches)
+        saved = await self._store.save_article(new, intents, now=now)
+        return len(saved.alerts)
+
+    def _extract(self, source: SourceConfig, result: FetchResult, link: Link) -> Article | None:
+        article: Article | None = None
+        if result.ok:
+            article = extract_article(
+                decode_html(result.content, charset=result.charset), url=result.final_url
+            )
+        if (article is None or not article.text) and link.content_html:
+            article = extract_article(link.content_html, url=link.url)
+        if article is None or not (article.text or article.title):
+            return None
+        return replace(
+            article,
+            title=article.title or link.title or "",
+            published_at=article.published_at or link.published_at,
+            modified_at=article.modified_at or link.updated_at,
+            language=article.language or link.language or source.language,
+            lead=article.lead or (link.summary or "")[:1000],
+        )
+
+    @staticmethod
+    def _alertable(
+        article: Article, settings: CrawlSettings, now: datetime, *, first_poll: bool
+    ) -> bool:
+        """Backlog is stored, never alerted: only news younger than ``backfill`` alerts.
+
+        Undated articles are judged by first-seen time (now), so they alert.
+        """
+        published = article.published_at
+        if published is None:
+            return True
+        return published >= now - settings.backfill or (
+            not first_poll and published > now  # clocks of sites run ahead; still news
+        )
+
+    def _intents(
+        self, source: str, article: Article, matches: Sequence[Match]
+    ) -> list[AlertIntent]:
+        channels: Mapping[str, ChannelConfig] = self._rt.config.channels
+        rules = {r.name: r for r in self._rt.config.rules}
+        intents: list[AlertIntent] = []
+        for match in matches:
+            rule = rules.get(match.rule)
+            if rule is None:
+                continue
+            for name in rule.notify if rule.notify is not None else tuple(channels):
+                channel = channels.get(name)
+                if channel is None:
+                    continue
+                intents.append(
+                    AlertIntent(
+                        rule=match.rule, channel=name, digest=channel.digest is not None,
+                        render=_renderer(match, article, source),
+                    )
+                )  # fmt: skip
+        return intents
+
+
+def _renderer(
+    match: Match, article: Article, source: str
+) -> Callable[[AlertContext], dict[str, Any]]:
+    def render(ctx: AlertContext) -> dict[str, Any]:
+        return build_alert_payload(
+            alert_id=ctx.alert_id, rule=match.rule, article=article, source=source,
+            matches=match, story_id=ctx.story_id, copies=ctx.copies, created_at=ctx.created_at,
+        )  # fmt: skip
+
+    return render
+
+
+def _when(link: Link) -> datetime | None:
+    when = link.updated_at or link.published_at
+    return when.replace(tzinfo=None) if when else None
+
+
+def _updated_since(link: Link, known: datetime | None) -> bool:
+    """A feed entry that says it changed after what we stored is fetched again."""
+    if link.updated_at is None or known is None:
+        return False
+    return link.updated_at > known + timedelta(seconds=60)
