@@ -3,13 +3,13 @@
 Pure and fast; the store calls these inside its transaction to decide whether an incoming
 article is a new article, a copy of a stored one (same canonical URL or same content hash) or
 a near-copy that joins a stored one's story (SimHash within ``NEAR_DUPLICATE_DISTANCE`` bits,
-candidates found through ``band_keys``).
+candidates found through ``band_keys``). ``fingerprint`` gives the hash, the SimHash and the
+word count from one pass of normalisation.
 """
 
 from __future__ import annotations
 
 from .constants import (
-    BAND_BITS,
     BANDS,
     MIN_WORDS_FOR_NEAR_DUP,
     NEAR_DUPLICATE_DISTANCE,
@@ -17,21 +17,19 @@ from .constants import (
     TRACKING_PARAMS,
 )
 from .fingerprint import TextFingerprint, fingerprint
-from .hashing import content_hash, normalize_text, words
+from .hashing import content_hash, normalize_text
 from .simhash import (
     band_keys,
     from_signed,
     hamming,
     is_near_duplicate,
     simhash,
-    simhash_words,
     to_signed,
 )
 from .urls import canonicalize_url, same_site
 
 __all__ = [
     "BANDS",
-    "BAND_BITS",
     "MIN_WORDS_FOR_NEAR_DUP",
     "NEAR_DUPLICATE_DISTANCE",
     "SHINGLE_WORDS",
@@ -47,7 +45,5 @@ __all__ = [
     "normalize_text",
     "same_site",
     "simhash",
-    "simhash_words",
     "to_signed",
-    "words",
 ]

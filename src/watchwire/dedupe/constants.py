@@ -8,7 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "BANDS",
-    "BAND_BITS",
+    "BLOCKS_PER_KEY",
+    "BLOCK_WIDTHS",
     "FINGERPRINT_BITS",
     "MIN_WORDS_FOR_NEAR_DUP",
     "NEAR_DUPLICATE_DISTANCE",
@@ -84,17 +85,25 @@ names compare case-insensitively. ``dedupe.tracking_params`` in the config adds 
 FINGERPRINT_BITS = 64
 """SimHash width. Stored as a signed SQLite INTEGER (see ``to_signed``)."""
 
-SHINGLE_WORDS = 3
-"""Words per SimHash shingle."""
+SHINGLE_WORDS = 2
+"""Words per SimHash shingle. Measured: 2 tolerates edits best while keeping different
+articles on one topic apart (single words do not; 3 or more make copies drift further)."""
 
-BANDS = 4
-"""Band tables for candidate lookup: ``FINGERPRINT_BITS // BANDS``-bit blocks. By pigeonhole,
-two fingerprints fewer than ``BANDS`` bits apart agree exactly on at least one block."""
+NEAR_DUPLICATE_DISTANCE = 8
+"""Default Hamming distance at or below which two fingerprints are one story. Measured: no
+false match among the dev set's 3,800 pairs of different articles up to 16 bits, but a store
+of 1,000,000 fingerprints puts a random one within 9 bits of about one article in 1,000;
+within 8, one in 5,000."""
 
-BAND_BITS = FINGERPRINT_BITS // BANDS
+BLOCK_WIDTHS: tuple[int, ...] = (11, 11, 11, 11, 10, 10)
+"""The fingerprint cut into blocks for the band tables (low bits first)."""
 
-NEAR_DUPLICATE_DISTANCE = 3
-"""Default Hamming distance at or below which two fingerprints are one story."""
+BLOCKS_PER_KEY = 2
+"""Blocks concatenated into one band key: one table for each choice of blocks."""
+
+BANDS = 15
+"""Band tables: C(len(BLOCK_WIDTHS), BLOCKS_PER_KEY). Any two fingerprints at most
+``len(BLOCK_WIDTHS) - BLOCKS_PER_KEY`` (4) bits apart share a key in some table."""
 
 MIN_WORDS_FOR_NEAR_DUP = 40
 """Texts with fewer words get a fingerprint but take no part in near-duplicate matching:

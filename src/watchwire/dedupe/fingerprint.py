@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import xxhash
 
 from .constants import MIN_WORDS_FOR_NEAR_DUP
-from .hashing import words
-from .simhash import band_keys, simhash_words
+from .hashing import normalized_bytes
+from .simhash import band_keys, simhash_normalized
 
 __all__ = ["TextFingerprint", "fingerprint"]
 
@@ -35,9 +35,9 @@ class TextFingerprint:
 
 def fingerprint(text: str) -> TextFingerprint:
     """``content_hash``, ``simhash`` and the word count of ``text``, normalising it once."""
-    tokens = words(text)
+    data = normalized_bytes(text)
     return TextFingerprint(
-        content_hash=xxhash.xxh3_128_hexdigest(" ".join(tokens).encode("utf-8")),
-        simhash=simhash_words(tokens),
-        word_count=len(tokens),
+        content_hash=xxhash.xxh3_128_hexdigest(data),
+        simhash=simhash_normalized(data),
+        word_count=data.count(b" ") + 1 if data else 0,
     )

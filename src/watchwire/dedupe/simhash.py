@@ -1,36 +1,44 @@
 """Near duplicates: 64-bit SimHash over word shingles, and the band keys that index it.
 
-A fingerprint is built from the normalised words (``hashing.words``): each word gets a stable
-64-bit hash (xxh3), each run of ``SHINGLE_WORDS`` words combines its words' hashes in numpy,
-and bit *i* of the fingerprint is set when more than half of the shingle hashes have bit *i*
-set. Similar texts share most shingles, so their fingerprints differ in few bits.
+A fingerprint is built from the normalised words (``hashing.normalized_bytes``): each word
+gets a stable 64-bit hash (xxh3), each run of ``SHINGLE_WORDS`` words combines its words'
+hashes in numpy, and bit *i* of the fingerprint is set when more than half of the shingle
+hashes have bit *i* set. Similar texts share most shingles, so their fingerprints differ in
+few bits; unrelated texts differ in about 32.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from .constants import BAND_BITS, NEAR_DUPLICATE_DISTANCE, SHINGLE_WORDS
-from .hashing import words
+from .constants import (
+    BLOCK_WIDTHS,
+    BLOCKS_PER_KEY,
+    FINGERPRINT_BITS,
+    NEAR_DUPLICATE_DISTANCE,
+    SHINGLE_WORDS,
+)
+from .hashing import normalized_bytes
 
 __all__ = [
+    "BAND_LAYOUT",
+    "BandLayout",
     "band_keys",
     "from_signed",
     "hamming",
     "is_near_duplicate",
     "simhash",
-    "simhash_words",
+    "simhash_normalized",
     "to_signed",
 ]
 
-_MASK64 = (1 << 64) - 1
-_BAND_MASK = (1 << BAND_BITS) - 1
-_BAND_SHIFTS = tuple(range(0, 64, BAND_BITS))
-# Odd 64-bit constants (from splitmix64 / xxh64) for mixing word hashes into shingle hashes.
+_MASK64 = (1 << FINGERPRINT_BITS) - 1
+# Odd 64-bit constants (splitmix64, xxh64) for mixing word hashes into shingle hashes.
 _MIX = (
     np.uint64(0x9E3779B97F4A7C15),
     np.uint64(0xBF58476D1CE4E5B9),
@@ -38,10 +46,8 @@ _MIX = (
     np.uint64(0xC2B2AE3D27D4EB4F),
     np.uint64(0x165667B19E3779F9),
     np.uint64(0x27D4EB2F165667C5),
-    np.uint64(0x85EBCA77C2B2AE63),
-    np.uint64(0xFF51AFD7ED558CCD),
 )
-_BIT_WEIGHTS = np.uint64(1) << np.arange(64, dtype=np.uint64)
+_BIT_WEIGHTS = np.uint64(1) << np.arange(FINGERPRINT_BITS, dtype=np.uint64)
 _hash64 = xxhash.xxh3_64_intdigest
 
 
@@ -58,29 +64,26 @@ def _shingle_hashes(word_hashes: npt.NDArray[np.uint64], size: int) -> npt.NDArr
     n = len(word_hashes) - size + 1
     h = word_hashes[:n] * _MIX[0]
     for i in range(1, size):
-        # Position-dependent multipliers keep "a b c" and "c b a" apart.
-        h = (h ^ word_hashes[i : i + n]) * _MIX[i % len(_MIX)]
+        # Position-dependent multipliers keep "a b" and "b a" apart.
+        h = (h ^ word_hashes[i : i + n]) * _MIX[(i + 2) % len(_MIX)]
     return _finalize(h)
 
 
-def simhash_words(tokens: Sequence[str], shingle: int = SHINGLE_WORDS) -> int:
-    """SimHash of already-normalised words (see ``hashing.words``)."""
+def simhash_normalized(data: bytes, shingle: int = SHINGLE_WORDS) -> int:
+    """SimHash of already-normalised text (``hashing.normalized_bytes``)."""
+    tokens = data.split(b" ") if data else []
     if not tokens:
         return 0
-    word_hashes = np.fromiter(
-        (_hash64(t.encode()) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
-    size = min(shingle, len(word_hashes))
-    hashes = _shingle_hashes(word_hashes, size)
-    bits = np.unpackbits(hashes.view(np.uint8), bitorder="little").reshape(-1, 64)
+    word_hashes = np.fromiter(map(_hash64, tokens), dtype=np.uint64, count=len(tokens))
+    hashes = _shingle_hashes(word_hashes, min(shingle, len(tokens)))
+    bits = np.unpackbits(hashes.view(np.uint8), bitorder="little").reshape(-1, FINGERPRINT_BITS)
     counts = bits.sum(axis=0, dtype=np.int64)
-    set_bits = counts * 2 > len(hashes)
-    return int(_BIT_WEIGHTS[set_bits].sum(dtype=np.uint64))
+    return int(_BIT_WEIGHTS[counts * 2 > len(hashes)].sum(dtype=np.uint64))
 
 
 def simhash(text: str) -> int:
     """64-bit SimHash of ``text``'s normalised word shingles, unsigned (0 <= x < 2**64)."""
-    return simhash_words(words(text))
+    return simhash_normalized(normalized_bytes(text))
 
 
 def to_signed(x: int) -> int:
@@ -103,11 +106,53 @@ def is_near_duplicate(a: int, b: int, distance: int = NEAR_DUPLICATE_DISTANCE) -
     return hamming(a, b) <= distance
 
 
-def band_keys(fp: int) -> tuple[int, ...]:
-    """The ``BANDS`` keys of fingerprint ``fp``: key *i* is its *i*-th ``BAND_BITS``-bit block.
+@dataclass(frozen=True, slots=True)
+class BandLayout:
+    """Manku-style permuted tables: the fingerprint cut into blocks, one table per choice of
+    ``blocks_per_key`` blocks, keyed by those blocks concatenated.
 
-    Store one ``(band=i, key)`` row per key and look candidates up by all of a fingerprint's
-    ``(i, key)`` pairs: any pair fewer than ``BANDS`` bits apart shares a key in some band.
+    Two fingerprints at most ``guaranteed_distance`` (blocks - blocks_per_key) bits apart
+    differ in at most that many blocks, so the remaining blocks are equal and form one
+    table's key: the lookup cannot miss them. Pairs further apart are found when their
+    differing bits happen to leave some table's blocks clean.
     """
-    fp &= _MASK64
-    return tuple((fp >> s) & _BAND_MASK for s in _BAND_SHIFTS)
+
+    block_widths: tuple[int, ...]
+    blocks_per_key: int
+    tables: tuple[tuple[tuple[int, int], ...], ...] = field(init=False)
+    """Per table, its blocks as (shift, width)."""
+
+    def __post_init__(self) -> None:
+        if sum(self.block_widths) != FINGERPRINT_BITS:
+            raise ValueError(f"block widths must add up to {FINGERPRINT_BITS}")
+        shifts = itertools.accumulate((0, *self.block_widths[:-1]))
+        blocks = tuple(zip(shifts, self.block_widths, strict=True))
+        object.__setattr__(
+            self, "tables", tuple(itertools.combinations(blocks, self.blocks_per_key))
+        )
+
+    @property
+    def guaranteed_distance(self) -> int:
+        return len(self.block_widths) - self.blocks_per_key
+
+    def keys(self, fp: int) -> tuple[int, ...]:
+        fp &= _MASK64
+        out = []
+        for table in self.tables:
+            key = 0
+            for shift, width in table:
+                key = (key << width) | ((fp >> shift) & ((1 << width) - 1))
+            out.append(key)
+        return tuple(out)
+
+
+BAND_LAYOUT = BandLayout(BLOCK_WIDTHS, BLOCKS_PER_KEY)
+
+
+def band_keys(fp: int) -> tuple[int, ...]:
+    """The ``BANDS`` lookup keys of fingerprint ``fp`` (see ``BandLayout``).
+
+    Store one ``(band=i, key=keys[i])`` row per key; look candidates up by all of a
+    fingerprint's ``(i, keys[i])`` pairs. Keys are non-negative and below 2**32.
+    """
+    return BAND_LAYOUT.keys(fp)
