@@ -253,7 +253,9 @@ async def smtp_server() -> AsyncIterator[SmtpFactory]:
             assert isinstance(data, LoginPassword)
             user, password = data.login.decode(), data.password.decode()
             box.logins.append((user, password, session.ssl is not None))
-            return AuthResult(success=auth == (user, password))
+            if auth == (user, password):
+                return AuthResult(success=True)
+            return AuthResult(success=False, handled=False)  # let aiosmtpd answer 535
 
         def factory() -> SMTPServer:
             proto = SMTPServer(
@@ -262,7 +264,8 @@ async def smtp_server() -> AsyncIterator[SmtpFactory]:
                 tls_context=None if implicit_tls else tls,
                 require_starttls=tls is not None and not implicit_tls,
                 authenticator=authenticator if auth else None,
-                auth_required=auth is not None,
+                # Requiring AUTH without TLS makes aiosmtpd warn (an error here): offer it only.
+                auth_required=auth is not None and auth_require_tls,
                 auth_require_tls=auth_require_tls,
             )
             protocols.append(proto)
