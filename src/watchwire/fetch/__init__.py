@@ -1,0 +1,18 @@
+"""Fetching pages and feeds, politely and robustly: the one room that imports httpx for crawling.
+
+``Fetcher`` turns a URL into a ``FetchResult`` (never an exception); ``decode_html`` turns the
+bytes of a page into text by header, BOM, ``<meta>``, XML declaration, then detection.
+"""
+
+from watchwire.fetch.charset import decode_html, normalize_charset, sniff_charset
+from watchwire.fetch.client import Fetcher, Purpose
+from watchwire.fetch.retry import poll_backoff
+
+__all__ = [
+    "Fetcher",
+    "Purpose",
+    "decode_html",
+    "normalize_charset",
+    "poll_backoff",
+    "sniff_charset",
+]

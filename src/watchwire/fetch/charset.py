@@ -1,0 +1,134 @@
+"""Turning a page's bytes into text: which charset, decided the way browsers decide.
+
+Order (WHATWG "encoding sniffing", with detection as the last resort):
+
+1. a byte-order mark (it wins even over the HTTP header, as in browsers);
+2. the ``charset`` of the HTTP ``Content-Type`` header — except a header ``utf-8`` that the bytes
+   are not valid UTF-8 for (a server default over a page saved in windows-1251 is common);
+3. ``<meta charset>`` or ``<meta http-equiv="Content-Type" content="…; charset=…">`` near the top;
+4. the XML declaration (``<?xml … encoding="…"?>``), for XHTML and feeds;
+5. valid UTF-8 is UTF-8; otherwise ``charset_normalizer`` guesses (it tells windows-1251 from
+   koi8-r on real text), falling back to windows-1252.
+
+httpx's ``response.text`` looks only at the header, which garbles windows-1251 pages that declare
+their charset in ``<meta>`` alone, so the fetcher keeps bytes and decoding happens here.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Final
+
+import charset_normalizer
+
+__all__ = ["decode_html", "normalize_charset", "sniff_charset"]
+
+_PRESCAN: Final = 4096
+"""Bytes searched for ``<meta>``/XML declarations. WHATWG says 1024; real pages put kilobytes
+of scripts first, and a false hit this early in a document is rare."""
+_DETECT: Final = 64 * 1024
+"""Bytes handed to the detector: enough text to judge, bounded cost on big pages."""
+
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META: Final = re.compile(rb"<meta\s[^>]*>", re.IGNORECASE)
+_META_CHARSET: Final = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.IGNORECASE)
+_XML_DECL: Final = re.compile(
+    rb"""^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""", re.IGNORECASE
+)
+
+# WHATWG label quirks that differ from Python's codec names.
+_ALIASES: Final = {
+    "iso-8859-1": "windows-1252",
+    "latin1": "windows-1252",
+    "latin-1": "windows-1252",
+    "l1": "windows-1252",
+    "us-ascii": "windows-1252",
+    "ascii": "windows-1252",
+    "x-user-defined": "windows-1252",
+    "x-cp1251": "windows-1251",
+    "win-1251": "windows-1251",
+    "unicode-1-1-utf-8": "utf-8",
+    "utf8": "utf-8",
+}
+
+
+def normalize_charset(label: str | None) -> str | None:
+    """A charset label as Python can decode it (``CP1251`` → ``windows-1251``), or None if
+    unknown."""
+    if not label:
+        return None
+    key = label.strip().strip("\"'").lower()
+    name = _ALIASES.get(key, key)
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
+def _is_utf8(name: str) -> bool:
+    return codecs.lookup(name).name == "utf-8"
+
+
+def _valid_utf8(content: bytes) -> bool:
+    """Valid UTF-8, allowing a sequence cut short at the end (bodies cut at the size cap)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(content, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _declared_in_document(head: bytes) -> str | None:
+    for tag in _META.finditer(head):
+        m = _META_CHARSET.search(tag.group())
+        if m and (name := normalize_charset(m.group(1).decode("ascii"))):
+            # A page that calls itself UTF-16 in ASCII-compatible bytes is not UTF-16 (WHATWG).
+            return "utf-8" if name.startswith("utf-16") else name
+    m = _XML_DECL.match(head)
+    if m:
+        return normalize_charset(m.group(1).decode("ascii"))
+    return None
+
+
+def sniff_charset(content: bytes, *, charset: str | None = None) -> str:
+    """The Python codec name to decode ``content`` with; ``charset`` is the HTTP header's."""
+    for bom, name in _BOMS:
+        if content.startswith(bom):
+            return name
+    utf8: bool | None = None
+
+    def valid_utf8() -> bool:
+        nonlocal utf8
+        if utf8 is None:
+            utf8 = _valid_utf8(content)
+        return utf8
+
+    header = normalize_charset(charset)
+    if header and not (_is_utf8(header) and not valid_utf8()):
+        return header
+    declared = _declared_in_document(content[:_PRESCAN])
+    if declared and not (_is_utf8(declared) and not valid_utf8()):
+        return declared
+    if valid_utf8():
+        return "utf-8"
+    best = charset_normalizer.from_bytes(content[:_DETECT]).best()
+    if best is not None and (guess := normalize_charset(best.encoding)):
+        return guess
+    return "windows-1252"
+
+
+def decode_html(content: bytes, *, charset: str | None = None) -> str:
+    """Decode an HTML/XML document's bytes to text (see the module docstring for the order).
+
+    Never fails: bytes the chosen charset cannot map become U+FFFD. A BOM is dropped.
+    """
+    name = sniff_charset(content, charset=charset)
+    if name == "utf-8" and content.startswith(codecs.BOM_UTF8):
+        name = "utf-8-sig"
+    return content.decode(name, errors="replace")

@@ -1,0 +1,532 @@
+"""The fetcher: one shared HTTP client, polite per host, and a ``FetchResult`` for every URL.
+
+``Fetcher.fetch`` never raises (except ``CancelledError``): a failure is a value with an
+``error_class`` (see ``errors.py``) and whether retrying later may help. One fetch is:
+
+1. robots.txt for the URL's origin (cached; see ``robots.py``) — ``DISALLOWED`` if it says no;
+2. a place in the host's slot (``hosts.py``): at most ``per_host_concurrency`` requests in
+   flight, starts ``per_host_delay`` apart (or the robots.txt ``Crawl-delay``, up to 30 s);
+3. the request, with the body read raw, decoded and cut at ``max_body`` (``body.py``);
+4. redirects followed by hand — each hop is checked against robots.txt and takes a place in its
+   own host's slot — at most ``max_redirects``, a loop detected at once;
+5. transient failures retried ``retries`` times, with backoff and jitter, honouring
+   ``Retry-After`` (which also pauses the whole host).
+
+The ``timeout`` is the total deadline of a fetch: it starts when the first request may go out
+(waiting behind other requests to the same host is politeness, not the server's slowness) and
+covers every hop, retry and backoff after that. httpx's own timeouts are per read; a server
+dripping a byte at a time would otherwise hold a fetch for ever.
+
+The transport is httpx-aiohttp's: httpx's API, aiohttp's connection handling, which costs a
+tenth of httpx's own pool in CPU per request at our concurrency (``bench/bench_fetch.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from types import TracebackType
+from typing import Final, Literal, Self
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from watchwire.config import CrawlSettings
+from watchwire.fetch.body import (
+    ACCEPT_ENCODING,
+    ContentDecodeError,
+    UnsupportedEncodingError,
+    gunzip_capped,
+    read_body,
+)
+from watchwire.fetch.errors import Failure, classify_exception, classify_status
+from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
+from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
+from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
+from watchwire.logs import redact_url
+from watchwire.models import FetchOutcome, FetchResult, Validators
+
+__all__ = ["Fetcher", "Purpose"]
+
+log = logging.getLogger("watchwire.fetch")
+
+Purpose = Literal["page", "feed"]
+_AnyPurpose = Literal["page", "feed", "robots"]
+
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_CRAWL_DELAY: Final = 30.0
+_ROBOTS_TIMEOUT: Final = 30.0
+_ROBOTS_REDIRECTS: Final = 5  # RFC 9309 §2.3.1.2
+
+_HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
+_XML_TYPES: Final = frozenset({"application/xml", "text/xml"})
+_FEED_TYPES: Final = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
+        "text/json",
+        "text/plain",  # sitemap.txt, and feeds served carelessly
+        "application/x-rss+xml",
+    }
+)
+_GZIP_TYPES: Final = frozenset(
+    {
+        "application/gzip",
+        "application/x-gzip",
+        "application/gzip-compressed",
+        "application/x-gunzip",
+    }
+)
+_ACCEPT: Final = {
+    "page": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
+    "feed": (
+        "application/rss+xml,application/atom+xml,application/feed+json,"
+        "application/xml;q=0.9,text/xml;q=0.9,application/json;q=0.8,text/html;q=0.7,*/*;q=0.5"
+    ),
+    "robots": "text/plain,*/*;q=0.5",
+}
+
+
+def _accepts(purpose: _AnyPurpose, media_type: str | None, url: str) -> bool:
+    if media_type is None or purpose == "robots":
+        return True  # no Content-Type: let the parser judge the bytes
+    if media_type in _HTML_TYPES or media_type in _XML_TYPES:
+        return True
+    if purpose == "page":
+        return False
+    return (
+        media_type in _FEED_TYPES
+        or media_type in _GZIP_TYPES
+        or media_type.endswith(("+xml", "+json"))
+        or (media_type == "application/octet-stream" and url.split("?", 1)[0].endswith(".gz"))
+    )
+
+
+def _content_type(header: str | None) -> tuple[str | None, str | None]:
+    """``text/html; charset=UTF-8`` → (``text/html``, ``UTF-8``)."""
+    if not header:
+        return None, None
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return media.strip().lower() or None, charset
+
+
+def _origin(url: httpx.URL) -> str:
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+class _NoCookies(CookieJar):
+    """A crawler is stateless: cookies would leak one source's session into another's."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+@dataclasses.dataclass(slots=True)
+class _Deadline:
+    """The total deadline of one fetch; ``at`` is set when its first request may start."""
+
+    timeout: float
+    at: float | None = None
+
+
+class Fetcher:
+    """Fetches pages and feeds politely. Use as ``async with Fetcher(settings) as fetcher:``.
+
+    ``settings`` are the defaults; ``fetch(settings=...)`` takes a source's own. ``transport``
+    replaces the network (tests: ``httpx.MockTransport``); ``clock``/``sleep`` drive politeness
+    delays, backoff and robots.txt expiry; ``rand`` the retry jitter.
+    """
+
+    def __init__(
+        self,
+        settings: CrawlSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._clock = clock
+        self._sleep = sleep
+        self._rand = rand
+        self._slots = HostSlots(clock=clock, sleep=sleep)
+        self._robots = RobotsCache(clock=clock)
+        self._client: httpx.AsyncClient | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._client is not None:
+            raise RuntimeError("Fetcher is already open")
+        transport = self._transport or _aiohttp_transport()
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            cookies=_NoCookies(),
+            trust_env=False,  # no proxies or .netrc credentials picked up from the environment
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        # Shielded so that a cancelled service still closes its sockets, time-boxed so that a
+        # wedged close cannot hold shutdown.
+        async with asyncio.timeout(5):
+            await asyncio.shield(self._close(client))
+
+    async def _close(self, client: httpx.AsyncClient) -> None:
+        await self._robots.aclose()
+        await client.aclose()
+
+    @property
+    def hosts(self) -> HostSlots:
+        """The per-host slots (for stats and tests)."""
+        return self._slots
+
+    # --- fetching -----------------------------------------------------------------------------
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        settings: CrawlSettings | None = None,
+        validators: Validators | None = None,
+        purpose: Purpose = "page",
+    ) -> FetchResult:
+        """Fetch ``url``; every failure comes back as a result, never as an exception."""
+        s = settings or self._settings
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            result = await self._fetch(url, s, validators, purpose, started)
+        except Exception as exc:  # the fetcher's one boundary: a bug is an outcome too
+            log.exception("fetch of %s failed unexpectedly", redact_url(url))
+            result = _error(url, url, Failure("internal", repr(exc), False), started)
+        if result.outcome is FetchOutcome.ERROR:
+            log.info(
+                "fetch %s: %s (%s)%s",
+                redact_url(url),
+                result.error_class,
+                result.error,
+                " transient" if result.transient else "",
+            )
+        else:
+            log.debug("fetch %s: %s %s", redact_url(url), result.outcome, result.status)
+        return result
+
+    async def _fetch(
+        self,
+        url: str,
+        s: CrawlSettings,
+        validators: Validators | None,
+        purpose: _AnyPurpose,
+        started: float,
+    ) -> FetchResult:
+        loop = asyncio.get_running_loop()
+        deadline = _Deadline(s.timeout.total_seconds())
+        attempt = 0
+        while True:
+            attempt += 1
+            result = await self._attempt(url, s, validators, purpose, deadline, started)
+            if result.outcome is not FetchOutcome.ERROR or not result.transient:
+                return result
+            if attempt > s.retries:
+                return result
+            delay = backoff(attempt, rand=self._rand)
+            if result.retry_after is not None:
+                if result.retry_after > RETRY_AFTER_CEILING:
+                    return result
+                delay = max(delay, result.retry_after)
+            if deadline.at is not None and loop.time() + delay >= deadline.at:
+                return result  # no time left for another try: the caller polls again later
+            log.debug("retrying %s in %.1fs (%s)", redact_url(url), delay, result.error_class)
+            await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        url: str,
+        s: CrawlSettings,
+        validators: Validators | None,
+        purpose: _AnyPurpose,
+        deadline: _Deadline,
+        started: float,
+    ) -> FetchResult:
+        """One try: the request and its redirects."""
+        current = url
+        visited = {url.partition("#")[0]}
+        max_hops = _ROBOTS_REDIRECTS if purpose == "robots" else s.max_redirects
+        for _ in range(max_hops + 1):
+            try:
+                target = httpx.URL(current)
+            except (httpx.InvalidURL, TypeError, ValueError) as exc:
+                return _error(url, current, classify_exception(httpx.InvalidURL(str(exc))), started)
+            if target.scheme not in ("http", "https") or not target.host:
+                return _error(
+                    url, current, Failure("invalid_url", "not an http(s) URL", False), started
+                )
+            origin = _origin(target)
+            delay = s.per_host_delay.total_seconds()
+            if s.respect_robots and purpose != "robots":
+                rules = await self._robots.rules_for(origin, partial(self._fetch_robots, origin, s))
+                if not rules.allows(current, s.user_agent):
+                    return FetchResult(
+                        url=url,
+                        final_url=current,
+                        outcome=FetchOutcome.DISALLOWED,
+                        error=f"robots.txt of {origin} ({rules.reason}) disallows it",
+                        elapsed=_since(started),
+                    )
+                crawl_delay = rules.crawl_delay(s.user_agent)
+                if crawl_delay:
+                    delay = max(delay, min(crawl_delay, _MAX_CRAWL_DELAY))
+            slot = self._slots.get(origin)
+            hop = await self._hop(
+                url, current, target, s, validators, purpose, deadline, slot, delay, started
+            )
+            if isinstance(hop, FetchResult):
+                return hop
+            if hop.partition("#")[0] in visited:
+                return _error(
+                    url,
+                    current,
+                    Failure("redirect_loop", f"redirect loop back to {redact_url(hop)}", False),
+                    started,
+                )
+            visited.add(hop.partition("#")[0])
+            current = hop
+        return _error(
+            url,
+            current,
+            Failure("redirects", f"more than {max_hops} redirects", False),
+            started,
+        )
+
+    async def _hop(
+        self,
+        url: str,
+        current: str,
+        target: httpx.URL,
+        s: CrawlSettings,
+        validators: Validators | None,
+        purpose: _AnyPurpose,
+        deadline: _Deadline,
+        slot: HostSlot,
+        delay: float,
+        started: float,
+    ) -> FetchResult | str:
+        """One request: a final result, or the URL it redirects to."""
+        client = self._client
+        if client is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        loop = asyncio.get_running_loop()
+        headers = {
+            "User-Agent": s.user_agent,
+            "Accept": _ACCEPT[purpose],
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+        if validators is not None:
+            if validators.etag:
+                headers["If-None-Match"] = validators.etag
+            if validators.last_modified:
+                headers["If-Modified-Since"] = validators.last_modified
+        connect = min(s.connect_timeout.total_seconds(), deadline.timeout)
+        timeout = httpx.Timeout(deadline.timeout, connect=connect)
+        request = client.build_request("GET", target, headers=headers, timeout=timeout)
+        scope = asyncio.timeout_at(deadline.at)
+        try:
+            async with scope, slot.request(limit=s.per_host_concurrency, delay=delay):
+                if deadline.at is None:
+                    deadline.at = loop.time() + deadline.timeout
+                    scope.reschedule(deadline.at)
+                response = await client.send(request, stream=True)
+                try:
+                    return await self._handle(
+                        url, current, response, s, validators, purpose, slot, started
+                    )
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            if scope.expired():
+                message = f"no complete response within {deadline.timeout:g}s"
+                failure = Failure("timeout", message, True)
+            else:
+                failure = classify_exception(exc)
+            return _error(url, current, failure, started)
+        except (
+            httpx.HTTPError,
+            aiohttp.ClientError,
+            OSError,
+            ContentDecodeError,
+            UnsupportedEncodingError,
+        ) as exc:
+            return _error(url, current, classify_exception(exc), started)
+
+    async def _handle(
+        self,
+        url: str,
+        current: str,
+        response: httpx.Response,
+        s: CrawlSettings,
+        validators: Validators | None,
+        purpose: _AnyPurpose,
+        slot: HostSlot,
+        started: float,
+    ) -> FetchResult | str:
+        status = response.status_code
+        headers = response.headers
+        if status in _REDIRECTS and (location := headers.get("location")):
+            try:
+                return str(response.url.join(location.strip()))
+            except httpx.InvalidURL as exc:
+                failure = Failure("http_3xx", f"bad Location: {exc}", False)
+                return _error(url, current, failure, started)
+        new_validators = Validators(
+            etag=headers.get("etag"), last_modified=headers.get("last-modified")
+        )
+        media_type, charset = _content_type(headers.get("content-type"))
+        if status == 304 and validators is not None:
+            return FetchResult(
+                url=url,
+                final_url=current,
+                outcome=FetchOutcome.NOT_MODIFIED,
+                status=status,
+                validators=Validators(
+                    etag=new_validators.etag or validators.etag,
+                    last_modified=new_validators.last_modified or validators.last_modified,
+                ),
+                elapsed=_since(started),
+            )
+        if not 200 <= status < 300:
+            retry_after = parse_retry_after(headers.get("retry-after"))
+            if retry_after is not None and status in (429, 503):
+                slot.pause(min(retry_after, RETRY_AFTER_CEILING))
+            failure = classify_status(status, retry_after=retry_after)
+            return _error(url, current, failure, started, status=status, media_type=media_type)
+        if not _accepts(purpose, media_type, current):
+            return FetchResult(
+                url=url,
+                final_url=current,
+                outcome=FetchOutcome.SKIPPED,
+                status=status,
+                content_type=media_type,
+                charset=charset,
+                validators=new_validators,
+                error=f"content type {media_type} is not read for a {purpose}",
+                elapsed=_since(started),
+            )
+        cap = MAX_ROBOTS_BYTES if purpose == "robots" else s.max_body
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap and purpose != "robots":
+            failure = Failure("too_large", f"Content-Length {declared} > max_body {cap}", False)
+            return _error(url, current, failure, started, status=status, media_type=media_type)
+        codings = [c for c in headers.get("content-encoding", "").split(",") if c.strip()]
+        body = await read_body(response.aiter_raw(), codings, cap)
+        content, truncated = body.content, body.truncated
+        if purpose == "feed" and not truncated and content.startswith(b"\x1f\x8b"):
+            content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
+        result = FetchResult(
+            url=url,
+            final_url=current,
+            outcome=FetchOutcome.OK,
+            status=status,
+            content=content,
+            content_type=media_type,
+            charset=charset,
+            validators=new_validators,
+            elapsed=_since(started),
+        )
+        if truncated:
+            return dataclasses.replace(
+                result,
+                outcome=FetchOutcome.ERROR,
+                error=f"body larger than max_body ({cap} bytes): cut",
+                error_class="too_large",
+                transient=False,
+            )
+        return result
+
+    async def _fetch_robots(self, origin: str, s: CrawlSettings) -> RobotsFile:
+        robots_settings = dataclasses.replace(
+            s,
+            timeout=min(s.timeout, timedelta(seconds=_ROBOTS_TIMEOUT)),
+            retries=0,
+            respect_robots=False,
+        )
+        url = f"{origin}/robots.txt"
+        loop = asyncio.get_running_loop()
+        result = await self._fetch(url, robots_settings, None, "robots", loop.time())
+        if result.outcome is FetchOutcome.OK or result.error_class == "too_large":
+            return RobotsFile(result.status, result.content)
+        if result.status is not None and result.error_class in ("http_4xx", "http_5xx", "http_429"):
+            return RobotsFile(result.status)
+        if result.error_class in ("redirects", "redirect_loop", "http_3xx"):
+            return RobotsFile(404)  # RFC 9309 §2.3.1.2: unreachable after 5 redirects = 4xx
+        log.info("robots.txt of %s unreachable: %s", redact_url(origin), result.error)
+        return RobotsFile(None)
+
+
+def _aiohttp_transport() -> AiohttpTransport:
+    session = aiohttp.ClientSession(
+        # Our host slots bound the connections per host; aiohttp need not second-guess them.
+        connector=aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
+    )
+    return AiohttpTransport(client=session)
+
+
+def _since(started: float) -> float:
+    return max(0.0, asyncio.get_running_loop().time() - started)
+
+
+def _error(
+    url: str,
+    final_url: str,
+    failure: Failure,
+    started: float,
+    *,
+    status: int | None = None,
+    media_type: str | None = None,
+) -> FetchResult:
+    return FetchResult(
+        url=url,
+        final_url=final_url,
+        outcome=FetchOutcome.ERROR,
+        status=status,
+        content_type=media_type,
+        error=failure.message,
+        error_class=failure.error_class,
+        transient=failure.transient,
+        retry_after=failure.retry_after,
+        elapsed=_since(started),
+    )

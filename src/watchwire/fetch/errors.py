@@ -1,0 +1,115 @@
+"""Translating what went wrong into a ``Failure``: the one place that knows the exceptions of
+httpx, aiohttp (under httpx-aiohttp) and the OS.
+
+``error_class`` values (stable: the store keeps them and ``validate`` shows them)::
+
+    timeout      the deadline, or a connect/read timeout, passed            transient
+    dns          the host name did not resolve                              transient
+    connect      refused / unreachable                                      transient
+    reset        the connection was closed or reset before a response      transient
+    incomplete   the body ended before Content-Length (or chunking) said    transient
+    http_429     Too Many Requests                                          transient
+    http_5xx     a server error (501 Not Implemented is permanent)          transient
+    http_4xx     a client error (408 and 425 are transient)                 permanent
+    http_3xx     a redirect without a usable Location, or 300/305           permanent
+    redirects    more than ``max_redirects``                                permanent
+    redirect_loop  a redirect back to a URL already visited                 permanent
+    too_large    the body passed ``max_body``                               permanent
+    decode       a Content-Encoding that is broken or unknown               permanent
+    protocol     not valid HTTP                                             permanent
+    tls          certificate or TLS failure                                 permanent
+    invalid_url  not an http(s) URL we can request                          permanent
+    network      another transport failure                                  transient
+    internal     a bug in watchwire (logged with its traceback)             permanent
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+import httpx
+
+from watchwire.fetch.body import ContentDecodeError, UnsupportedEncodingError
+
+__all__ = ["Failure", "classify_exception", "classify_status"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    error_class: str
+    message: str
+    transient: bool
+    retry_after: float | None = None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen and len(seen) < 10:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return seen
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def classify_exception(exc: BaseException) -> Failure:
+    """What a transport (or decoding) exception means for the crawl."""
+    chain = _chain(exc)
+    msg = _describe(exc)
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    # Order matters: httpx-aiohttp re-raises aiohttp errors as loosely matching httpx ones (a
+    # server disconnect becomes httpx.ConnectTimeout), so the underlying causes are asked first.
+    if has(ContentDecodeError, UnsupportedEncodingError):
+        return Failure("decode", msg, transient=False)
+    if has(aiohttp.ClientConnectorDNSError, socket.gaierror):
+        return Failure("dns", msg, transient=True)
+    if has(aiohttp.ClientSSLError, ssl.SSLError):
+        return Failure("tls", msg, transient=False)
+    if has(aiohttp.ClientConnectorError, ConnectionRefusedError, httpx.ConnectError):
+        return Failure("connect", msg, transient=True)
+    if has(aiohttp.ClientPayloadError):
+        return Failure("incomplete", msg, transient=True)
+    if has(aiohttp.ServerDisconnectedError, ConnectionResetError, BrokenPipeError):
+        return Failure("reset", msg, transient=True)
+    if has(aiohttp.ServerTimeoutError, httpx.TimeoutException, TimeoutError):
+        return Failure("timeout", msg, transient=True)
+    if has(httpx.RemoteProtocolError):
+        text = " ".join(str(e) for e in chain).lower()
+        if "complete message body" in text or "incomplete" in text:
+            return Failure("incomplete", msg, transient=True)
+        if "disconnected" in text or "without sending" in text:
+            return Failure("reset", msg, transient=True)
+        return Failure("protocol", msg, transient=False)
+    if has(aiohttp.InvalidURL, httpx.InvalidURL, httpx.UnsupportedProtocol):
+        return Failure("invalid_url", msg, transient=False)
+    if has(aiohttp.ClientResponseError, httpx.ProtocolError):
+        return Failure("protocol", msg, transient=False)
+    if has(httpx.ReadError, httpx.WriteError, httpx.CloseError):
+        return Failure("reset", msg, transient=True)
+    if has(httpx.TransportError, aiohttp.ClientError, OSError):
+        return Failure("network", msg, transient=True)
+    return Failure("internal", msg, transient=False)
+
+
+def classify_status(status: int, *, retry_after: float | None = None) -> Failure:
+    """The failure an unwanted final status stands for (2xx and 304 are not failures)."""
+    if status == 429:
+        return Failure("http_429", "429 Too Many Requests", transient=True, retry_after=retry_after)
+    if 500 <= status < 600:
+        transient = status != 501
+        return Failure("http_5xx", f"HTTP {status}", transient=transient, retry_after=retry_after)
+    if 400 <= status < 500:
+        return Failure("http_4xx", f"HTTP {status}", transient=status in (408, 425))
+    if 300 <= status < 400:
+        return Failure("http_3xx", f"HTTP {status} without a usable Location", transient=False)
+    return Failure("protocol", f"unexpected HTTP status {status}", transient=False)
