@@ -63,9 +63,7 @@ def alert_payload(
     )
 
 
-def alert_message(
-    message_id: str = "msg-1", channel: str = "ops", **kwargs: Any
-) -> OutboxMessage:
+def alert_message(message_id: str = "msg-1", channel: str = "ops", **kwargs: Any) -> OutboxMessage:
     return OutboxMessage(
         id=message_id,
         channel=channel,
@@ -111,6 +109,15 @@ class Receiver:
     requests: list[Request] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
     default: Response = (200, {}, b"ok")
+    hold: asyncio.Event | None = None
+    """When set, requests are recorded but not answered until the event is set."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_for_requests(self, n: int) -> None:
+        while len(self.requests) < n:
+            self.arrived.clear()
+            await self.arrived.wait()
 
     def reply(self, *responses: Response) -> None:
         self.responses.extend(responses)
@@ -145,6 +152,9 @@ async def receiver() -> AsyncIterator[Receiver]:
         try:
             while (request := await _read_request(reader)) is not None:
                 rec.requests.append(request)
+                rec.arrived.set()
+                if rec.hold is not None:
+                    await rec.hold.wait()
                 status, headers, body = rec.next_response()
                 head = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}"]
                 head += [f"{k}: {v}" for k, v in headers.items()]

@@ -28,6 +28,12 @@ def email_channel(box: Mailbox | None = None, **smtp: Any) -> EmailChannel:
     })  # fmt: skip
 
 
+def digest(digest_id: str, alerts: list[dict[str, Any]]) -> OutboxMessage:
+    payload = build_digest_payload(digest_id, alerts)
+    return OutboxMessage(id=digest_id, channel="mail", kind="digest", payload=payload,
+                         created_at=T0)  # fmt: skip
+
+
 def roundtrip(message: OutboxMessage) -> EmailMessage:
     """Build, serialise as it goes on the wire, and parse back."""
     mail = build_email(message, sender="watchwire@example.org",
@@ -114,8 +120,7 @@ def test_digest_of_25_alerts_lists_every_article_with_rule_and_snippet() -> None
     alerts = [alert_payload(f"a{i}", title=f"Story {i}", rule=f"rule-{i % 3}",
                             url=f"https://n.example/{i}", snippet=f"snippet {i} «sanctions»")
               for i in range(25)]  # fmt: skip
-    message = OutboxMessage(id="dig1", channel="analysts", kind="digest",
-                            payload=build_digest_payload("dig1", alerts), created_at=T0)  # fmt: skip
+    message = digest("dig1", alerts)
     mail = roundtrip(message)
     assert mail["Subject"] == "[watchwire] digest: 25 alerts"
     text, html = parts(mail)
@@ -200,8 +205,7 @@ async def test_no_server_listening_is_transient() -> None:
 async def test_digest_of_25_alerts_arrives_as_one_email(smtp_server: SmtpFactory) -> None:
     box = await smtp_server()
     alerts = [alert_payload(f"a{i}", title=f"Story {i}") for i in range(25)]
-    message = OutboxMessage(id="dig1", channel="mail", kind="digest",
-                            payload=build_digest_payload("dig1", alerts), created_at=T0)  # fmt: skip
+    message = digest("dig1", alerts)
     await EmailSender("mail", email_channel(box, security="none")).send(message)
     (mail,) = box.messages
     assert mail["Subject"] == "[watchwire] digest: 25 alerts"
