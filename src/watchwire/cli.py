@@ -369,7 +369,8 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from watchwire.demo import run_demo
 
-    return asyncio.run(run_demo(keep=args.keep))
+    status: int = asyncio.run(run_demo(keep=args.keep))
+    return status
 
 
 _COMMANDS = {

@@ -445,7 +445,7 @@ def _construct(
     if not raw:
         return None
     # Typed like a plain scalar (a port becomes an int), never parsed as YAML syntax.
-    tag = _SCALARS.resolve(yaml.ScalarNode, raw, (True, False))
+    tag = _SCALARS.resolve(yaml.ScalarNode, raw, (True, False))  # type: ignore[no-untyped-call]
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"):
         return _SCALARS.construct_object(yaml.ScalarNode(tag, raw))
     return raw

@@ -53,7 +53,8 @@ def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
     """How long a source that failed ``failures`` times in a row waits before its next poll."""
     if failures <= 0:
         return timedelta(0)
-    return min(settings.interval * (2 ** (failures - 1)), settings.max_backoff)
+    delay: timedelta = settings.interval * (2 ** (failures - 1))
+    return min(delay, settings.max_backoff)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

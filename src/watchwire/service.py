@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +18,15 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from watchwire.alerts import Dispatcher, open_channels
+from watchwire.alerts import Channel, Dispatcher, open_channels
 from watchwire.config import Config, SourceConfig, load_config
 from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher
 from watchwire.pipeline import Poller, PollReport
 from watchwire.rules import RuleSet, compile_rules
 from watchwire.scheduler import Scheduler, next_fire_time
-from watchwire.store import DEFAULT_NEAR_DISTANCE, SqliteStore, Store
+from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
+from watchwire.store import SqliteStore, Store
 from watchwire.timeutil import utcnow
 
 __all__ = ["OnceReport", "Runtime", "open_runtime", "run_once", "run_service"]
@@ -90,11 +91,16 @@ class Runtime:
             await self.drain()
 
 
-def _dispatcher(config: Config, store: Store, channels: dict[str, object]) -> Dispatcher:
+def _dispatcher(config: Config, store: Store, channels: Mapping[str, Channel]) -> Dispatcher:
     policies = {name: ch.retry for name, ch in config.channels.items()}
     return Dispatcher(
         store, channels, policies, clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH
-    )  # type: ignore[arg-type]
+    )
+
+
+def _near_distance(config: Config) -> int:
+    configured = config.dedupe.near_duplicate_distance
+    return NEAR_DUPLICATE_DISTANCE if configured is None else configured
 
 
 @asynccontextmanager
@@ -105,7 +111,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         store = await stack.enter_async_context(
             SqliteStore.open(
                 config.storage_path(),
-                near_distance=config.dedupe.near_duplicate_distance or DEFAULT_NEAR_DISTANCE,
+                near_distance=_near_distance(config),
             )
         )
         fetcher = await stack.enter_async_context(Fetcher(config.settings_for(None)))

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.httpserver import ServerFactory
+
+
+@pytest.fixture
+async def http_server() -> AsyncIterator[ServerFactory]:
+    factory = ServerFactory()
+    try:
+        yield factory
+    finally:
+        await factory.aclose()
