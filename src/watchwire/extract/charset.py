@@ -16,6 +16,8 @@ from typing import Final
 import charset_normalizer
 from selectolax.lexbor import LexborHTMLParser
 
+from watchwire.extract.nesting import flatten_deep_nesting
+
 __all__ = ["declared_encoding", "parse_html"]
 
 SNIFF_BYTES: Final = 1024
@@ -59,10 +61,12 @@ def _detect(data: bytes) -> str:
 def parse_html(data: str | bytes) -> LexborHTMLParser:
     """A parsed document; never raises on odd input."""
     if isinstance(data, str):
+        data = flatten_deep_nesting(data)
         try:
             return LexborHTMLParser(data)
         except UnicodeEncodeError:  # lone surrogates cannot be encoded for Lexbor
             return LexborHTMLParser(data.encode("utf-8", errors="replace"))
+    data = flatten_deep_nesting(data)
     declared = declared_encoding(data)
     if data.startswith(_BOMS) or (declared is not None and declared != "utf-8"):
         return LexborHTMLParser(data, encoding=True)

@@ -304,7 +304,9 @@ def select(blocks: list[Block], root: int, root_depth: int, title: str) -> list[
             continue
         if block.link_density > sel.LINK_DENSITY_MAX:
             continue
-        if block.tag in sel.HEADING_TAGS and title_key and _normal(block.text) == title_key:
+        if block.tag in sel.HEADING_TAGS and (
+            block.tag in sel.TITLE_TAGS or (title_key and _normal(block.text) == title_key)
+        ):
             continue
         if len(block.text) <= _SHORT_TEXT:
             if out and _normal(block.text) in sel.TAIL_MARKERS:

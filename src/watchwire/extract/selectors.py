@@ -34,6 +34,8 @@ BLOCK_TAGS: Final = frozenset({
 """Elements that start and end a paragraph of text."""
 
 HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+TITLE_TAGS: Final = frozenset({"h1"})
+"""Headings that hold the page's title, not a part of the story."""
 LINK_TAGS: Final = frozenset({"a"})
 CAPTION_TAGS: Final = frozenset({"figcaption", "caption"})
 """Picture and table captions: kept out of the body text."""
