@@ -1,0 +1,112 @@
+"""Console and Apprise channels, and ``open_channels`` building a config's channels."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from watchwire.alerts import (
+    Channel,
+    ConsoleSender,
+    EmailSender,
+    WebhookSender,
+    build_digest_payload,
+    open_channels,
+)
+from watchwire.alerts.apprise import AppriseSender, notification_for
+from watchwire.config import AppriseChannel, parse_config
+from watchwire.exceptions import ConfigError
+from watchwire.models import OutboxMessage
+
+from .conftest import T0, Receiver, alert_message, alert_payload
+
+CONFIG = """
+channels:
+  ops: {type: webhook, url: "%s", secret: "whsec_dGVzdHRlc3R0ZXN0dGVzdA=="}
+  analysts:
+    type: email
+    to: [analyst@example.org]
+    from: watchwire@example.org
+    smtp: {host: smtp.example.org, username: u, password: p}
+  terminal: {type: console}
+"""
+
+
+async def test_console_prints_one_line_per_alert() -> None:
+    out = io.StringIO()
+    await ConsoleSender("terminal", stream=out).send(alert_message(title="Belarus\nsanctions"))
+    assert out.getvalue() == (
+        "2026-11-30T12:00:00Z belarus-sanctions [unn-en] Belarus sanctions "
+        "https://unn.ua/en/news/belarus-sanctions\n"
+    )
+
+
+async def test_console_prints_a_digest_as_one_line_per_alert() -> None:
+    payload = build_digest_payload("d", [alert_payload(f"a{i}", title=f"T{i}") for i in range(3)])
+    out = io.StringIO()
+    message = OutboxMessage(id="d", channel="terminal", kind="digest", payload=payload,
+                            created_at=T0)  # fmt: skip
+    await ConsoleSender("terminal", stream=out).send(message)
+    lines = out.getvalue().splitlines()
+    assert [line.split(" ")[3] for line in lines] == ["T0", "T1", "T2"]
+
+
+async def test_console_defaults_to_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    await ConsoleSender("terminal").send(alert_message())
+    assert "belarus-sanctions [unn-en]" in capsys.readouterr().out
+
+
+async def test_open_channels_builds_every_type_and_closes_them(receiver: Receiver) -> None:
+    config = parse_config(CONFIG % receiver.url, env={})
+    async with open_channels(config.channels) as channels:
+        assert set(channels) == {"ops", "analysts", "terminal"}
+        assert isinstance(channels["ops"], WebhookSender)
+        assert isinstance(channels["analysts"], EmailSender)
+        assert isinstance(channels["terminal"], ConsoleSender)
+        assert all(isinstance(c, Channel) and c.name == n for n, c in channels.items())
+        await channels["ops"].send(alert_message())
+    assert len(receiver.requests) == 1
+    with pytest.raises(RuntimeError, match="outside"):
+        await channels["ops"].send(alert_message())  # its HTTP client is closed
+
+
+async def test_a_bad_channel_closes_the_ones_already_open() -> None:
+    config = parse_config(
+        'channels:\n  a: {type: webhook, url: "https://h.example/"}\n'
+        '  b: {type: webhook, url: "https://h.example/", secret: "whsec_%%%"}\n',
+        env={},
+    )
+    with pytest.raises(ConfigError, match="base64"):
+        async with open_channels(config.channels):
+            pass
+
+
+def test_apprise_without_the_package_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """apprise is an optional extra, absent here; only this path is testable honestly."""
+    monkeypatch.setitem(sys.modules, "apprise", None)  # absent even if someone installs it
+    config = AppriseChannel(type="apprise", urls=["ntfy://token@ntfy.example/topic"])
+    with pytest.raises(ConfigError, match=r"pip install 'watchwire\[apprise\]'") as caught:
+        AppriseSender("push", config)
+    assert "token" not in str(caught.value)
+
+
+async def test_open_channels_reports_the_missing_apprise_with_the_channel_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)
+    config = parse_config("channels:\n  push: {type: apprise, urls: ['tgram://x/y']}\n", env={})
+    with pytest.raises(ConfigError, match=r"^channels\.push: .*watchwire\[apprise\]"):
+        async with open_channels(config.channels):
+            pass
+
+
+def test_apprise_notification_text_is_built_from_the_payload() -> None:
+    title, body = notification_for(alert_payload())
+    assert title == "[watchwire] belarus-sanctions: US offers Belarus sanctions relief"
+    assert "**sanctions**" in body and body.endswith("https://unn.ua/en/news/belarus-sanctions")
+    title, body = notification_for(build_digest_payload("d", [alert_payload()] * 2))
+    assert title == "[watchwire] digest: 2 alerts" and body.count("\n- ") == 1
