@@ -108,7 +108,8 @@ class Site:
 <title>{escape(page.title)} | Test news</title>
 <meta property="article:published_time" content="{page.published.isoformat()}">
 <link rel="canonical" href="{self.url(page.slug)}"></head><body>
-<header><nav><a href="/">Home</a> <a href="/news">News</a> Electricity outage schedules</nav></header>
+<header><nav><a href="/">Home</a> <a href="/news">News</a>
+Electricity outage schedules</nav></header>
 <main><article><h1>{escape(page.title)}</h1>
 <time datetime="{page.published.isoformat()}">{page.published:%d.%m.%y, %H:%M}</time>
 <div class="article-body">{paras}</div></article>

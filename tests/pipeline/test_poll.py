@@ -108,7 +108,14 @@ async def test_second_poll_fetches_exactly_the_new_entry(
     config = make_config(tmp_path, f"  - {{name: feed, url: '{site.server.url('/feed.xml')}'}}")
     async with runtime(config) as rt:
         await rt.poller.poll(config.sources[0])
-        site.publish(page("new-sanctions", "New Belarus sanctions", *reversed(MATCHING)))
+        site.publish(
+            page(
+                "new-sanctions", "EU widens Belarus sanctions",
+                "European Union ministers agreed on Monday to widen sanctions on Belarus, "
+                "adding forty officials and three state companies to the list.",
+                "The measures take effect at once and will be reviewed in six months.",
+            )
+        )  # fmt: skip
         before = len(site.server.requests)
         report = await rt.poller.poll(config.sources[0])
         paths = [r.path for r in site.server.requests[before:]]
