@@ -114,7 +114,7 @@ def slack_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     blocks.extend(_section(_slack_alert_text(a, SLACK_SECTION_MAX)) for a in shown)
     if len(shown) < len(alerts):
         more = len(alerts) - len(shown)
-        blocks.append(_section(f"…and {_count(more)} more (see the watchwire log)"))
+        blocks.append(_section(f"…and {more} more alert{'' if more == 1 else 's'}"))
     return {"text": summary, "blocks": blocks, "unfurl_links": False}
 
 
