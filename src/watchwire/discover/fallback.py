@@ -21,6 +21,7 @@ import feedparser
 
 from watchwire.discover.common import (
     LinkList,
+    absolute_url,
     clean_text,
     primary_language,
     resolve_url,
@@ -52,17 +53,16 @@ def parse_feed_fallback(
     language = primary_language(feed.get("language"))
     links = LinkList(max_links)
     for entry in parsed.get("entries", ()):
-        link = _link(entry, url, language)
+        # A plain dict: FeedParserDict maps missing keys to others (updated → published) and
+        # warns about it; we want what the feed said.
+        link = _link(dict(entry), url, language)
         if link is not None and not links.add(link):
             break
     return links.to_tuple(), _error(parsed, len(links)) or links.truncation_error()
 
 
 def _link(entry: Mapping[str, Any], base: str, language: str | None) -> Link | None:
-    href = entry.get("link")
-    if not href and entry.get("guidislink"):
-        href = entry.get("id")
-    target = resolve_url(base, href)
+    target = resolve_url(base, entry.get("link")) or absolute_url(entry.get("id"))
     if target is None:
         return None
     content = entry.get("content") or ()

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from watchwire.discover.common import (
     LinkList,
+    absolute_url,
     clean_text,
     primary_language,
     resolve_url,
@@ -180,11 +181,12 @@ def _rss_link(item: ET.Element, base: str, language: str | None) -> Link | None:
         if name == "guid":
             permalink = child.get("isPermaLink", "true").strip().lower() != "false"
         fields.setdefault(name, child.text)
-    guid = strip_or_none(fields.get("guid"))
+    about = item.get(f"{_RDF}about")  # RSS 1.0: the item's identity, usually its URL
+    guid = strip_or_none(fields.get("guid")) or strip_or_none(about)
     href = fields.get("origlink") or fields.get("link") or fields.get("atom_link")
-    if not href:
-        href = item.get(f"{_RDF}about") or (guid if permalink else None)
     target = resolve_url(base, href)
+    if target is None:
+        target = resolve_url(base, about) or (absolute_url(guid) if permalink else None)
     if target is None:
         return None
     return Link(
@@ -237,7 +239,7 @@ def _atom_link(entry: ET.Element, tags: _AtomTags, base: str, language: str | No
         elif tag == tags.content:
             content = strip_or_none(_atom_content(child))
     if href is None:
-        href = resolve_url(base, guid)  # an id that is a URL is the best we have
+        href = absolute_url(guid)  # an id that is a URL is the best we have
     if href is None:
         return None
     return Link(

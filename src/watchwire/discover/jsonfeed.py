@@ -8,6 +8,7 @@ from typing import Any
 
 from watchwire.discover.common import (
     LinkList,
+    absolute_url,
     clean_text,
     primary_language,
     resolve_url,
@@ -56,7 +57,7 @@ def _link(item: dict[str, Any], base: str, language: str | None) -> Link | None:
     target = (
         resolve_url(base, _str(item.get("url")))
         or resolve_url(base, _str(item.get("external_url")))
-        or resolve_url(base, guid)
+        or absolute_url(guid)
     )
     if target is None:
         return None

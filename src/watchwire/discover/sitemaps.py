@@ -3,7 +3,7 @@ sitemaps, gzip'd sitemaps and plain-text URL lists.
 
 A sitemap may hold 50,000 URLs and 50 MB, so it is read as a stream: gzip is undone in bounded
 chunks (capped at :data:`MAX_SITEMAP_BYTES`), fed to an incremental parser, and every ``<url>``
-is dropped from the tree once read. Memory grows with the links returned, not with the document.
+is cleared once read. Memory grows with the links returned, not with the document.
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import cast
 
-from watchwire.discover.common import LinkList, clean_text, primary_language, resolve_url
+from watchwire.discover.common import (
+    LinkList,
+    absolute_url,
+    clean_text,
+    primary_language,
+    resolve_url,
+)
 from watchwire.discover.dates import parse_date
 from watchwire.discover.detect import GZIP_MAGIC, xml_prolog_problem
 from watchwire.models import Link
@@ -50,7 +56,7 @@ def parse_sitemap(
     try:
         first = next(chunks, b"")
         if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"http://", b"https://")):
-            _read_text(first, chunks, url, links)
+            _read_text(first, chunks, links)
         elif problem := xml_prolog_problem(first):
             error = f"refused: {problem}"
         else:
@@ -95,19 +101,19 @@ def _gunzip(content: bytes, max_bytes: int) -> Iterator[bytes]:
         raise zlib.error("truncated gzip stream")
 
 
-def _read_text(first: bytes, rest: Iterator[bytes], url: str, links: LinkList) -> None:
+def _read_text(first: bytes, rest: Iterator[bytes], links: LinkList) -> None:
     tail = b""
     for chunk in _chain(first, rest):
         lines = (tail + chunk).split(b"\n")
         tail = lines.pop()
         for line in lines:
-            if not _add_text_line(line, url, links):
+            if not _add_text_line(line, links):
                 return
-    _add_text_line(tail, url, links)
+    _add_text_line(tail, links)
 
 
-def _add_text_line(line: bytes, url: str, links: LinkList) -> bool:
-    target = resolve_url(url, line.decode("utf-8", errors="replace").strip())
+def _add_text_line(line: bytes, links: LinkList) -> bool:
+    target = absolute_url(line.decode("utf-8", errors="replace"))
     return links.add(Link(url=target)) if target else True
 
 
@@ -124,46 +130,47 @@ def _read_xml(
     children: list[tuple[datetime | None, str]],
     max_links: int,
 ) -> None:
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    root: ET.Element | None = None
+    # End events only: "start" events would double the per-element cost for the one element
+    # (the root) we would want them for. A read entry is cleared, leaving an empty shell of
+    # ~70 bytes in the root: 3.5 MB for 50,000, against ~30 MB for the tree held whole.
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("end",))
+    names: dict[str, str] = {}  # tag -> local name, computed once per distinct tag
+    last: ET.Element | None = None
     for chunk in _chain(first, rest):
         parser.feed(chunk)
-        # Only start and end were asked for: each event is (name, element).
-        events = cast("Iterator[tuple[str, ET.Element]]", parser.read_events())
-        for event, element in events:
-            if root is None:
-                root = element
-                continue
-            if event != "end":
-                continue
-            local = _local(element.tag)
+        # Only end events were asked for: each is ("end", element).
+        for _, element in cast("Iterator[tuple[str, ET.Element]]", parser.read_events()):
+            last = element
+            tag = element.tag
+            local = names.get(tag) or names.setdefault(tag, tag[tag.rfind("}") + 1 :])
             if local == "url":
-                link = _url_entry(element, url)
+                link = _url_entry(element, url, names)
+                element.clear()
                 if link is not None and not links.add(link):
                     return
             elif local == "sitemap":
-                if (child := _sitemap_entry(element, url)) is not None:
+                child = _sitemap_entry(element, url, names)
+                element.clear()
+                if child is not None:
                     if len(children) >= max_links:
                         links.truncated = True
                         return
                     children.append(child)
-            else:
-                continue
-            root.clear()  # the entry is read: drop it (and its predecessors) from the tree
     parser.close()
-    if root is not None and _local(root.tag) not in ("urlset", "sitemapindex"):
-        raise ValueError(f"root element {root.tag!r} is not a sitemap")
+    # The last end event is the root's.
+    if last is not None and _local(last.tag) not in ("urlset", "sitemapindex"):
+        raise ValueError(f"root element {last.tag!r} is not a sitemap")
 
 
 def _local(tag: str) -> str:
     return tag[tag.rfind("}") + 1 :]
 
 
-def _url_entry(element: ET.Element, base: str) -> Link | None:
+def _url_entry(element: ET.Element, base: str, names: dict[str, str]) -> Link | None:
     loc = lastmod = None
     title = published = language = None
     for child in element:
-        local = _local(child.tag)
+        local = names.get(child.tag) or _local(child.tag)
         if local == "loc":
             loc = child.text
         elif local == "lastmod":
@@ -184,10 +191,12 @@ def _url_entry(element: ET.Element, base: str) -> Link | None:
     )
 
 
-def _sitemap_entry(element: ET.Element, base: str) -> tuple[datetime | None, str] | None:
+def _sitemap_entry(
+    element: ET.Element, base: str, names: dict[str, str]
+) -> tuple[datetime | None, str] | None:
     loc = lastmod = None
     for child in element:
-        local = _local(child.tag)
+        local = names.get(child.tag) or _local(child.tag)
         if local == "loc":
             loc = child.text
         elif local == "lastmod":
