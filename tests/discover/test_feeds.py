@@ -70,7 +70,10 @@ def test_rss091_with_netscape_doctype_takes_the_fast_path(fixture_bytes: Read) -
     """An external DTD reference without entity declarations is harmless: parsed fast."""
     links, error = parse_feed_fast(fixture_bytes("rss091.xml"), url="http://oldwire.example.com/")
     assert error is None
-    assert [link.title for link in links] == ["Café owners protest new tax", "Council approves budget"]
+    assert [link.title for link in links] == [
+        "Café owners protest new tax",
+        "Council approves budget",
+    ]
 
 
 def test_atom10_reads_xml_base_xhtml_content_and_languages(fixture_bytes: Read) -> None:

@@ -21,6 +21,7 @@ __all__ = ["discover"]
 log = logging.getLogger(__name__)
 
 _JSON_START = (b"{", b"[")
+_BLANK_SCAN = 4096  # longer runs of whitespace are not "empty", just not a document
 
 
 def discover(
@@ -72,7 +73,7 @@ def _discover(
 ) -> Discovery:
     sniffed = sniff_kind(content)
     declared = kind or kind_from_content_type(content_type)
-    if not content.strip():
+    if len(content) < _BLANK_SCAN and not content.replace(b"\xef\xbb\xbf", b"").strip():
         return Discovery(kind=declared or SourceKind.PAGE, error="empty document")
     if sniffed is SourceKind.PAGE and declared in (SourceKind.FEED, SourceKind.SITEMAP):
         # A feed URL answering with HTML: a login wall, an error page, a moved feed. Its
