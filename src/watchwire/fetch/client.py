@@ -17,8 +17,11 @@ The ``timeout`` is the total deadline of a fetch: it starts when the first reque
 covers every hop, retry and backoff after that. httpx's own timeouts are per read; a server
 dripping a byte at a time would otherwise hold a fetch for ever.
 
-The transport is httpx-aiohttp's: httpx's API, aiohttp's connection handling, which costs a
-tenth of httpx's own pool in CPU per request at our concurrency (``bench/bench_fetch.py``).
+Requests go straight to an httpx *transport*, not through ``httpx.AsyncClient``: redirects are
+ours, cookies unwanted (a crawler is stateless; they would leak one source's session into
+another's), and the client layer costs CPU and logs every full URL — tokens included — at INFO.
+The default transport is httpx-aiohttp's: aiohttp's connection handling behind httpx's transport
+API, a third of the CPU per page of httpx's own pool at our concurrency (``bench/bench_fetch.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Final, Literal, Self
 
@@ -131,13 +133,6 @@ def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}{port}"
 
 
-class _NoCookies(CookieJar):
-    """A crawler is stateless: cookies would leak one source's session into another's."""
-
-    def __init__(self) -> None:
-        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
-
-
 @dataclasses.dataclass(slots=True)
 class _Deadline:
     """The total deadline of one fetch; ``at`` is set when its first request may start."""
@@ -150,8 +145,9 @@ class Fetcher:
     """Fetches pages and feeds politely. Use as ``async with Fetcher(settings) as fetcher:``.
 
     ``settings`` are the defaults; ``fetch(settings=...)`` takes a source's own. ``transport``
-    replaces the network (tests: ``httpx.MockTransport``); ``clock``/``sleep`` drive politeness
-    delays, backoff and robots.txt expiry; ``rand`` the retry jitter.
+    replaces the network (tests: ``httpx.MockTransport``) and is closed with the fetcher, as
+    ``httpx.AsyncClient`` does; ``clock``/``sleep`` drive politeness delays, backoff and
+    robots.txt expiry; ``rand`` the retry jitter.
     """
 
     def __init__(
@@ -170,20 +166,14 @@ class Fetcher:
         self._rand = rand
         self._slots = HostSlots(clock=clock, sleep=sleep)
         self._robots = RobotsCache(clock=clock)
-        self._client: httpx.AsyncClient | None = None
+        self._open: httpx.AsyncBaseTransport | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        if self._client is not None:
+        if self._open is not None:
             raise RuntimeError("Fetcher is already open")
-        transport = self._transport or _aiohttp_transport()
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            cookies=_NoCookies(),
-            trust_env=False,  # no proxies or .netrc credentials picked up from the environment
-        )
+        self._open = self._transport or _aiohttp_transport()
         return self
 
     async def __aexit__(
@@ -195,7 +185,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
+        client, self._open = self._open, None
         if client is None:
             return
         # Shielded so that a cancelled service still closes its sockets, time-boxed so that a
@@ -203,7 +193,7 @@ class Fetcher:
         async with asyncio.timeout(5):
             await asyncio.shield(self._close(client))
 
-    async def _close(self, client: httpx.AsyncClient) -> None:
+    async def _close(self, client: httpx.AsyncBaseTransport) -> None:
         await self._robots.aclose()
         await client.aclose()
 
@@ -344,7 +334,7 @@ class Fetcher:
         started: float,
     ) -> FetchResult | str:
         """One request: a final result, or the URL it redirects to."""
-        client = self._client
+        client = self._open
         if client is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         loop = asyncio.get_running_loop()
@@ -360,14 +350,16 @@ class Fetcher:
                 headers["If-Modified-Since"] = validators.last_modified
         connect = min(s.connect_timeout.total_seconds(), deadline.timeout)
         timeout = httpx.Timeout(deadline.timeout, connect=connect)
-        request = client.build_request("GET", target, headers=headers, timeout=timeout)
+        request = httpx.Request(
+            "GET", target, headers=headers, extensions={"timeout": timeout.as_dict()}
+        )
         scope = asyncio.timeout_at(deadline.at)
         try:
             async with scope, slot.request(limit=s.per_host_concurrency, delay=delay):
                 if deadline.at is None:
                     deadline.at = loop.time() + deadline.timeout
                     scope.reschedule(deadline.at)
-                response = await client.send(request, stream=True)
+                response = await client.handle_async_request(request)
                 try:
                     return await self._handle(
                         url, current, response, s, validators, purpose, slot, started

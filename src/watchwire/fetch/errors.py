@@ -54,8 +54,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+_MAX_MESSAGE = 300
+"""Parser errors quote what they choked on, which can be a megabyte of body."""
+
+
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
+    text = " ".join(str(exc).split())
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + "…"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
