@@ -223,11 +223,26 @@ class Mailbox:
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[tuple[str, str, bool]] = field(default_factory=list)
     """(user, password, over TLS) for every AUTH attempt."""
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Recipient → the SMTP reply refusing it (``"550 no such user"``)."""
 
 
 class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
+
+    async def handle_RCPT(
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address in self.box.refuse:
+            return self.box.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.original_content, bytes)

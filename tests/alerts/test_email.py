@@ -211,3 +211,32 @@ async def test_digest_of_25_alerts_arrives_as_one_email(smtp_server: SmtpFactory
     assert mail["Subject"] == "[watchwire] digest: 25 alerts"
     text, _ = parts(mail)
     assert all(f"Story {i}" in text for i in range(25))
+
+
+async def test_a_temporary_refusal_of_every_recipient_is_transient(
+    smtp_server: SmtpFactory,
+) -> None:
+    box = await smtp_server()
+    box.refuse = {"analyst@example.org": "451 try later", "ana@example.org": "451 try later"}
+    with pytest.raises(TransientDeliveryError, match="451"):
+        await EmailSender("mail", email_channel(box, security="none")).send(alert_message())
+
+
+async def test_a_permanent_refusal_of_every_recipient_is_permanent(
+    smtp_server: SmtpFactory,
+) -> None:
+    box = await smtp_server()
+    box.refuse = {"analyst@example.org": "550 no such user", "ana@example.org": "550 nope"}
+    with pytest.raises(PermanentDeliveryError, match="550"):
+        await EmailSender("mail", email_channel(box, security="none")).send(alert_message())
+
+
+async def test_one_refused_recipient_does_not_resend_to_the_others(
+    smtp_server: SmtpFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Delivered to whoever accepted it; the refusal is logged, not retried (no duplicates)."""
+    box = await smtp_server()
+    box.refuse = {"ana@example.org": "550 no such user"}
+    await EmailSender("mail", email_channel(box, security="none")).send(alert_message("m9"))
+    assert box.envelopes[0].rcpt_tos == ["analyst@example.org"]
+    assert "m9 refused for 1 recipient(s): ana@example.org" in caplog.text

@@ -85,7 +85,7 @@ def _meta(alert: Mapping[str, Any]) -> str:
 
 def _slack_alert_text(alert: Mapping[str, Any], limit: int) -> str:
     article = alert.get("article") or {}
-    title = truncate(escape_slack(alert_title(alert)).replace("|", "¦"), 300)
+    title = escape_slack(truncate(alert_title(alert), 300)).replace("|", "¦")
     url = str(article.get("url") or "")
     head = f"*<{escape_slack(url)}|{title}>*" if url else f"*{title}*"
     head += f"\n{escape_slack(_meta(alert))}\n"
@@ -103,7 +103,7 @@ def slack_body(payload: Mapping[str, Any]) -> dict[str, Any]:
         alert = alerts[0]
         text = f"[watchwire] {one_line(str(alert.get('rule') or ''))}: {alert_title(alert)}"
         return {
-            "text": truncate(escape_slack(text), SLACK_TEXT_MAX),
+            "text": escape_slack(truncate(text, SLACK_TEXT_MAX // 5)),  # ≤ 5× when escaped
             "blocks": [_section(_slack_alert_text(alert, SLACK_SECTION_MAX))],
             "unfurl_links": False,
         }

@@ -73,7 +73,7 @@ def _href(url: object) -> str | None:
 
 def message_id_for(outbox_id: str, sender: str) -> str:
     """``<watchwire.{id}@{sender's domain}>``: the same for every retry of one message."""
-    domain = sender.rpartition("@")[2].strip(" >") or "watchwire.invalid"
+    domain = sender.rpartition("@")[2].strip(" >") if "@" in sender else ""
     domain = _ID_UNSAFE.sub("-", domain) or "watchwire.invalid"
     return f"<watchwire.{_ID_UNSAFE.sub('-', outbox_id)}@{domain}>"
 
