@@ -297,7 +297,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     rules = compile_rules([rule], config.terms)
     since = utcnow() - parse_duration(args.since) if args.since else None
-    fts = to_fts5(rule.query, config.terms)
+    fts = to_fts5(rule, config.terms)
 
     async def go() -> int:
         hits = 0
