@@ -128,9 +128,10 @@ class _Brotli:
 
 
 def make_decoders(codings: Sequence[str]) -> list[_Decoder]:
-    """Decoders for a ``Content-Encoding`` list, in the order the codings were applied."""
+    """Decoders for a ``Content-Encoding`` list (codings in the order they were applied), in
+    the order they must run: the last coding applied is undone first."""
     out: list[_Decoder] = []
-    for raw in codings:
+    for raw in reversed(codings):
         coding = raw.strip().lower()
         if coding in ("", "identity"):
             continue
@@ -156,7 +157,8 @@ class Body:
 
 
 class _Chain:
-    """Decoders stacked in application order; output is pulled from the last one."""
+    """Decoders in decoding order: raw bytes go into the first, output is pulled from the last
+    (each asking the one before it for a bounded amount, so no stage can balloon)."""
 
     def __init__(self, decoders: list[_Decoder]) -> None:
         self._decoders = decoders

@@ -1,0 +1,204 @@
+"""Host slots, robots.txt cache, retry arithmetic: pure, with a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+import watchwire.fetch
+from watchwire.fetch.hosts import HostSlot, HostSlots
+from watchwire.fetch.retry import backoff, parse_retry_after, poll_backoff
+from watchwire.fetch.robots import UNREACHABLE_TTL, RobotsCache, RobotsFile, RobotsRules
+
+UA = "watchwire/0.1 (+https://example.org/bot)"
+
+
+class FakeClock:
+    """Time stands still unless a test moves it; sleeps are recorded and return at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+
+def test_public_api_is_sorted_and_importable() -> None:
+    names = watchwire.fetch.__all__
+    assert list(names) == sorted(names)
+    for name in names:
+        assert getattr(watchwire.fetch, name) is not None
+
+
+# --- host slots -----------------------------------------------------------------------------------
+
+
+async def test_slot_spaces_starts_by_the_delay() -> None:
+    """Three requests with a 1 s delay wait 0, 1 and 2 s (the clock is frozen)."""
+    clock = FakeClock()
+    slot = HostSlot(clock=clock, sleep=clock.sleep)
+
+    async def one() -> None:
+        async with slot.request(limit=3, delay=1.0):
+            pass
+
+    await asyncio.gather(one(), one(), one())
+    assert clock.sleeps == [1.0, 2.0]
+
+
+async def test_slot_pause_delays_the_next_start() -> None:
+    clock = FakeClock()
+    slot = HostSlot(clock=clock, sleep=clock.sleep)
+    slot.pause(30)
+    async with slot.request(limit=1, delay=0):
+        pass
+    assert clock.sleeps == [30]
+
+
+async def test_slot_limit_and_fifo_handover() -> None:
+    """With limit 1 the second request waits for the first; places are handed over in order."""
+    clock = FakeClock()
+    slot = HostSlot(clock=clock, sleep=clock.sleep)
+    order: list[int] = []
+    gate = asyncio.Event()
+
+    async def one(i: int) -> None:
+        async with slot.request(limit=1, delay=0):
+            order.append(i)
+            if i == 0:
+                await gate.wait()
+
+    tasks = [asyncio.create_task(one(i)) for i in range(3)]
+    await asyncio.sleep(0)  # one turn of the loop: each task runs to its first suspension
+    assert order == [0]
+    assert slot.active == 1
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2]
+    assert slot.active == 0
+    assert not slot.busy
+
+
+async def test_cancelled_waiter_passes_its_place_on() -> None:
+    """A waiter cancelled just as it was handed the place does not leak it."""
+    clock = FakeClock()
+    slot = HostSlot(clock=clock, sleep=clock.sleep)
+    entered = asyncio.Event()
+
+    async def waiter() -> None:
+        async with slot.request(limit=1, delay=0):
+            entered.set()
+
+    async with slot.request(limit=1, delay=0):
+        task = asyncio.create_task(waiter())
+        await asyncio.sleep(0)  # one turn: the waiter queues behind us
+        assert slot.active == 1
+    task.cancel()  # the place was handed over on exit, but the waiter never ran
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not entered.is_set()
+    assert slot.active == 0
+    async with slot.request(limit=1, delay=0):
+        assert slot.active == 1
+
+
+async def test_idle_slots_are_swept() -> None:
+    clock = FakeClock()
+    slots = HostSlots(clock=clock, sleep=clock.sleep)
+    async with slots.get("http://a").request(limit=1, delay=0):
+        pass
+    assert len(slots) == 1
+    clock.now += 3600
+    slots.get("http://b")
+    assert len(slots) == 1  # a is gone, b is new
+
+
+# --- robots.txt -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "allowed"),
+    [
+        (RobotsFile(200, b"User-agent: *\nDisallow: /private\n"), {"/": True, "/private/x": False}),
+        (RobotsFile(404), {"/": True, "/private/x": True}),
+        (RobotsFile(403), {"/": True, "/private/x": True}),
+        (RobotsFile(429), {"/": False, "/private/x": False}),
+        (RobotsFile(503), {"/": False, "/private/x": False}),
+        (RobotsFile(None), {"/": False, "/private/x": False}),
+        (RobotsFile(200, b"\xff\xfe garbage \x00"), {"/": True, "/private/x": True}),
+    ],
+)
+def test_robots_verdict_per_rfc9309(file: RobotsFile, allowed: dict[str, bool]) -> None:
+    rules = RobotsRules.from_file(file, now=0)
+    for path, verdict in allowed.items():
+        assert rules.allows(f"https://example.org{path}", UA) is verdict, path
+
+
+def test_robots_crawl_delay() -> None:
+    rules = RobotsRules.from_file(RobotsFile(200, b"User-agent: *\nCrawl-delay: 5\n"), now=0)
+    assert rules.crawl_delay(UA) == 5
+
+
+async def test_robots_cache_shares_one_load_and_expires() -> None:
+    """Concurrent askers share one load; an unreachable verdict is retried after its TTL."""
+    clock = FakeClock()
+    cache = RobotsCache(clock=clock)
+    loads = 0
+
+    async def load() -> RobotsFile:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0)
+        return RobotsFile(None)
+
+    results = await asyncio.gather(*(cache.rules_for("https://a", load) for _ in range(5)))
+    assert loads == 1
+    assert not results[0].allows("https://a/x", UA)
+    await cache.rules_for("https://a", load)
+    assert loads == 1
+    clock.now += UNREACHABLE_TTL + 1
+    await cache.rules_for("https://a", load)
+    assert loads == 2
+    await cache.aclose()
+
+
+# --- retry arithmetic -----------------------------------------------------------------------------
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff(n, rand=lambda: 1.0) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert [backoff(n, rand=lambda: 0.0) for n in (1, 2, 3)] == [0.25, 0.5, 1.0]
+    assert backoff(30, rand=lambda: 1.0) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        ("Mon, 30 Nov 2026 08:01:00 GMT", 60.0),
+        ("Mon, 30 Nov 2026 07:00:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
+    now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert parse_retry_after(value, now=now) == seconds
+
+
+def test_poll_backoff_doubles_to_a_ceiling() -> None:
+    assert [poll_backoff(600, n, ceiling=3600) for n in range(5)] == [
+        600,
+        1200,
+        2400,
+        3600,
+        3600,
+    ]
