@@ -1,0 +1,347 @@
+"""``watchwire demo``: a news site, a webhook receiver and the real service, on this machine.
+
+Nothing leaves 127.0.0.1 and nothing is configured by hand: the demo writes a config into a
+temporary folder, runs ``watchwire.service.run_service`` on it in-process, narrates what
+happens, publishes one more story on the fly, waits for its alert, and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from watchwire.config import load_config
+from watchwire.demo.receiver import ReceivedWebhook, WebhookReceiver
+from watchwire.demo.site import NewsSite
+from watchwire.demo.stories import Story, load_stories
+from watchwire.timeutil import utcnow
+
+__all__ = ["DEMO_RULE", "DEMO_TERMS", "demo_config", "run_demo"]
+
+INTERVAL = timedelta(seconds=3)
+FIRST_ALERT_TIMEOUT = 20.0
+NEXT_ALERT_TIMEOUT = 15.0
+STOP_TIMEOUT = 15.0
+
+DEMO_TERMS: dict[str, list[str]] = {
+    "belarus": ["Belarus", "Belarusian*", "Беларус*", "Білорус*", "Białoru*"],
+    "sanctions": ["sanction*", "санкці*", "санкци*", "sankcj*"],
+}
+DEMO_RULE = "belarus-sanctions"
+
+_ON_SITE = (
+    "us-offers-belarus-grand-bargain",
+    "hrafiky-vidkliuchen-svitla-dvi-cherhy",
+    "kyiv-metro-later-weekend-trains",
+    "ukraine-grain-exports-danube-ports",
+    "yes-prodovzhyv-sanktsii-proty-bilorusi",
+)
+_ON_THE_FLY = "lytva-zaklykaie-posylyty-sanktsii-kalii"
+_WHY_NOT = {
+    "kyiv-metro-later-weekend-trains": (
+        "only its page chrome names Belarus and sanctions (“Read also”, related, ticker)"
+    ),
+    "yes-prodovzhyv-sanktsii-proty-bilorusi": (
+        "it matches, but it is 3 days old: backlog is stored and searchable, never alerted"
+    ),
+}
+
+
+def demo_config(
+    *,
+    site: NewsSite,
+    receiver: WebhookReceiver,
+    interval: timedelta = INTERVAL,
+    storage: str = "watchwire.db",
+) -> str:
+    """The YAML text of the demo's config (one site, console + signed webhook, one rule)."""
+
+    def q(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML scalar
+
+    seconds = f"{max(int(interval.total_seconds()), 1)}s"
+    terms = "\n".join(
+        f"  {name}: [{', '.join(q(s) for s in spellings)}]"
+        for name, spellings in DEMO_TERMS.items()
+    )
+    return f"""# Written by `watchwire demo`: a local news site, a console and a signed webhook.
+storage: {q(storage)}
+
+crawl:
+  interval: {seconds}
+  timeout: 5s
+  per_host_delay: 0s          # it is our own site on loopback: no need to be gentle
+  backfill: 24h               # the first poll stores older stories without alerting
+
+sources:
+  - name: kyiv-wire-rss
+    url: {q(site.feed_url)}
+  - name: kyiv-wire-sitemap
+    url: {q(site.sitemap_url)}
+    kind: sitemap
+  - name: kyiv-wire-news
+    url: {q(site.listing_url)}
+    kind: listing
+    links: "ul.news-list h2 a"
+
+channels:
+  terminal:
+    type: console
+  receiver:
+    type: webhook
+    url: {q(receiver.url)}
+    secret: {q(receiver.secret)}
+    format: json
+    retry: {{first: 1s, max: 5s, give_up: 1m}}
+
+terms:
+{terms}
+
+rules:
+  - name: {DEMO_RULE}
+    query: '@belarus AND @sanctions'
+    within: paragraph
+    fields: [title, lead, body]
+    notify: [terminal, receiver]
+"""
+
+
+# --- narration --------------------------------------------------------------------------------
+
+
+class _Prefixed(io.TextIOBase):
+    """A text stream that writes to ``out`` with ``prefix`` at the start of every line."""
+
+    def __init__(self, out: TextIO, prefix: str) -> None:
+        self._out = out
+        self._prefix = prefix
+        self._at_line_start = True
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for piece in text.splitlines(keepends=True):
+            if self._at_line_start:
+                self._out.write(self._prefix)
+            self._out.write(piece)
+            self._at_line_start = piece.endswith("\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def _ago(when: datetime, now: datetime) -> str:
+    seconds = int((now - when).total_seconds())
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def _short(text: str, width: int = 72) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class _Narrator:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.step = 0
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def heading(self, text: str) -> None:
+        self.step += 1
+        self.say(f"\n{self.step}. {text}")
+
+    def webhook(self, hook: ReceivedWebhook) -> None:
+        p: dict[str, Any] = hook.payload
+        article = p.get("article") or {}
+        self.say(f"   webhook  │ ✓ signature verified · webhook-id {hook.id}")
+        self.say(
+            f"            │ {p.get('type')} · rule {p.get('rule')} · source "
+            f"{article.get('source')} · language {article.get('language')}"
+        )
+        self.say(f"            │ title    {_short(str(article.get('title', '')), 66)}")
+        self.say(f"            │ snippet  {_short(str(article.get('snippet', '')), 66)}")
+
+
+@contextlib.contextmanager
+def _quiet_service_logs() -> Iterator[None]:
+    """The narration replaces the service's info logs; warnings and errors still show."""
+    logger = logging.getLogger("watchwire")
+    before = logger.level
+    if logger.getEffectiveLevel() > logging.DEBUG:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+async def _until_received(
+    receiver: WebhookReceiver, count: int, service: asyncio.Task[None], seconds: float
+) -> bool:
+    """Wait for ``count`` webhooks; False if the time runs out or the service ended."""
+    waiter = asyncio.ensure_future(receiver.wait_for(count))
+    try:
+        await asyncio.wait([waiter, service], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await waiter
+    return len(receiver.received) >= count
+
+
+async def run_demo(*, keep: bool = False, out: TextIO | None = None) -> int:
+    """Run the demo, narrating on ``out`` (standard output). 0 if every expected alert came."""
+    stream = out or sys.stdout
+    folder = Path(tempfile.mkdtemp(prefix="watchwire-demo-"))
+    try:
+        with _quiet_service_logs():
+            ok = await _demo(_Narrator(stream), folder)
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    if keep:
+        stream.write(f"\nThe demo's files are kept in {folder}\n")
+        stream.write(f"  try: watchwire search Belarus -c {folder / 'watchwire.yaml'}\n")
+    elif not ok:
+        stream.write("\nRun `watchwire demo --keep --log-level debug` to look closer.\n")
+    return 0 if ok else 1
+
+
+async def _demo(say: _Narrator, folder: Path) -> bool:
+    from watchwire.service import run_service  # the service pulls in every stage: load late
+
+    now = utcnow()
+    stories = load_stories(_ON_SITE, now=now)
+    say.say("watchwire demo: a news site, a webhook receiver and watchwire, all on 127.0.0.1.")
+    async with (
+        NewsSite("Kyiv Wire", stories=stories) as site,
+        WebhookReceiver() as receiver,
+    ):
+        say.heading(f"A news site, “{site.name}”, is up at {site.url} with these stories:")
+        for s in site.stories:
+            say.say(f"     {_ago(s.published_at, now):>11}  [{s.language}] {_short(s.title, 64)}")
+        say.say(f"   feed {site.feed_url}")
+        say.say(f"   sitemap {site.sitemap_url} · listing {site.listing_url}")
+        say.heading(f"A webhook receiver listens at {receiver.url}")
+        say.say("   It accepts only requests signed per Standard Webhooks (HMAC-SHA256).")
+
+        config_path = folder / "watchwire.yaml"
+        config_path.write_text(demo_config(site=site, receiver=receiver), encoding="utf-8")
+        config = load_config(config_path)
+        say.heading(f"Config written to {config_path}")
+        say.say(f"   rule {DEMO_RULE}: @belarus AND @sanctions, both within one paragraph")
+        for name, spellings in DEMO_TERMS.items():
+            say.say(f"     @{name} = {', '.join(spellings)}")
+        say.say(
+            "   sources: the feed, the sitemap and the listing, each polled every "
+            f"{INTERVAL.seconds}s"
+        )
+        say.say("   channels: terminal (console) and receiver (signed webhook)")
+
+        say.heading("Starting watchwire. A new source's first poll is its backfill: stories")
+        say.say("   younger than 24 h alert, older ones are stored without alerting.")
+        receiver.subscribe(say.webhook)
+        stop, reload = asyncio.Event(), asyncio.Event()
+        with contextlib.redirect_stdout(_Prefixed(say.out, "   console  │ ")):
+            service = asyncio.create_task(run_service(config, stop=stop, reload=reload))
+            try:
+                ok = await _scenario(say, site, receiver, service)
+            finally:
+                stop.set()
+                ok = await _stop(say, service) and ok
+        _summary(say, site, receiver, site.stories)
+        return ok
+
+
+async def _scenario(
+    say: _Narrator, site: NewsSite, receiver: WebhookReceiver, service: asyncio.Task[None]
+) -> bool:
+    if not await _until_received(receiver, 1, service, FIRST_ALERT_TIMEOUT):
+        say.say(f"   ✗ no alert within {FIRST_ALERT_TIMEOUT:g}s")
+        return False
+    # Publish once every source had its first (backfill) poll, so the new story is met by a
+    # regular poll, as it would be in real life.
+    sources = (site.feed_url, site.sitemap_url, site.listing_url)
+    paths = [url.removeprefix(site.url.rstrip("/")) for url in sources]
+    try:
+        async with asyncio.timeout(FIRST_ALERT_TIMEOUT):
+            for path in paths:
+                await site.wait_for_hits(path)
+    except TimeoutError:
+        say.say(f"   ✗ not every source was polled within {FIRST_ALERT_TIMEOUT:g}s")
+        return False
+    (fresh,) = load_stories([_ON_THE_FLY])
+    say.heading("Publishing a new story on the fly:")
+    say.say(f"     [{fresh.language}] {fresh.title}")
+    site.publish(fresh.published())
+    say.say(
+        "   It is in the feed, the sitemap and the listing now; the next poll is due within "
+        f"{INTERVAL.seconds}s."
+    )
+    if not await _until_received(receiver, 2, service, NEXT_ALERT_TIMEOUT):
+        say.say(f"   ✗ no alert for it within {NEXT_ALERT_TIMEOUT:g}s")
+        return False
+    return True
+
+
+async def _stop(say: _Narrator, service: asyncio.Task[None]) -> bool:
+    say.heading("Stopping watchwire…")
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await service
+    except TimeoutError:
+        say.say(f"   ✗ it did not stop within {STOP_TIMEOUT:g}s")
+        return False
+    except Exception as exc:
+        say.say(f"   ✗ the service failed: {type(exc).__name__}: {exc}")
+        return False
+    say.say("   stopped cleanly.")
+    return True
+
+
+def _summary(
+    say: _Narrator, site: NewsSite, receiver: WebhookReceiver, stories: Sequence[Story]
+) -> None:
+    alerted = {str((h.payload.get("article") or {}).get("url")) for h in receiver.received}
+    say.heading("What happened:")
+    say.say(
+        f"   {len(receiver.received)} alert(s) arrived, each once on the console and once as a "
+        f"verified webhook ({len(receiver.rejected)} rejected, "
+        f"{len(receiver.duplicates)} repeated)."
+    )
+    fetched = [s for s in stories if site.hits(site.story_path(s))]
+    quiet = [s for s in fetched if site.story_url(s) not in alerted]
+    if quiet:
+        say.say("   Read, stored, and rightly not alerted:")
+        for s in quiet:
+            why = _WHY_NOT.get(s.slug, "it does not match the rule")
+            say.say(f"     [{s.language}] {_short(s.title, 60)}")
+            say.say(f"          {why}")
+    unchanged = sum(1 for r in site.requests if r.status == 304)
+    say.say(
+        f"   The site answered {len(site.requests)} requests"
+        + (f", {unchanged} of them “304 Not Modified” (ETags)." if unchanged else ".")
+    )
