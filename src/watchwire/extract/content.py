@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from watchwire.extract import selectors as sel
+from watchwire.extract.edges import trim_edges
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,6 +37,12 @@ _BLOCK = 1
 _LINK = 2
 _CAPTION = 4
 _SKIP = 8
+_PLAIN = 16
+_CHROME_TAG = 32
+
+# What an element's attributes make it.
+_CHROME = 1
+_HIDDEN = 2
 _MAX_KINDS = 1024
 
 _SHORT_TEXT = 200
@@ -62,27 +69,28 @@ class Block:
         return self.link_chars / len(self.text) if self.text else 0.0
 
 
-def _is_chrome(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> bool:
-    """Chrome by element, ARIA role, or class/id vocabulary (``memo`` caches the last)."""
+def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> int:
+    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0.
+
+    ``memo`` caches the class/id verdict: pages repeat the same few classes many times.
+    """
+    if "hidden" in attrs:
+        return _HIDDEN
+    style = attrs.get("style")
+    if style and sel.HIDDEN_STYLE.search(style.lower()):
+        return _HIDDEN
     if tag in sel.BOILERPLATE_TAGS:
-        return True
+        return _CHROME
     role = attrs.get("role")
     if role and role.lower() in sel.BOILERPLATE_ROLES:
-        return True
+        return _CHROME
     names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
     found = memo.get(names)
     if found is None:
         tokens = names.lower().split()
         found = bool(tokens) and sel.BOILERPLATE_CLASS.search("\n".join(tokens)) is not None
         memo[names] = found
-    return found
-
-
-def _is_hidden(attrs: dict[str, str | None]) -> bool:
-    if "hidden" in attrs:
-        return True
-    style = attrs.get("style")
-    return style is not None and sel.HIDDEN_STYLE.search(style.lower()) is not None
+    return _CHROME if found else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,10 @@ def _kind(tag: str) -> int:
         kind |= _CAPTION
     if tag in sel.JUNK_TAGS or tag.startswith("-"):
         kind |= _SKIP
+    if tag in sel.PLAIN_TAGS:
+        kind |= _PLAIN
+    if tag in sel.BOILERPLATE_TAGS:
+        kind |= _CHROME_TAG
     return kind
 
 
@@ -198,7 +210,7 @@ def read_blocks(body: LexborNode) -> Page:
             stack.pop()
             if flags & _POP_LINK:
                 in_link -= 1
-            if flags != _POP_LINK:
+            if flags & ~_POP_LINK:
                 walk.close(flags)
             continue
         tag = node.tag or "-"
@@ -218,10 +230,14 @@ def read_blocks(body: LexborNode) -> Page:
                 kinds[tag] = kind
         if kind & _SKIP:
             continue
-        attrs = node.attributes
-        if attrs and _is_hidden(attrs):
-            continue
-        marked = _is_chrome(tag, attrs, memo) if attrs else tag in sel.BOILERPLATE_TAGS
+        attrs = None if kind & _PLAIN else node.attributes
+        if attrs:
+            state = _chrome_or_hidden(tag, attrs, memo)
+            if state == _HIDDEN:
+                continue
+            marked = state == _CHROME
+        else:
+            marked = bool(kind & _CHROME_TAG)
         child_flags = 0
         if kind & _BLOCK or marked:
             if len(walk.open_ids) < sel.MAX_DEPTH:
@@ -273,7 +289,9 @@ def choose_root(page: Page) -> tuple[int, int]:
     for eid, inside in enumerate(page.in_chrome):
         if inside and score[eid] > 0:
             score[eid] *= sel.INSIDE_CHROME_FACTOR
-    best = max(range(n_elements), key=score.__getitem__, default=0)
+    tags = page.tags
+    candidates = [eid for eid in range(n_elements) if tags[eid] not in sel.LEAF_TAGS]
+    best = max(candidates, key=score.__getitem__, default=0)
     return best, depth[best]
 
 
@@ -282,21 +300,22 @@ def _normal(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text.lower()).split())
 
 
-def _is_teaser(block: Block) -> bool:
+def _is_teaser(block: Block, normal: str) -> bool:
     """Chrome recognised by its words: "Advertisement", "Read also: ...", "1234 views"."""
     text = block.text
-    normal = _normal(text)
     if normal in sel.BOILERPLATE_PHRASES or sel.VIEW_COUNTER.match(text):
         return True
     lower = text.lower()
     return any(lower.startswith(p) for p in sel.READ_ALSO_PREFIXES)
 
 
-def select(blocks: list[Block], root: int, root_depth: int, title: str) -> list[str]:
+def select(page: Page, root: int, root_depth: int, title: str) -> list[str]:
     """The story's paragraphs: the root's blocks that are not chrome."""
     title_key = _normal(title)
-    out: list[str] = []
-    for block in blocks:
+    tags = page.tags
+    kept: list[Block] = []
+    normals: list[str] = []
+    for block in page.blocks:
         chain = block.chain
         if len(chain) <= root_depth or chain[root_depth] != root:
             continue
@@ -304,17 +323,21 @@ def select(blocks: list[Block], root: int, root_depth: int, title: str) -> list[
             continue
         if block.link_density > sel.LINK_DENSITY_MAX:
             continue
+        normal = _normal(block.text) if len(block.text) <= _SHORT_TEXT else ""
         if block.tag in sel.HEADING_TAGS and (
-            block.tag in sel.TITLE_TAGS or (title_key and _normal(block.text) == title_key)
+            block.tag in sel.TITLE_TAGS or (title_key and normal == title_key)
         ):
             continue
-        if len(block.text) <= _SHORT_TEXT:
-            if out and _normal(block.text) in sel.TAIL_MARKERS:
+        if normal:
+            if kept and normal in sel.TAIL_MARKERS:
                 break
-            if _is_teaser(block):
+            if _is_teaser(block, normal):
                 continue
-        out.extend(p for p in block.text.split("\n") if p)
-    return out
+        kept.append(block)
+        normals.append(normal)
+    quoted = [any(tags[eid] == "blockquote" for eid in b.chain[root_depth:]) for b in kept]
+    story = trim_edges(kept, title_key, normals, quoted)
+    return [line for block in story for line in block.text.split("\n") if line]
 
 
 def extract_paragraphs(body: LexborNode | None, title: str = "") -> list[str]:
@@ -325,4 +348,4 @@ def extract_paragraphs(body: LexborNode | None, title: str = "") -> list[str]:
     if not page.blocks:
         return []
     root, depth = choose_root(page)
-    return select(page.blocks, root, depth, title)
+    return select(page, root, depth, title)

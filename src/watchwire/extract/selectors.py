@@ -33,6 +33,19 @@ BLOCK_TAGS: Final = frozenset({
 })
 """Elements that start and end a paragraph of text."""
 
+PLAIN_TAGS: Final = frozenset({
+    "b", "strong", "i", "em", "u", "s", "small", "sup", "sub", "abbr", "cite", "code",
+    "time", "font", "mark", "q", "bdi", "bdo", "wbr", "nobr", "tt", "big", "strike", "del", "ins",
+    "kbd", "samp", "var", "dfn",
+})
+"""Inline formatting whose attributes are not worth reading."""
+
+LEAF_TAGS: Final = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dd", "dt", "pre", "blockquote", "th",
+    "figcaption", "caption", "address", "summary", "legend", "center", "a", "span",
+})
+"""Blocks that hold a paragraph, never a story: not candidates for the content root."""
+
 HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 TITLE_TAGS: Final = frozenset({"h1"})
 """Headings that hold the page's title, not a part of the story."""
@@ -132,3 +145,35 @@ SHORT_PENALTY: Final = 0.3
 """Per character of short non-prose blocks (labels, dates, menus)."""
 INSIDE_CHROME_FACTOR: Final = 0.3
 """A candidate root inside chrome (comments, sidebars) keeps this share of its worth."""
+
+# --- story edges ------------------------------------------------------------------------------
+# The first and last blocks of a chosen root are where chrome hides inside the article element:
+# datelines and bylines above the story, calls to action and teaser lists below it.
+
+EDGE_CHARS: Final = 300
+"""Only blocks up to this long are judged as edge chrome."""
+DATELINE_CHARS: Final = 90
+TEASER_CHARS: Final = 150
+TEASER_RUN: Final = 3
+"""This many short blocks with links in a row, closing the story, are a list of teasers."""
+DATELINE: Final = re.compile(
+    r"\d{1,2}:\d{2}|\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}"
+    r"|\b\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}\b",
+    re.IGNORECASE,
+)
+"""A short block with a date or a time of day in it is a dateline, not story text."""
+BYLINE: Final = re.compile(
+    r"^(?:by|von|par|por|di|door|av|af|przez|автор|авторка|publicado por|posted by|written by)"
+    r"\b|^(?:reporting|editing) by\b",
+    re.IGNORECASE,
+)
+CALL_TO_ACTION: Final = re.compile(
+    r"^\W*(?:follow|subscribe|sign up|share|like this|get the latest|get our|join|click here|"
+    r"chat with us|listen to|watch|download|if you enjoyed|have a tip|don['’]t miss|support|"
+    r"become a member|more from|more great|more stories|recommended|see also|read more|"
+    r"read also|related|also on|this article (?:was|is)|copyright|©|"
+    r"підписуйтесь|підпишіться|стежте|читайте нас|подписывайтесь|подпишитесь|следите)\b",
+    re.IGNORECASE,
+)
+"""A block at the end of the story that starts like this is addressed to the reader, not news."""
