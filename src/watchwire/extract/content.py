@@ -87,8 +87,11 @@ def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bo
     names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
     found = memo.get(names)
     if found is None:
-        tokens = names.lower().split()
-        found = bool(tokens) and sel.BOILERPLATE_CLASS.search("\n".join(tokens)) is not None
+        joined = "\n".join(names.lower().split())
+        found = (
+            sel.BOILERPLATE_CLASS.search(joined) is not None
+            and sel.CONTENT_CLASS.search(joined) is None
+        )
         memo[names] = found
     return _CHROME if found else 0
 

@@ -95,13 +95,16 @@ BOILERPLATE_CLASS: Final = re.compile(
     re.MULTILINE,
 )
 """Searched in the lower-cased class tokens and id of an element, one per line."""
+CONTENT_CLASS: Final = re.compile(r"embed|tweet|instagram-media")
+"""Embedded posts quoted by the story (``social-media-embed``): content despite "social"."""
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 # --- block text -------------------------------------------------------------------------------
 
 BOILERPLATE_PHRASES: Final = frozenset({
-    "advertisement", "advertising", "sponsored", "sponsored content", "share", "share this",
+    "advertisement", "advertising", "advert", "ad", "sponsored",
+    "this slideshow requires javascript", "sponsored content", "share", "share this",
     "share this article", "share this story", "share on facebook", "share on twitter", "tweet",
     "read more", "read also", "see also", "also read", "related", "related articles",
     "related stories", "related news", "more stories", "continue reading", "loading",
