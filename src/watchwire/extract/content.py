@@ -265,13 +265,22 @@ def _is_prose(block: Block) -> bool:
     )
 
 
+def _is_linked_sentence(block: Block) -> bool:
+    """A paragraph that is a whole sentence, even if linked: story, not navigation."""
+    return (
+        block.tag in sel.SENTENCE_TAGS
+        and len(block.text) >= sel.MIN_PARAGRAPH_CHARS
+        and sel.SENTENCE_END.search(block.text) is not None
+    )
+
+
 def _value(block: Block) -> float:
     """What a block is worth to the root that contains it."""
     length = len(block.text)
     if block.tag in sel.HEADING_TAGS or block.caption:
         return 0.0
     if block.link_density > sel.LINK_DENSITY_MAX:
-        return -float(length)
+        return 0.0 if _is_linked_sentence(block) else -float(length)
     if not _is_prose(block):
         return -sel.SHORT_PENALTY * length
     return float(length - block.link_chars)
@@ -324,7 +333,7 @@ def select(page: Page, root: int, root_depth: int, title: str) -> list[str]:
             continue
         if block.mark_depth > root_depth or block.caption:
             continue
-        if block.link_density > sel.LINK_DENSITY_MAX:
+        if block.link_density > sel.LINK_DENSITY_MAX and not _is_linked_sentence(block):
             continue
         normal = _normal(block.text) if len(block.text) <= _SHORT_TEXT else ""
         if block.tag in sel.HEADING_TAGS and (

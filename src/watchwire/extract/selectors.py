@@ -46,6 +46,9 @@ LEAF_TAGS: Final = frozenset({
 })
 """Blocks that hold a paragraph, never a story: not candidates for the content root."""
 
+SENTENCE_TAGS: Final = frozenset({"p"})
+"""Blocks kept when they read as a sentence even if most of their text is a link."""
+
 HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 TITLE_TAGS: Final = frozenset({"h1"})
 """Headings that hold the page's title, not a part of the story."""
