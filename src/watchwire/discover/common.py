@@ -10,6 +10,7 @@ from watchwire.models import Link
 
 __all__ = [
     "LinkList",
+    "UrlResolver",
     "absolute_url",
     "clean_text",
     "primary_language",
@@ -23,6 +24,8 @@ _TAG = re.compile(r"<[^>]*>")
 _LANG = re.compile(r"[A-Za-z]{2,3}")
 # An absolute URL that urljoin/urlsplit would return unchanged: a plain host, a path, no
 # fragment, no whitespace. Sitemaps hold 50,000 of these; the shortcut makes them 10x cheaper.
+# A root-relative path with no dot segments, fragment or whitespace: origin + href is the join.
+_PLAIN_ROOT_RELATIVE = re.compile(r"/(?![/.])(?:[^#\s./]|\.(?![./]|\Z)|/(?![/.]))*(?<!\?)\Z")
 _PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-]+(?::\d{1,5})?/[^#\s]*\Z")
 
 
@@ -43,6 +46,27 @@ def resolve_url(base: str, href: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+class UrlResolver:
+    """:func:`resolve_url` against one base, with the common cases short-cut.
+
+    A listing page holds thousands of root-relative hrefs (``/news/123``); joining each with
+    urllib costs ~10 µs, prefixing the base's origin well under one.
+    """
+
+    __slots__ = ("_base", "_origin")
+
+    def __init__(self, base: str) -> None:
+        self._base = base
+        parts = urlsplit(base)
+        plain = parts.scheme in ("http", "https") and not parts.username and parts.password is None
+        self._origin = f"{parts.scheme}://{parts.netloc}" if plain and parts.netloc else None
+
+    def __call__(self, href: str | None) -> str | None:
+        if href and self._origin and _PLAIN_ROOT_RELATIVE.match(href):
+            return self._origin + href
+        return resolve_url(self._base, href)
 
 
 def absolute_url(text: str | None) -> str | None:

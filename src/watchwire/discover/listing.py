@@ -11,14 +11,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from watchwire.discover.common import LinkList, clean_text, resolve_url
+from watchwire.discover.common import LinkList, UrlResolver, clean_text, resolve_url
 from watchwire.models import Link
 
-__all__ = ["FEED_TYPES", "HtmlResult", "is_article_url", "parse_html"]
+__all__ = [
+    "ARTICLE_CHROME_LINKS",
+    "CHROME_LINKS",
+    "FEED_TYPES",
+    "NOT_ARTICLE_EXTENSIONS",
+    "NOT_ARTICLE_SEGMENTS",
+    "ArticleUrlFilter",
+    "HtmlResult",
+    "is_article_url",
+    "parse_html",
+]
 
 # --- the heuristic, as data ----------------------------------------------------------------------
 
@@ -57,6 +67,7 @@ NOT_ARTICLE_EXTENSIONS = (
 _DATE_IN_PATH = re.compile(r"/(?:19|20)\d\d(?:/\d{1,2}/|-\d\d-\d\d|\d{4}(?!\d))")
 _LONG_ID = re.compile(r"\d{5,}")
 _SHORT_ID = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_HTTP_URL = re.compile(r"https?://([^/?#]*)([^?#]*)(?:\?([^#]*))?")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SLUG_WORD_SEPARATORS = re.compile(r"[-_]+")
 _MIN_SLUG_WORDS = 3
@@ -95,9 +106,8 @@ def parse_html(
     else:
         chrome = {node.mem_id for node in tree.css(CHROME_LINKS)}
         chrome -= {node.mem_id for node in tree.css(ARTICLE_CHROME_LINKS)}
-        page = urlsplit(url)
         anchors = [node for node in tree.css("a[href]") if node.mem_id not in chrome]
-        _collect(anchors, base, links, keep=lambda target: is_article_url(target, page=page))
+        _collect(anchors, base, links, keep=ArticleUrlFilter(url))
     return HtmlResult(links.to_tuple(), feeds, links.truncation_error())
 
 
@@ -132,11 +142,12 @@ def _collect(
     """Each URL once in first-seen order, titled by its longest anchor text (a card often
     links twice: an image without text, then the headline)."""
     titles: dict[str, str | None] = {}
+    resolve = UrlResolver(base)
     for node in anchors:
         anchor = node if node.tag == "a" else node.css_first("a[href]")
         if anchor is None:
             continue
-        target = resolve_url(base, anchor.attributes.get("href"))
+        target = resolve(anchor.attributes.get("href"))
         if target is None or (keep is not None and target not in titles and not keep(target)):
             continue
         title = clean_text(anchor.text(deep=True, separator=" ", strip=True))
@@ -150,34 +161,66 @@ def _collect(
             return
 
 
-def is_article_url(url: str, *, page: SplitResult) -> bool:
-    """Whether ``url``, found on ``page``, looks like an article of the same site."""
-    parts = urlsplit(url)
-    if not _same_site(parts.hostname or "", page.hostname or ""):
+class ArticleUrlFilter:
+    """Whether a URL found on one page looks like an article of the same site.
+
+    Built once per page: the page's host and path are split once, and each distinct host's
+    verdict is remembered (a listing's thousands of links sit on a handful of hosts).
+    """
+
+    __slots__ = ("_hosts", "_page_host", "_page_path", "_page_query")
+
+    def __init__(self, page_url: str) -> None:
+        page = urlsplit(page_url)
+        self._page_host = _bare(page.hostname or "")
+        self._page_path = page.path.rstrip("/")
+        self._page_query = page.query
+        self._hosts: dict[str, bool] = {}
+
+    def __call__(self, url: str) -> bool:
+        # URLs here come out of resolve_url: absolute http(s), no fragment; a regex splits them
+        # at a fraction of urlsplit's cost.
+        match = _HTTP_URL.match(url)
+        if match is None:
+            return False
+        netloc, path, query = match.group(1, 2, 3)
+        same_site = self._hosts.get(netloc)
+        if same_site is None:
+            same_site = self._hosts[netloc] = self._same_site(urlsplit(url).hostname or "")
+        if not same_site:
+            return False
+        if "%" in path:
+            path = unquote(path)
+        if path.rstrip("/") == self._page_path and (query or "") == self._page_query:
+            return False  # the page itself
+        return _looks_like_article(path.lower(), query or "")
+
+    def _same_site(self, host: str) -> bool:
+        host, page = _bare(host), self._page_host
+        return host == page or host.endswith("." + page) or page.endswith("." + host)
+
+
+def is_article_url(url: str, *, page_url: str) -> bool:
+    """Whether ``url``, found on ``page_url``, looks like an article of the same site."""
+    return ArticleUrlFilter(page_url)(url)
+
+
+def _looks_like_article(path: str, query: str) -> bool:
+    if path.endswith(NOT_ARTICLE_EXTENSIONS):
         return False
-    path = unquote(parts.path)
-    if path.rstrip("/") == page.path.rstrip("/") and parts.query == page.query:
-        return False  # the page itself
-    lowered = path.lower()
-    if lowered.endswith(NOT_ARTICLE_EXTENSIONS):
-        return False
-    segments = [segment for segment in lowered.split("/") if segment]
+    segments = [segment for segment in path.split("/") if segment]
     if not segments or any(segment in NOT_ARTICLE_SEGMENTS for segment in segments):
         return False
     last = segments[-1]
-    if _DATE_IN_PATH.search(lowered) and not (last.isdigit() and len(last) <= 4):
-        return True  # /2025/06/02/slug, /2025-06-02-slug; not the /2025/06/ archive itself
-    if _LONG_ID.search(path) or _SHORT_ID.search(_strip_years(segments)):
-        return True  # /news/123456, /a/1234-slug.html, ?id=98765 is handled below
-    if _LONG_ID.search(parts.query) and len(segments) >= 1:
-        return True
+    if _DATE_IN_PATH.search(path):
+        # /2025/06/02/slug, /2025-06-02-slug; not the /2025/06/ archive itself
+        return not (last.isdigit() and len(last) <= 4)
+    if _LONG_ID.search(path) or _LONG_ID.search(query):
+        return True  # /news/123456, /a/123456-slug.html, /article.php?id=123456
+    if _SHORT_ID.search(_strip_years(segments)):
+        return True  # /news/1234
     words = [word for word in _SLUG_WORD_SEPARATORS.split(last.rsplit(".", 1)[0]) if word]
     return len(words) >= _MIN_SLUG_WORDS and sum(word.isalpha() for word in words) >= 2
-
-
-def _same_site(host: str, page_host: str) -> bool:
-    host, page_host = _bare(host), _bare(page_host)
-    return host == page_host or host.endswith("." + page_host) or page_host.endswith("." + host)
 
 
 def _bare(host: str) -> str:
