@@ -69,31 +69,39 @@ class Block:
         return self.link_chars / len(self.text) if self.text else 0.0
 
 
-def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> int:
-    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0.
+def _chrome_name(name: str | None, memo: dict[str, bool]) -> bool:
+    """Whether a ``class`` or ``id`` value names chrome; ``memo`` caches the verdict, as pages
+    repeat the same few classes hundreds of times."""
+    if not name:
+        return False
+    found = memo.get(name)
+    if found is None:
+        tokens = "\n".join(name.lower().split())
+        found = (
+            sel.BOILERPLATE_CLASS.search(tokens) is not None
+            and sel.CONTENT_CLASS.search(tokens) is None
+        )
+        memo[name] = found
+    return found
 
-    ``memo`` caches the class/id verdict: pages repeat the same few classes many times.
-    """
+
+def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> int:
+    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0."""
     if "hidden" in attrs:
         return _HIDDEN
     style = attrs.get("style")
-    if style and sel.HIDDEN_STYLE.search(style.lower()):
-        return _HIDDEN
+    if style:
+        style = style.lower()
+        if ("none" in style or "hidden" in style) and sel.HIDDEN_STYLE.search(style):
+            return _HIDDEN
     if tag in sel.BOILERPLATE_TAGS:
         return _CHROME
     role = attrs.get("role")
     if role and role.lower() in sel.BOILERPLATE_ROLES:
         return _CHROME
-    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-    found = memo.get(names)
-    if found is None:
-        joined = "\n".join(names.lower().split())
-        found = (
-            sel.BOILERPLATE_CLASS.search(joined) is not None
-            and sel.CONTENT_CLASS.search(joined) is None
-        )
-        memo[names] = found
-    return _CHROME if found else 0
+    if _chrome_name(attrs.get("class"), memo) or _chrome_name(attrs.get("id"), memo):
+        return _CHROME
+    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +227,10 @@ def read_blocks(body: LexborNode) -> Page:
         tag = node.tag or "-"
         if tag == "-text":
             text = node.text_content or ""
+            if text.isspace():  # between tags: a word break at most
+                if parts:
+                    parts.append(" ")
+                continue
             parts.append(text)
             if in_link:
                 link_parts.append(text)
