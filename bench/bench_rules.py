@@ -1,0 +1,171 @@
+"""Rules engine benchmark: milliseconds per 1,000-word article for 100 … 100,000 rules.
+
+Articles are the 90 real news bodies of ``tests/data/extraction/ground-truth.json``, each
+padded with the next ones (or cut) to exactly 1,000 words. Rules are synthetic but shaped like
+real ones: keywords drawn from the corpus vocabulary (rare words far more than common ones,
+as entity names are), invented names that occur nowhere (most rules of a large deployment
+are about something else), prefixes, phrases taken from the text, term sets shared between
+rules, NEAR, NOT, field qualifiers, and sentence/paragraph/N-word windows.
+
+    .venv/bin/python bench/bench_rules.py [--sizes 100,1000,10000,100000] [--repeat 5]
+
+One core, one process; the figure is the median (and p90) over articles of the best of
+``--repeat`` runs of ``RuleSet.match`` on that article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+
+from watchwire.config import RuleConfig
+from watchwire.models import Article
+from watchwire.rules import compile_rules
+from watchwire.rules.tokens import words
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "extraction" / "ground-truth.json"
+WORDS_PER_ARTICLE = 1000
+
+
+def load_articles() -> list[Article]:
+    bodies = [v["articleBody"] for v in json.loads(CORPUS.read_text("utf-8")).values()]
+    bodies = [b for b in bodies if b and len(b.split()) > 50]
+    out: list[Article] = []
+    for i, _ in enumerate(bodies):
+        paragraphs: list[str] = []
+        count = 0
+        j = i
+        while count < WORDS_PER_ARTICLE:
+            for para in bodies[j % len(bodies)].split("\n"):
+                para = para.strip()
+                if not para:
+                    continue
+                need = WORDS_PER_ARTICLE - count
+                ws = para.split()
+                if len(ws) > need:
+                    para = " ".join(ws[:need])
+                paragraphs.append(para)
+                count += min(len(ws), need)
+                if count >= WORDS_PER_ARTICLE:
+                    break
+            j += 1
+        title = " ".join(paragraphs[0].split()[:10])
+        lead = paragraphs[0]
+        body = tuple(paragraphs[1:])
+        out.append(
+            Article(title=title, lead=lead, paragraphs=body, text="\n\n".join(body), language="en")
+        )
+    return out
+
+
+def make_rules(n: int, articles: list[Article], seed: int = 6) -> tuple[list[RuleConfig], dict]:
+    rnd = random.Random(seed)
+    counts: Counter[str] = Counter()
+    bigrams: list[str] = []
+    for a in articles:
+        ws = words(a.text)
+        counts.update(ws)
+        bigrams.extend(f"{x} {y}" for x, y in pairwise(ws) if len(x) > 3)
+    ranked = [w for w, _ in counts.most_common() if len(w) > 2 and not w.isdigit()]
+    common, rare = ranked[:300], ranked[300:]
+
+    def invented() -> str:
+        syll = ["ka", "lo", "mir", "ven", "dor", "sta", "bel", "rus", "ko", "zan", "tri", "nov"]
+        return "".join(rnd.choice(syll) for _ in range(rnd.randint(2, 4)))
+
+    def keyword() -> str:
+        r = rnd.random()
+        if r < 0.45:
+            return invented()
+        if r < 0.95:
+            return rnd.choice(rare)
+        return rnd.choice(common)
+
+    terms = {
+        f"set{k}": [keyword(), keyword()[:5] + "*", invented(), invented().capitalize() + "*"]
+        for k in range(max(10, n // 200))
+    }
+    term_names = list(terms)
+    rules: list[RuleConfig] = []
+    for i in range(n):
+        r = rnd.random()
+        within = "article"
+        if r < 0.30:
+            q = f"{keyword()} AND {keyword()}"
+        elif r < 0.42:
+            q = f"{keyword()} {keyword()} {keyword()}"
+        elif r < 0.52:
+            q = f"{keyword()[:5]}* {keyword()}"
+        elif r < 0.62:
+            q = f'"{rnd.choice(bigrams)}" {keyword()}'
+        elif r < 0.72:
+            q = f"({keyword()} OR {keyword()} OR {keyword()}) AND {keyword()}"
+        elif r < 0.82:
+            q = f"@{rnd.choice(term_names)} AND {keyword()}"
+        elif r < 0.88:
+            q = f"{keyword()} NEAR/5 {keyword()}"
+        elif r < 0.94:
+            q = f"{keyword()} {keyword()} -{keyword()}"
+        else:
+            q = f"title:{keyword()} {keyword()}"
+        w = rnd.random()
+        if w < 0.10:
+            within = "sentence"
+        elif w < 0.15:
+            within = "paragraph"
+        elif w < 0.20:
+            within = "20 words"
+        rules.append(RuleConfig(name=f"r{i}", query=q, within=within))  # type: ignore[arg-type]
+    return rules, terms
+
+
+def measure(n: int, articles: list[Article], repeat: int) -> dict[str, float]:
+    rules, terms = make_rules(n, articles)
+    t0 = time.perf_counter()
+    ruleset = compile_rules(rules, terms)
+    compile_s = time.perf_counter() - t0
+    per_article: list[float] = []
+    matches = 0
+    for article in articles:
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.thread_time()
+            got = ruleset.match(article)
+            best = min(best, time.thread_time() - t)
+        matches += len(got)
+        per_article.append(best * 1000)
+    per_article.sort()
+    return {
+        "rules": n,
+        "median": statistics.median(per_article),
+        "p90": per_article[int(0.9 * (len(per_article) - 1))],
+        "matches": matches / len(articles),
+        "compile": compile_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100,1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    articles = load_articles()
+    print(f"{len(articles)} articles of {WORDS_PER_ARTICLE} words; best of {args.repeat} runs")
+    print(f"{'rules':>8} {'median ms':>10} {'p90 ms':>8} {'matches/article':>16} {'compile s':>10}")
+    for n in (int(s) for s in args.sizes.split(",")):
+        r = measure(n, articles, args.repeat)
+        print(
+            f"{r['rules']:>8} {r['median']:>10.3f} {r['p90']:>8.3f} "
+            f"{r['matches']:>16.1f} {r['compile']:>10.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

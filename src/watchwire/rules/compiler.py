@@ -1,0 +1,267 @@
+"""Compile a rule's syntax tree into an evaluable tree, and its prefilter literals.
+
+Every node answers one question: ``inst(doc, lo, hi)`` — the occurrences of the node inside
+the position window ``lo..hi`` of a :class:`~watchwire.rules.document.Document`, or ``None``
+when it does not hold there. ``NOT`` ignores the window: it is judged on the whole article
+(of the rule's fields), as ``within:`` promises.
+
+Prefilter literals are a superset condition in conjunctive form: a tuple of *clauses*, each a
+set of literals (``word`` or ``prefix*``) of which at least one must occur in the article for
+the rule to have any chance. The cheapest clause becomes the rule's anchor in the index.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from watchwire.exceptions import QuerySyntaxError
+from watchwire.rules.document import END, SPACING, Document, Inst
+from watchwire.rules.parser import (
+    FIELDS,
+    And,
+    Fielded,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    TermRef,
+    Word,
+    parse_entry,
+)
+
+__all__ = ["CAnd", "CLeaf", "CNear", "CNode", "CNot", "COr", "Compiler", "clause_cost"]
+
+Clauses = tuple[frozenset[str], ...]
+
+
+@dataclass(eq=False, slots=True)
+class CLeaf:
+    """A word, a prefix or a phrase, restricted to the fields in ``mask``."""
+
+    words: tuple[tuple[str, bool], ...]
+    mask: int
+    source: str
+    key: tuple[object, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.words, self.mask)
+
+    def occurrences(self, doc: Document) -> tuple[list[int], list[Inst]]:
+        cached = doc.leaf_cache.get(self.key)
+        if cached is not None:
+            return cached
+        first = doc.word_positions(*self.words[0])
+        if len(self.words) > 1 and first:
+            rest = [set(doc.word_positions(*w)) for w in self.words[1:]]
+            first = [p for p in first if all(p + k in s for k, s in enumerate(rest, 1))]
+        if self.mask != 7:
+            first = [p for p in first if self.mask >> (p // SPACING) & 1]
+        n = len(self.words)
+        insts: list[Inst] = [(p, p + n, ((p, p + n),)) for p in first]
+        result = (first, insts)
+        doc.leaf_cache[self.key] = result
+        return result
+
+    def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        starts, insts = self.occurrences(doc)
+        if lo == 0 and hi == END:
+            return insts or None
+        i = bisect_left(starts, lo)
+        j = bisect_right(starts, hi - len(self.words))
+        return insts[i:j] if j > i else None
+
+
+@dataclass(eq=False, slots=True)
+class CAnd:
+    children: tuple[CNode, ...]
+    source: str
+
+    def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        out: list[Inst] = []
+        for child in self.children:
+            got = child.inst(doc, lo, hi)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+
+
+@dataclass(eq=False, slots=True)
+class COr:
+    children: tuple[CNode, ...]
+    source: str
+
+    def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        out: list[Inst] | None = None
+        for child in self.children:
+            got = child.inst(doc, lo, hi)
+            if got is not None:
+                out = got if out is None else [*out, *got]
+        return out
+
+
+@dataclass(eq=False, slots=True)
+class CNot:
+    child: CNode
+    source: str
+
+    def holds(self, doc: Document) -> bool:
+        """True when the child occurs nowhere in the article (window-independent)."""
+        got = doc.not_cache.get(self)
+        if got is None:
+            got = doc.not_cache[self] = self.child.inst(doc, 0, END) is None
+        return got
+
+    def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        return [] if self.holds(doc) else None
+
+
+@dataclass(eq=False, slots=True)
+class CNear:
+    """Same field, at most ``distance`` words between the two sides (as SQLite FTS5)."""
+
+    left: CNode
+    right: CNode
+    distance: int
+    source: str
+
+    def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        a = self.left.inst(doc, lo, hi)
+        if a is None:
+            return None
+        b = self.right.inst(doc, lo, hi)
+        if not a or not b:
+            return None
+        b = sorted(b)
+        b_starts = [x[0] for x in b]
+        longest = max(x[1] - x[0] for x in b)
+        n = self.distance
+        out: list[Inst] = []
+        for s, e, parts in a:
+            k = bisect_left(b_starts, s - n - longest)
+            stop = bisect_right(b_starts, e + n)
+            for s2, e2, parts2 in b[k:stop]:
+                if max(s, s2) - min(e, e2) <= n and s // SPACING == s2 // SPACING:
+                    out.append((min(s, s2), max(e, e2), parts + parts2))
+        return out or None
+
+
+CNode = CLeaf | CAnd | COr | CNot | CNear
+
+
+def clause_cost(clause: frozenset[str]) -> float:
+    """How often a clause is expected to hold: short words and prefixes are common."""
+    return sum((3.0 if lit.endswith("*") else 1.0) / max(1, len(lit) - 1) for lit in clause)
+
+
+class Compiler:
+    """Compiles queries against one ``terms:`` map, sharing term-set subtrees between rules."""
+
+    def __init__(self, terms: Mapping[str, Sequence[str]]) -> None:
+        self.terms = terms
+        self._entries: dict[str, tuple[tuple[str, Word | Phrase], ...]] = {}
+        self._shared: dict[tuple[str, int], COr] = {}
+
+    def entries(self, name: str) -> tuple[tuple[str, Word | Phrase], ...]:
+        """The spellings of a term set, each with its parsed form."""
+        got = self._entries.get(name)
+        if got is None:
+            got = tuple((e, parse_entry(e)) for e in self.terms[name] if e.strip())
+            self._entries[name] = got
+        return got
+
+    def check(self, node: Node, query: str) -> None:
+        """Raise for ``@names`` that the ``terms:`` map does not define (column of the ``@``)."""
+        if isinstance(node, TermRef):
+            if node.name not in self.terms:
+                known = ", ".join(sorted(self.terms)) or "none defined"
+                raise QuerySyntaxError(
+                    f"unknown term set '@{node.name}' (terms: {known})",
+                    query=query,
+                    column=node.start + 1,
+                )
+            if not self.entries(node.name):
+                raise QuerySyntaxError(
+                    f"term set '@{node.name}' is empty", query=query, column=node.start + 1
+                )
+        elif isinstance(node, And | Or):
+            for child in node.children:
+                self.check(child, query)
+        elif isinstance(node, Not | Fielded):
+            self.check(node.child, query)
+        elif isinstance(node, Near):
+            self.check(node.left, query)
+            self.check(node.right, query)
+
+    def compile(self, node: Node, query: str, mask: int) -> CNode:
+        source = query[node.start : node.end]
+        if isinstance(node, Word):
+            return CLeaf(((node.text, node.prefix),), mask, source)
+        if isinstance(node, Phrase):
+            return CLeaf(tuple((w.text, w.prefix) for w in node.words), mask, source)
+        if isinstance(node, TermRef):
+            key = (node.name, mask)
+            shared = self._shared.get(key)
+            if shared is None:
+                # An entry's positions are in its own text, not in this query.
+                leaves = tuple(self.compile(e, raw, mask) for raw, e in self.entries(node.name))
+                shared = self._shared[key] = COr(leaves, "@" + node.name)
+            return shared
+        if isinstance(node, And):
+            return CAnd(tuple(self.compile(c, query, mask) for c in node.children), source)
+        if isinstance(node, Or):
+            return COr(tuple(self.compile(c, query, mask) for c in node.children), source)
+        if isinstance(node, Not):
+            return CNot(self.compile(node.child, query, mask), source)
+        if isinstance(node, Near):
+            left = self.compile(node.left, query, mask)
+            right = self.compile(node.right, query, mask)
+            return CNear(left, right, node.distance, source)
+        got = self.compile(node.child, query, mask & (1 << FIELDS.index(node.field)))
+        if isinstance(got, CLeaf):  # a fresh leaf (term sets are shared): name it as written
+            got.source = source
+        return got
+
+
+def clauses(node: CNode) -> Clauses:
+    """The rule's prefilter condition: every clause must have a literal in the article."""
+    if isinstance(node, CLeaf):
+        return tuple(frozenset({w + "*" if p else w}) for w, p in node.words) if node.mask else ()
+    if isinstance(node, CAnd):
+        return tuple(c for child in node.children for c in clauses(child))
+    if isinstance(node, COr):
+        best: set[str] = set()
+        for child in node.children:
+            got = clauses(child)
+            if not got:
+                return ()
+            best.update(min(got, key=clause_cost))  # type: ignore[arg-type]
+        return (frozenset(best),)
+    if isinstance(node, CNear):
+        return clauses(node.left) + clauses(node.right)
+    return ()
+
+
+def positive_leaves(node: CNode) -> list[CLeaf]:
+    """The leaves outside any NOT: the ones a window must contain."""
+    if isinstance(node, CLeaf):
+        return [node]
+    if isinstance(node, CAnd | COr):
+        return [leaf for child in node.children for leaf in positive_leaves(child)]
+    if isinstance(node, CNear):
+        return positive_leaves(node.left) + positive_leaves(node.right)
+    return []
+
+
+def prefix_literals(node: CNode) -> set[str]:
+    """Every prefix in the tree, NOT parts included (they are evaluated too)."""
+    if isinstance(node, CLeaf):
+        return {w for w, p in node.words if p}
+    if isinstance(node, CAnd | COr):
+        return {p for child in node.children for p in prefix_literals(child)}
+    if isinstance(node, CNear):
+        return prefix_literals(node.left) | prefix_literals(node.right)
+    return prefix_literals(node.child)

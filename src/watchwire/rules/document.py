@@ -1,0 +1,185 @@
+"""One article as the rules engine reads it: words per field, computed once per article.
+
+The cheap part (the words of each field, as one ``findall`` over case-folded text) is always
+computed; positions, character offsets and sentence/paragraph windows only when a rule that
+passed the prefilter needs them.
+
+Positions are global: word ``i`` of field ``f`` is at ``f * SPACING + i``, so a position
+tells its field, and phrases, NEAR and windows never cross from one field into another.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import Final
+
+from watchwire.models import Article, Span
+from watchwire.rules.parser import FIELDS
+from watchwire.rules.tokens import (
+    analyse,
+    paragraph_breaks,
+    sentence_breaks,
+    token_offsets,
+    token_ranges,
+)
+
+__all__ = ["ALL_FIELDS", "END", "SPACING", "Document", "Inst", "field_mask"]
+
+SPACING: Final = 1 << 32
+"""Distance between the first positions of two fields."""
+END: Final = len(FIELDS) * SPACING
+"""Past every position: the whole-article window is ``(0, END)``."""
+ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
+
+Inst = tuple[int, int, tuple[tuple[int, int], ...]]
+"""One occurrence: start and end positions (end exclusive) and the word runs it is made of."""
+
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def field_mask(fields: tuple[str, ...] | list[str]) -> int:
+    """The bit mask of field names (title 1, lead 2, body 4)."""
+    mask = 0
+    for name in fields:
+        mask |= 1 << FIELDS.index(name)
+    return mask
+
+
+class Document:
+    """The words of an article's title, lead and body, with lazily computed extras."""
+
+    __slots__ = (
+        "_folded",
+        "_offsets",
+        "_positions",
+        "_windows",
+        "article",
+        "known_prefixes",
+        "leaf_cache",
+        "not_cache",
+        "prefix_words",
+        "present",
+        "snippet_cache",
+        "span_cache",
+        "texts",
+        "tokens",
+        "vocab",
+    )
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        body = article.text or "\n\n".join(article.paragraphs)
+        self.texts: tuple[str, ...] = (article.title, article.lead, body)
+        analysed = [analyse(t) for t in self.texts]
+        self.tokens: list[list[str]] = [toks for toks, _ in analysed]
+        self._folded = [folded for _, folded in analysed]
+        vocab: set[str] = set()
+        for toks in self.tokens:
+            vocab.update(toks)
+        self.vocab = vocab
+        self.present: set[str] = vocab
+        """Words, and ``prefix*`` literals that some word starts with (set by the prefilter)."""
+        self.prefix_words: dict[str, list[str]] = {}
+        """Prefix → the article's words that start with it (set by the prefilter)."""
+        self.known_prefixes: frozenset[str] = frozenset()
+        """The prefixes the prefilter looked for: absent from ``prefix_words`` means none."""
+        self.leaf_cache: dict[tuple[object, ...], tuple[list[int], list[Inst]]] = {}
+        self.not_cache: dict[object, bool] = {}
+        self.span_cache: dict[tuple[int, int], Span] = {}
+        self.snippet_cache: dict[tuple[Span, ...], str] = {}
+        self._positions: dict[str, list[int]] | None = None
+        self._offsets: list[list[tuple[int, int]]] | None = None
+        self._windows: dict[str, list[tuple[int, int]]] = {}
+
+    # --- positions ----------------------------------------------------------------------------
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """Word → its global positions, ascending."""
+        if self._positions is None:
+            index: dict[str, list[int]] = {}
+            for f, toks in enumerate(self.tokens):
+                base = f * SPACING
+                for i, w in enumerate(toks, base):
+                    got = index.get(w)
+                    if got is None:
+                        index[w] = [i]
+                    else:
+                        got.append(i)
+            self._positions = index
+        return self._positions
+
+    def word_positions(self, word: str, prefix: bool) -> list[int]:
+        """Positions of a word, or of every word starting with ``word`` when ``prefix``."""
+        positions = self.positions
+        if not prefix:
+            return positions.get(word, [])
+        matching = self.prefix_words.get(word)
+        if matching is None:
+            if word in self.known_prefixes:
+                return []
+            # Not a prefix the prefilter knows: look for it by hand.
+            matching = [w for w in self.vocab if w.startswith(word)]
+            self.prefix_words[word] = matching
+        if len(matching) == 1:
+            return positions[matching[0]]
+        out: list[int] = []
+        for w in matching:
+            out.extend(positions[w])
+        out.sort()
+        return out
+
+    def field_end(self, position: int) -> int:
+        """The position just past the last word of ``position``'s field."""
+        f = position // SPACING
+        return f * SPACING + len(self.tokens[f])
+
+    # --- offsets and windows ------------------------------------------------------------------
+
+    def offsets(self, f: int) -> list[tuple[int, int]]:
+        """Character offsets of each word of field ``f``."""
+        if self._offsets is None:
+            self._offsets = [
+                token_offsets(text, folded)
+                for text, folded in zip(self.texts, self._folded, strict=True)
+            ]
+        return self._offsets[f]
+
+    def char_span(self, start: int, end: int) -> tuple[str, int, int]:
+        """Field name and character offsets of the words at positions ``start..end``."""
+        f = start // SPACING
+        offs = self.offsets(f)
+        return FIELDS[f], offs[start - f * SPACING][0], offs[end - 1 - f * SPACING][1]
+
+    def windows(self, kind: str) -> list[tuple[int, int]]:
+        """``(lo, hi)`` position ranges of each sentence or paragraph of every field.
+
+        The title and the lead are one paragraph each; body paragraphs are separated by
+        blank lines; sentences never span paragraphs.
+        """
+        cached = self._windows.get(kind)
+        if cached is not None:
+            return cached
+        out: list[tuple[int, int]] = []
+        for f, text in enumerate(self.texts):
+            count = len(self.tokens[f])
+            if not count:
+                continue
+            base = f * SPACING
+            if kind == "paragraph" and f < 2:
+                out.append((base, base + count))
+                continue
+            breaks = paragraph_breaks(text) if f == 2 else []
+            if kind == "sentence":
+                breaks = sorted({*breaks, *sentence_breaks(text)})
+            starts = [s for s, _ in self.offsets(f)]
+            out.extend((base + lo, base + hi) for lo, hi in token_ranges(starts, breaks, count))
+        self._windows[kind] = out
+        return out
+
+    def window_of(self, kind: str, position: int) -> tuple[int, int]:
+        """The sentence or paragraph window holding ``position``."""
+        wins = self.windows(kind)
+        k = bisect_right(wins, (position, END)) - 1
+        return wins[k]

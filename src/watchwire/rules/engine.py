@@ -1,0 +1,270 @@
+"""The rule set: all rules of a config compiled once, matched against articles.
+
+``RuleSet.match`` is the hot path: tokenise the article once (cheap form), ask the prefilter
+which rules can possibly match, and evaluate only those. ``RuleSet.explain`` evaluates every
+rule and says why each matched or did not, for ``watchwire check``.
+
+Filters, in this order: ``sources`` (skipped when the caller does not know the source),
+``languages`` (an article whose language is unknown passes — an extractor that fails to tell
+the language must not silence alerts), then the query within the rule's ``within`` window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from watchwire.config import RuleConfig, Within
+from watchwire.models import Article, Match, Span
+from watchwire.rules.compiler import (
+    CAnd,
+    CLeaf,
+    CNode,
+    CNot,
+    Compiler,
+    clauses,
+    positive_leaves,
+    prefix_literals,
+)
+from watchwire.rules.document import END, Document, Inst, field_mask
+from watchwire.rules.parser import FIELDS, Node, parse_query
+from watchwire.rules.prefilter import Prefilter
+from watchwire.rules.snippet import snippet
+
+__all__ = ["CompiledRule", "RuleReport", "RuleSet", "compile_rules"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleReport:
+    """Why one rule did or did not match one article (``watchwire check``)."""
+
+    rule: str
+    matched: bool
+    spans: tuple[Span, ...] = ()
+    snippet: str = ""
+    missing: tuple[str, ...] = ()
+    """Required terms (as written in the query) that occur nowhere in the rule's fields."""
+    excluded: tuple[str, ...] = ()
+    """``NOT`` terms that do occur, and so veto the match."""
+    reason: str = ""
+    """One line for people: ``matched``, ``missing: sanction*``, ``not within one sentence``..."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CompiledRule:
+    """One rule, ready to evaluate."""
+
+    config: RuleConfig
+    ast: Node
+    root: CNode
+    clauses: tuple[frozenset[str], ...]
+    leaves: tuple[CLeaf, ...]
+    """The positive leaves (outside NOT), which N-word windows start at."""
+    sources: frozenset[str] | None
+    languages: frozenset[str] | None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def within(self) -> Within:
+        return self.config.within
+
+    def admits(self, article: Article, source: str | None) -> str | None:
+        """Why the rule's filters reject the article, or None when they let it through."""
+        if source is not None and self.sources is not None and source not in self.sources:
+            return f"source '{source}' is not one of the rule's sources"
+        lang = _language(article.language)
+        if lang is not None and self.languages is not None and lang not in self.languages:
+            return f"language '{lang}' is not one of the rule's languages"
+        return None
+
+    def evaluate(self, doc: Document) -> list[Inst] | None:
+        """The occurrences that satisfy the rule within its window, or None."""
+        within = self.within
+        if within.kind == "article" or not self.leaves:
+            return self.root.inst(doc, 0, END)
+        if within.kind == "words":
+            starts = sorted({s for leaf in self.leaves for s in leaf.occurrences(doc)[0]})
+            windows = [(s, min(s + within.words, doc.field_end(s))) for s in starts]
+        else:
+            windows = doc.windows(within.kind)
+            # Only windows holding a positive word can hold the positive part.
+            first = {
+                doc.window_of(within.kind, s)
+                for leaf in self.leaves
+                for s in leaf.occurrences(doc)[0]
+            }
+            windows = [w for w in windows if w in first]
+        out: list[Inst] | None = None
+        for lo, hi in windows:
+            got = self.root.inst(doc, lo, hi)
+            if got is not None:
+                out = got if out is None else out + got
+        return out
+
+
+def _language(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    return tag.strip().lower().replace("_", "-").split("-")[0] or None
+
+
+class RuleSet:
+    """Every enabled rule of a config, compiled, with the prefilter over them."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self._rules = tuple(rules)
+        prefixes: set[str] = set()
+        for r in self._rules:
+            prefixes |= prefix_literals(r.root)
+        self._prefilter = Prefilter([r.clauses for r in self._rules], prefixes)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule names, in config order."""
+        return tuple(r.name for r in self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __repr__(self) -> str:
+        return f"<RuleSet of {len(self._rules)} rules>"
+
+    def compiled(self, name: str) -> CompiledRule:
+        """One compiled rule by name (KeyError when there is none)."""
+        for r in self._rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def _document(self, article: Article) -> Document:
+        doc = Document(article)
+        doc.present, doc.prefix_words = self._prefilter.scan(doc.vocab)
+        doc.known_prefixes = self._prefilter.prefixes
+        return doc
+
+    def match(self, article: Article, *, source: str | None = None) -> list[Match]:
+        """The rules that match ``article``, in config order, with spans and a snippet."""
+        if not self._prefilter.screen((article.title, article.lead, article.text)):
+            return []
+        doc = self._document(article)
+        out: list[Match] = []
+        rules = self._rules
+        for index in self._prefilter.candidates(doc.present):
+            rule = rules[index]
+            if rule.admits(article, source) is not None:
+                continue
+            got = rule.evaluate(doc)
+            if got is not None:
+                spans = _spans(doc, got)
+                out.append(Match(rule=rule.name, spans=spans, snippet=_snippet(doc, spans)))
+        return out
+
+    def explain(self, article: Article, *, source: str | None = None) -> list[RuleReport]:
+        """Every rule, matched or not, and why (slow: evaluates each rule in full)."""
+        doc = self._document(article)
+        return [_explain(rule, doc, source) for rule in self._rules]
+
+
+def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
+    """The matched word runs as character spans, in article order (cached per article)."""
+    runs = sorted({part for _, _, parts in insts for part in parts})
+    cache = doc.span_cache
+    out: list[Span] = []
+    for run in runs:
+        span = cache.get(run)
+        if span is None:
+            name, lo, hi = doc.char_span(*run)
+            text = doc.texts[FIELDS.index(name)][lo:hi]
+            span = cache[run] = Span(field=name, start=lo, end=hi, text=text)
+        out.append(span)
+    return tuple(out)
+
+
+def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
+    got = doc.snippet_cache.get(spans)
+    if got is None:
+        got = snippet(dict(zip(FIELDS, doc.texts, strict=True)), spans)
+        doc.snippet_cache[spans] = got
+    return got
+
+
+def _explain(rule: CompiledRule, doc: Document, source: str | None) -> RuleReport:
+    name = rule.name
+    rejected = rule.admits(doc.article, source)
+    if rejected is not None:
+        return RuleReport(rule=name, matched=False, reason=rejected)
+    got = rule.evaluate(doc)
+    if got is not None:
+        spans = _spans(doc, got)
+        return RuleReport(
+            rule=name, matched=True, spans=spans, snippet=_snippet(doc, spans), reason="matched"
+        )
+    missing: list[str] = []
+    excluded: list[str] = []
+    _why(rule.root, doc, missing, excluded)
+    if missing:
+        reason = "missing: " + ", ".join(missing)
+    elif excluded:
+        reason = "excluded by: " + ", ".join(excluded)
+    elif rule.within.kind != "article":
+        reason = f"the terms occur, but not within one {rule.within}".replace("one 1", "1")
+        if rule.within.kind == "words":
+            reason = f"the terms occur, but not within {rule.within}"
+    else:
+        reason = "the terms occur, but not as the query requires (order, distance or field)"
+    return RuleReport(
+        rule=name, matched=False, missing=tuple(missing), excluded=tuple(excluded), reason=reason
+    )
+
+
+def _why(node: CNode, doc: Document, missing: list[str], excluded: list[str]) -> None:
+    """Collect the parts of an unmatched query that fail on the whole article."""
+    if isinstance(node, CAnd):
+        for child in node.children:
+            _why(child, doc, missing, excluded)
+    elif isinstance(node, CNot):
+        if not node.holds(doc):
+            excluded.append(node.child.source)
+    elif node.inst(doc, 0, END) is None:
+        missing.append(node.source)
+
+
+def compile_rules(
+    rules: Sequence[RuleConfig],
+    terms: Mapping[str, Sequence[str]],
+    *,
+    include_disabled: bool = False,
+) -> RuleSet:
+    """Parse and compile every rule; disabled ones are checked too, but left out of the set.
+
+    ``include_disabled`` keeps them (``watchwire search --rule`` replays a rule before it is
+    enabled). Raises :class:`~watchwire.exceptions.QuerySyntaxError` for syntax errors and for
+    ``@names`` missing from ``terms`` (column of the ``@``).
+    """
+    compiler = Compiler(terms)
+    out: list[CompiledRule] = []
+    for config in rules:
+        ast = parse_query(config.query)
+        compiler.check(ast, config.query)
+        if not (config.enabled or include_disabled):
+            continue
+        root = compiler.compile(ast, config.query, field_mask(config.fields))
+        out.append(
+            CompiledRule(
+                config=config,
+                ast=ast,
+                root=root,
+                clauses=clauses(root),
+                leaves=tuple(positive_leaves(root)),
+                sources=frozenset(config.sources) if config.sources is not None else None,
+                languages=(
+                    frozenset(filter(None, map(_language, config.languages)))
+                    if config.languages is not None
+                    else None
+                ),
+            )
+        )
+    return RuleSet(out)

@@ -1,0 +1,150 @@
+"""The prefilter: which rules could possibly match an article, found without evaluating them.
+
+Every rule has a superset condition in conjunctive form (``compiler.clauses``): each clause a
+set of literals (``word`` or ``prefix*``), one of which must occur. Rules are indexed by their
+two rarest clauses (under every *pair* of a literal of one and a literal of the other), or by
+their only clause (an *anchor*). For an article, the literals present are its words plus every
+indexed prefix that one of its words starts with — found in one pass of an Aho-Corasick
+automaton over the article's distinct words, each preceded by a separator so that keys
+match word starts only. Candidates are the rules whose pair or anchor is present (set
+intersections, in C); their other clauses are then checked by set operations, and only the
+survivors are evaluated.
+
+The cost per article is its distinct words plus the candidates, not the number of rules.
+
+Small rule sets go one step further: most articles match none of their literals, and one
+automaton pass over the article's raw (folded) text says so before any tokenising.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+import ahocorasick
+
+from watchwire.rules.compiler import clause_cost
+
+__all__ = ["Prefilter"]
+
+_SEP: Final = "\x1f"
+RAW_SCAN_LIMIT: Final = 3000
+"""Rule sets with at most this many distinct literals screen the raw text first."""
+
+Clauses = tuple[frozenset[str], ...]
+
+
+class Prefilter:
+    """An index from literals to the rules that need them."""
+
+    def __init__(self, rule_clauses: Sequence[Clauses], prefixes: Iterable[str]) -> None:
+        anchors: dict[str, list[int]] = {}
+        pairs: dict[str, dict[str, list[int]]] = {}
+        always: list[int] = []
+        literals: set[str] = set()
+        for index, clauses in enumerate(rule_clauses):
+            for c in clauses:
+                literals |= c
+            ranked = sorted(set(clauses), key=clause_cost)
+            if len(ranked) >= 2:
+                first, second = ranked[0], ranked[1]
+                for x in first:
+                    by_second = pairs.setdefault(x, {})
+                    for y in second:
+                        by_second.setdefault(y, []).append(index)
+            elif ranked:
+                for lit in ranked[0]:
+                    anchors.setdefault(lit, []).append(index)
+            else:
+                always.append(index)
+        self.anchors = anchors
+        self.anchor_keys = frozenset(anchors)
+        self.pairs = {k: (frozenset(v), v) for k, v in pairs.items()}
+        self.pair_keys = frozenset(pairs)
+        self.always = always
+        # Most clauses are one literal: those are checked together by one subset test.
+        self.singles = tuple(
+            frozenset(lit for c in cs if len(c) == 1 for lit in c) for cs in rule_clauses
+        )
+        self.others = tuple(tuple(c for c in cs if len(c) > 1) for cs in rule_clauses)
+        self.prefixes = frozenset(prefixes)
+        self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
+        self.raw: ahocorasick.Automaton | None = None
+        if not always and len(literals) <= RAW_SCAN_LIMIT:
+            self.raw = _automaton({lit.rstrip("*"): lit for lit in literals})
+
+    def scan(self, vocab: set[str]) -> tuple[set[str], dict[str, list[str]]]:
+        """The literals present among ``vocab``, and the words of each prefix present."""
+        present = vocab
+        found: dict[str, list[str]] = {}
+        if self.automaton is not None and vocab:
+            present = set(vocab)
+            hay = _SEP + _SEP.join(vocab) + _SEP
+            for end, p in self.automaton.iter(hay):
+                start = end - len(p) + 1
+                word = hay[start : hay.index(_SEP, end + 1)]
+                got = found.get(p)
+                if got is None:
+                    found[p] = [word]
+                    present.add(p + "*")
+                else:
+                    got.append(word)
+        return present, found
+
+    def screen(self, texts: Iterable[str]) -> bool:
+        """False when no rule can match texts: a cheap test on the raw text of small sets.
+
+        True means "tokenise and look": literals are found as substrings at word starts (and,
+        for whole words, ends), a superset of what the tokeniser will find.
+        """
+        if self.raw is None:
+            return True
+        present: set[str] = set()
+        for text in texts:
+            if not text:
+                continue
+            hay = unicodedata.normalize("NFKC", text.casefold())
+            last = len(hay) - 1
+            for end, lit in self.raw.iter(hay):
+                start = end - len(lit.rstrip("*")) + 1
+                if start and hay[start - 1].isalnum():
+                    continue
+                if lit[-1] != "*" and end < last and hay[end + 1].isalnum():
+                    continue
+                present.add(lit)
+        return bool(self.candidates(present))
+
+    def candidates(self, present: set[str]) -> list[int]:
+        """Indices of the rules whose every clause has a literal in ``present``, in order."""
+        hits: set[int] = set(self.always)
+        anchors = self.anchors
+        for lit in self.anchor_keys & present:
+            hits.update(anchors[lit])
+        pairs = self.pairs
+        for lit in self.pair_keys & present:
+            keys, by_second = pairs[lit]
+            for second in keys & present:
+                hits.update(by_second[second])
+        singles, others = self.singles, self.others
+        out = [
+            i
+            for i in hits
+            if singles[i] <= present and all(not present.isdisjoint(c) for c in others[i])
+        ]
+        out.sort()
+        return out
+
+
+def _cost(lit: str) -> float:
+    return clause_cost(frozenset((lit,)))
+
+
+def _automaton(keys: dict[str, str]) -> ahocorasick.Automaton | None:
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in keys.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton

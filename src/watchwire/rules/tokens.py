@@ -1,0 +1,174 @@
+"""Words, shared by rule queries and articles: one definition of what a word is.
+
+A word is a run of letters and digits of any script (plus combining marks, so a decomposed
+``й`` stays one letter). Everything else separates words, including apostrophes and hyphens
+of every kind: ``Belarus-based`` is the two words ``belarus based`` and ``Lukashenko's`` is
+``lukashenko s``, so a rule for ``Belarus`` finds both. Words are compared after Unicode case
+folding and NFKC normalisation, so ``BELARUS``, ``belarus`` and ``Ｂｅｌａｒｕｓ`` are one word.
+
+Offsets are always into the text as given. Most text folds to the same length and is already
+NFKC, and then the whole text is folded once and scanned by one compiled regex (the fast path);
+otherwise each word is normalised on its own (the slow path).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from itertools import pairwise
+from typing import NamedTuple
+
+__all__ = [
+    "WORD",
+    "Token",
+    "analyse",
+    "normalize",
+    "paragraph_breaks",
+    "sentence_breaks",
+    "token_offsets",
+    "token_ranges",
+    "tokenize",
+    "words",
+]
+
+# Letters and digits of any script (``[^\W_]``) and the common blocks of combining marks.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+"""One word, as the engine sees it."""
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+"""The same for text without combining marks: one character class, three times faster."""
+_MARK = re.compile(f"[{_MARKS}]")
+
+
+class Token(NamedTuple):
+    """A normalised word and where it stands in the original text."""
+
+    word: str
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """Case-fold and NFKC-normalise ``text`` (the comparison form of a word)."""
+    return unicodedata.normalize("NFKC", text.casefold())
+
+
+def _fast(text: str) -> tuple[str, list[str]] | None:
+    """The case-folded text and its words, when folding keeps every offset, else None.
+
+    Case folding never shrinks a character, so an unchanged length means each character
+    mapped to exactly one, and offsets carry over. Text with combining marks (``и`` + breve,
+    stress marks) takes the slow path. Only the words need to be NFKC already
+    (punctuation such as ``…`` or a no-break space may not be, and does not matter).
+    """
+    folded = text.casefold()
+    if len(folded) != len(text) or _MARK.search(folded):
+        return None
+    # str.split() is C-fast, and most of its pieces are whole words already.
+    found: list[str] = []
+    split_word = _PLAIN_WORD.findall
+    for piece in folded.split():
+        if piece.isalnum():
+            found.append(piece)
+        else:
+            found += split_word(piece)
+    if not unicodedata.is_normalized("NFKC", " ".join(found)):
+        return None
+    return folded, found
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of ``text``, without offsets (the cheap form)."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast[1]
+    out: list[str] = []
+    for raw in WORD.findall(text):
+        out.extend(WORD.findall(normalize(raw)))
+    return out
+
+
+def tokenize(text: str) -> list[Token]:
+    """The normalised words of ``text`` with their offsets in ``text``.
+
+    A character that normalises into several words (rare: ``½``) yields them all, each
+    spanning the original word.
+    """
+    fast = _fast(text)
+    if fast is not None:
+        return [Token(m[0], m.start(), m.end()) for m in _PLAIN_WORD.finditer(fast[0])]
+    out: list[Token] = []
+    for m in WORD.finditer(text):
+        start, end = m.span()
+        out.extend(Token(w, start, end) for w in WORD.findall(normalize(m[0])))
+    return out
+
+
+def analyse(text: str) -> tuple[list[str], str | None]:
+    """The words of ``text`` (as :func:`words`) and its folded form if offsets survive it."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast[1], fast[0]
+    return words(text), None
+
+
+def token_offsets(text: str, folded: str | None) -> list[tuple[int, int]]:
+    """``(start, end)`` of each word of ``text`` (``folded`` as :func:`analyse` gave it)."""
+    if folded is not None:
+        return [m.span() for m in _PLAIN_WORD.finditer(folded)]
+    return [(t.start, t.end) for t in tokenize(text)]
+
+
+# --- windows ----------------------------------------------------------------------------------
+
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+|\n\s*")
+# Words after which a full stop does not end a sentence (English, Ukrainian, Russian).
+_ABBREVIATIONS = frozenset(
+    (  # noqa: SIM905 -- a word list reads better as text than as ninety lines
+        "mr mrs ms dr st jr sr prof gen gov sen rep rev col lt sgt capt cmdr adm inc ltd co "
+        "corp no nos vs etc approx dept est fig jan feb mar apr jun jul aug sep sept oct nov "
+        "dec ім ст вул м р рр див тис млн млрд грн обл с смт буд проф ген акад им ул г гг тыс "
+        "руб"
+    ).split()
+)
+
+
+def paragraph_breaks(text: str) -> list[int]:
+    """Offsets where a new paragraph of ``text`` starts (blank lines separate them)."""
+    return [m.end() for m in _PARAGRAPH.finditer(text)]
+
+
+def sentence_breaks(text: str) -> list[int]:
+    """Offsets where a new sentence of ``text`` starts.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` followed by space and a capital letter,
+    digit or opening quote, unless the word before the stop is a single letter (an initial)
+    or a common abbreviation; a line break always ends one.
+    """
+    out: list[int] = []
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+        if end >= len(text):
+            break
+        if m[0][0] not in "\n":
+            nxt = text[end]
+            if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'«“„(["):
+                continue
+            if m[0][0] == ".":
+                start = m.start()
+                last = text[max(text.rfind(" ", 0, start), text.rfind(".", 0, start)) + 1 : start]
+                if len(last) == 1 or (len(last) < 6 and last.casefold() in _ABBREVIATIONS):
+                    continue
+        out.append(end)
+    return out
+
+
+def token_ranges(starts: list[int], breaks: list[int], count: int) -> list[tuple[int, int]]:
+    """Cut token indices ``0..count`` at character ``breaks``: ``[(lo, hi), ...]``.
+
+    ``starts`` are the character offsets of the tokens, ascending.
+    """
+    cuts = [0, *(bisect_left(starts, b) for b in breaks), count]
+    return [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
