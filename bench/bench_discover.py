@@ -22,6 +22,7 @@ import re
 import sys
 import time
 import warnings
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,6 +156,12 @@ def main() -> None:
             lambda: parse_feed_fallback(atom, url=FEED_URL),
         ),
         ("sitemap, 50,000 URLs", "discover", len(urls50k), lambda: discover(urls50k, url=FEED_URL)),
+        (
+            "sitemap, 50,000 URLs",
+            "ElementTree.fromstring alone (floor)",
+            len(urls50k),
+            lambda: ET.fromstring(urls50k),
+        ),
         (
             "sitemap, 50,000 URLs, gzip",
             "discover",

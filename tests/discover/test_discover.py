@@ -138,3 +138,20 @@ def test_discover_never_raises(body: bytes, kind: SourceKind | None, wrap: str) 
     found = discover(wrap.encode() + body, url=URL, kind=kind)
     assert found.kind in SourceKind
     assert all(link.url.startswith(("http://", "https://")) for link in found.links)
+
+
+def test_gzipped_feed_file_is_read_as_a_feed(fixture_bytes: Read) -> None:
+    """A ``feed.xml.gz`` is unpacked (capped) and parsed like the plain feed."""
+    packed = gzip.compress(fixture_bytes("rss20-unn.xml"))
+    assert detect_kind(packed, None) is SourceKind.FEED
+    found = discover(packed, url="https://unn.ua/rss/news")
+    assert found.error is None
+    assert len(found.links) == 3
+
+
+def test_declared_encoding_beats_the_http_charset(fixture_bytes: Read) -> None:
+    """A windows-1251 declaration wins over a wrong ``charset=utf-8``-ish header."""
+    found = discover(
+        fixture_bytes("rss-windows-1251.xml"), url="https://news.example.by/rss", charset="koi8-r"
+    )
+    assert found.links[0].title == "Лукашенко встретился с представителем Госдепартамента"

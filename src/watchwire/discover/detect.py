@@ -13,6 +13,7 @@ from watchwire.models import SourceKind
 
 __all__ = [
     "GZIP_MAGIC",
+    "declares_encoding",
     "detect_kind",
     "kind_from_content_type",
     "sniff_kind",
@@ -27,6 +28,7 @@ _PROLOG_SCAN = 65536
 _FIRST_ELEMENT = re.compile(r"<([A-Za-z_][\w:.-]*)")
 _FIRST_ELEMENT_BYTES = re.compile(rb"<[A-Za-z_]")
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
+_ENCODING_DECLARED = re.compile(rb"\s*<\?xml[^>]*encoding=", re.ASCII)
 _URL_LINE = re.compile(r"https?://\S+$")
 
 _FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
@@ -73,8 +75,8 @@ def sniff_kind(content: bytes) -> SourceKind | None:
     """The kind from the bytes alone: the root element, a JSON Feed version, a URL list."""
     head = content[:_HEAD]
     if head.startswith(GZIP_MAGIC):
-        # Only sitemaps come gzip'd as a document (HTTP compression is undone by the fetcher).
-        return SourceKind.SITEMAP if _sniff_text(_gunzip_head(content)) is not None else None
+        # A gzip'd file (HTTP compression is undone by the fetcher): mostly sitemaps.
+        return _sniff_text(_gunzip_head(content))
     return _sniff_text(head, content)
 
 
@@ -116,6 +118,11 @@ def _gunzip_head(content: bytes) -> bytes:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content[: _HEAD * 4], _HEAD)
     except zlib.error:
         return b""
+
+
+def declares_encoding(content: bytes) -> bool:
+    """Whether the XML declaration names an encoding (which then beats the HTTP header's)."""
+    return _ENCODING_DECLARED.match(content) is not None
 
 
 def xml_prolog_problem(content: bytes) -> str | None:

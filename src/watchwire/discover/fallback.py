@@ -28,6 +28,7 @@ from watchwire.discover.common import (
     strip_or_none,
 )
 from watchwire.discover.dates import parse_date
+from watchwire.discover.detect import declares_encoding
 from watchwire.models import Link
 
 __all__ = ["FallbackResult", "parse_feed_fallback"]
@@ -39,7 +40,9 @@ def parse_feed_fallback(
     content: bytes, *, url: str, charset: str | None = None, max_links: int = 50_000
 ) -> FallbackResult:
     """The entries feedparser could read, and why the feed is broken if it is."""
-    headers = {"content-type": f"application/xml; charset={charset}"} if charset else {}
+    # As on the fast path, the document's own declaration beats the HTTP header.
+    use_header = charset and not declares_encoding(content)
+    headers = {"content-type": f"application/xml; charset={charset}"} if use_header else {}
     try:
         parsed = feedparser.parse(
             content,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from watchwire.discover.common import (
     strip_or_none,
 )
 from watchwire.discover.dates import parse_date
-from watchwire.discover.detect import xml_prolog_problem
+from watchwire.discover.detect import declares_encoding, xml_prolog_problem
 from watchwire.models import Link
 
 __all__ = ["NotFastPath", "parse_feed_fast"]
@@ -106,8 +105,6 @@ _ATOM_TAGS = {
     f"{_ATOM03}feed": _atom_tags(_ATOM03, "issued", "modified"),
 }
 
-_ENCODING_DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.ASCII)
-
 
 def parse_feed_fast(
     content: bytes, *, url: str, charset: str | None = None, max_links: int = 50_000
@@ -118,11 +115,7 @@ def parse_feed_fast(
     """
     if problem := xml_prolog_problem(content):
         raise NotFastPath(problem)
-    if (
-        charset
-        and charset.lower() not in ("utf-8", "utf8")
-        and not _ENCODING_DECLARED.match(content)
-    ):
+    if charset and charset.lower() not in ("utf-8", "utf8") and not declares_encoding(content):
         # No declaration: the HTTP header is all we know of the encoding.
         try:
             content = content.decode(charset).encode("utf-8")

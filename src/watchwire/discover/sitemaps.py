@@ -25,7 +25,7 @@ from watchwire.discover.dates import parse_date
 from watchwire.discover.detect import GZIP_MAGIC, xml_prolog_problem
 from watchwire.models import Link
 
-__all__ = ["MAX_SITEMAP_BYTES", "SitemapResult", "parse_sitemap"]
+__all__ = ["MAX_SITEMAP_BYTES", "SitemapResult", "gunzip_capped", "parse_sitemap"]
 
 MAX_SITEMAP_BYTES = 64 * 1024 * 1024
 """Cap on a decompressed sitemap: the protocol allows 50 MB; a gzip bomb gets no further."""
@@ -78,6 +78,15 @@ def parse_sitemap(
         tuple(child_url for _, child_url in children),
         error or links.truncation_error(),
     )
+
+
+def gunzip_capped(content: bytes, max_bytes: int = MAX_SITEMAP_BYTES) -> bytes | None:
+    """The whole decompressed document, or None if it is broken or larger than ``max_bytes``
+    (for the rare gzip'd feed or page; sitemaps are streamed instead)."""
+    try:
+        return b"".join(_gunzip(content, max_bytes))
+    except (_TooLarge, zlib.error):
+        return None
 
 
 def _split(content: bytes) -> Iterator[bytes]:
