@@ -80,7 +80,7 @@ async def test_bomb_cut_at_cap_without_decoding_it_all(coding: str) -> None:
     zeros = bytes(10 * 2**20)
     data = {
         "gzip": gzip.compress,
-        "br": brotli.compress,
+        "br": lambda data: brotli.compress(data, quality=1),
         "deflate": zlib.compress,
     }[coding](zeros)
     body = await read_body(stream(data, 65536), [coding], cap=100_000)

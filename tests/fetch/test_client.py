@@ -742,3 +742,33 @@ async def test_logs_redact_secrets_in_urls(
     assert result.error_class == "http_4xx"
     assert "missing" in caplog.text
     assert "s3cr3t" not in caplog.text
+
+
+async def test_error_messages_redact_secrets_in_urls(
+    http_server: ServerFactory, fetcher: Fetcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp quotes the request URL in protocol errors; the token is masked in the result."""
+
+    async def garbage(request: Request, response: Response) -> None:
+        response.write(b"this is not HTTP\r\n\r\n")
+        response.close()
+
+    server = await site(http_server, {"/bad": garbage})
+    caplog.set_level(logging.DEBUG)
+    result = await fetcher.fetch(server.url("/bad?api_key=s3cr3t"))
+    assert result.error_class == "protocol"
+    assert "s3cr3t" not in (result.error or "")
+    assert "s3cr3t" not in caplog.text
+
+
+async def test_huge_response_headers_are_accepted(
+    http_server: ServerFactory, fetcher: Fetcher
+) -> None:
+    """A 20 KB Content-Security-Policy header (common on news sites) is not a protocol error."""
+
+    async def csp(request: Request, response: Response) -> None:
+        headers = {"Content-Type": "text/html", "Content-Security-Policy": "x" * 20_000}
+        await response.send(200, PAGE.encode(), headers)
+
+    server = await site(http_server, {"/csp": csp})
+    assert (await fetcher.fetch(server.url("/csp"))).ok

@@ -229,7 +229,7 @@ class Fetcher:
                 result.error,
                 " transient" if result.transient else "",
             )
-        else:
+        elif log.isEnabledFor(logging.DEBUG):
             log.debug("fetch %s: %s %s", redact_url(url), result.outcome, result.status)
         return result
 
@@ -491,8 +491,11 @@ def _aiohttp_transport() -> AiohttpTransport:
         # Our host slots bound the connections per host; aiohttp need not second-guess them.
         connector=aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300),
         cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
+        auto_decompress=False,  # body.py decodes, with a cap
         trust_env=False,
+        # aiohttp refuses header lines over 8 KiB; news sites send 20 KiB CSP and cookie headers.
+        max_line_size=65536,
+        max_field_size=65536,
     )
     return AiohttpTransport(client=session)
 

@@ -25,6 +25,7 @@ httpx, aiohttp (under httpx-aiohttp) and the OS.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import aiohttp
 import httpx
 
 from watchwire.fetch.body import ContentDecodeError, UnsupportedEncodingError
+from watchwire.logs import redact_url
 
 __all__ = ["Failure", "classify_exception", "classify_status"]
 
@@ -58,8 +60,12 @@ _MAX_MESSAGE = 300
 """Parser errors quote what they choked on, which can be a megabyte of body."""
 
 
+_URL = re.compile(r"""https?://[^\s'"<>]+""")
+
+
 def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """A one-line message: URLs in it redacted (aiohttp quotes the request URL), length capped."""
+    text = _URL.sub(lambda m: redact_url(m.group()), " ".join(str(exc).split()))
     if len(text) > _MAX_MESSAGE:
         text = text[:_MAX_MESSAGE] + "…"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,248 @@
+"""CPU cost of fetching a page: httpx's own transport vs httpx-aiohttp vs watchwire's Fetcher.
+
+A loopback server in a separate process serves 60 KB HTML pages (keep-alive, Content-Length)
+on 21 ports: 20 "hosts" plus one big host. The client process runs 200 concurrent fetch tasks,
+as watchwire does, in two shapes:
+
+- ``20x2``: over 20 hosts with a per-host limit of 2 (a typical crawl);
+- ``1x100``: one host with a limit of 100 (the worst case for a connection pool).
+
+It reports client CPU time (``time.process_time``) per fetched page after a warm-up, wall time,
+and pages per second. Target: ≤ 0.6 ms CPU per page for the Fetcher.
+
+    .venv/bin/python bench/bench_fetch.py            # all clients, both shapes
+    .venv/bin/python bench/bench_fetch.py -n 4000 --gzip
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from watchwire.config import CrawlSettings
+from watchwire.fetch import Fetcher
+
+PAGE_SIZE = 60_000
+TASKS = 200
+
+
+def _page() -> bytes:
+    para = (
+        "<p>The United States has offered Belarus relief from sanctions on its potash exports "
+        "in exchange for the release of political prisoners, officials said on Thursday.</p>\n"
+    )
+    head = "<!doctype html><html><head><meta charset=utf-8><title>News</title></head><body>\n"
+    body = head + para * (PAGE_SIZE // len(para))
+    return (body + "</body></html>\n").encode()[:PAGE_SIZE]
+
+
+# --- the server (its own process) -----------------------------------------------------------------
+
+
+async def _serve(ports: int, compress: bool) -> None:
+    page = _page()
+    headers = "Content-Type: text/html; charset=utf-8\r\n"
+    if compress:
+        page = gzip.compress(page, 6)
+        headers += "Content-Encoding: gzip\r\n"
+    ok = f"HTTP/1.1 200 OK\r\n{headers}Content-Length: {len(page)}\r\n\r\n".encode() + page
+    robots_body = b"User-agent: *\nAllow: /\n"
+    robots = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(robots_body),
+        robots_body,
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                writer.write(robots if head.startswith(b"GET /robots.txt ") else ok)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    servers = [
+        await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024) for _ in range(ports)
+    ]
+    print(" ".join(str(s.sockets[0].getsockname()[1]) for s in servers), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until parent exits
+
+
+# --- the clients ----------------------------------------------------------------------------------
+
+Fetch = Callable[[str], Awaitable[int]]
+
+
+@dataclass
+class Shape:
+    name: str
+    ports: list[int]
+    limit: int
+
+
+def _settings(limit: int) -> CrawlSettings:
+    return CrawlSettings(
+        interval=timedelta(minutes=10),
+        user_agent="watchwire-bench/0.1",
+        timeout=timedelta(seconds=30),
+        connect_timeout=timedelta(seconds=10),
+        max_body=5_000_000,
+        max_redirects=5,
+        retries=0,
+        per_host_concurrency=limit,
+        per_host_delay=timedelta(0),
+        respect_robots=True,
+        backfill=timedelta(hours=24),
+        max_articles_per_poll=200,
+        max_backoff=timedelta(hours=6),
+    )
+
+
+async def _httpx_shared(stack: AsyncExitStack, shape: Shape) -> Fetch:
+    """httpx's default transport, one client, a 100-connection pool (the naive set-up)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
+    sems = {p: asyncio.Semaphore(shape.limit) for p in shape.ports}
+
+    async def fetch(url: str) -> int:
+        async with sems[httpx.URL(url).port or 0], client.stream("GET", url) as r:
+            return sum([len(c) async for c in r.aiter_raw()])
+
+    return fetch
+
+
+async def _httpx_per_host(stack: AsyncExitStack, shape: Shape) -> Fetch:
+    """httpx's default transport, one client per host sized to the per-host limit."""
+    limits = httpx.Limits(max_connections=shape.limit, max_keepalive_connections=shape.limit)
+    clients = {
+        p: await stack.enter_async_context(httpx.AsyncClient(limits=limits)) for p in shape.ports
+    }
+    sems = {p: asyncio.Semaphore(shape.limit) for p in shape.ports}
+
+    async def fetch(url: str) -> int:
+        port = httpx.URL(url).port or 0
+        async with sems[port], clients[port].stream("GET", url) as r:
+            return sum([len(c) async for c in r.aiter_raw()])
+
+    return fetch
+
+
+async def _httpx_aiohttp(stack: AsyncExitStack, shape: Shape) -> Fetch:
+    """httpx.AsyncClient over httpx-aiohttp's transport."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), auto_decompress=False)
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(transport=AiohttpTransport(client=session))
+    )
+    sems = {p: asyncio.Semaphore(shape.limit) for p in shape.ports}
+
+    async def fetch(url: str) -> int:
+        async with sems[httpx.URL(url).port or 0], client.stream("GET", url) as r:
+            return sum([len(c) async for c in r.aiter_raw()])
+
+    return fetch
+
+
+def _fetcher(
+    transport: Callable[[Shape], httpx.AsyncBaseTransport] | None,
+) -> Callable[[AsyncExitStack, Shape], Awaitable[Fetch]]:
+    async def make(stack: AsyncExitStack, shape: Shape) -> Fetch:
+        t = transport(shape) if transport else None
+        fetcher = await stack.enter_async_context(Fetcher(_settings(shape.limit), transport=t))
+
+        async def fetch(url: str) -> int:
+            result = await fetcher.fetch(url)
+            if not result.ok:
+                raise RuntimeError(f"{url}: {result.error_class} {result.error}")
+            return len(result.content)
+
+        return fetch
+
+    return make
+
+
+def _httpx_transport(shape: Shape) -> httpx.AsyncBaseTransport:
+    n = shape.limit * len(shape.ports)
+    return httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    )
+
+
+CLIENTS: dict[str, Callable[[AsyncExitStack, Shape], Awaitable[Fetch]]] = {
+    "httpx, shared pool of 100": _httpx_shared,
+    "httpx, pool per host": _httpx_per_host,
+    "httpx + httpx-aiohttp": _httpx_aiohttp,
+    "Fetcher on httpx transport": _fetcher(_httpx_transport),
+    "Fetcher (httpx-aiohttp)": _fetcher(None),
+}
+
+
+async def _run(
+    make: Callable[[AsyncExitStack, Shape], Awaitable[Fetch]], shape: Shape, n: int
+) -> tuple[float, float]:
+    async with AsyncExitStack() as stack:
+        fetch = await make(stack, shape)
+        gate = asyncio.Semaphore(TASKS)
+
+        async def one(i: int) -> None:
+            async with gate:
+                port = shape.ports[i % len(shape.ports)]
+                await fetch(f"http://127.0.0.1:{port}/article/{i}")
+
+        await asyncio.gather(*(one(i) for i in range(TASKS)))  # warm-up: connections, robots.txt
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-n", type=int, default=3000, help="pages per measurement")
+    parser.add_argument("--gzip", action="store_true", help="serve pages gzip-compressed")
+    parser.add_argument("--only", help="run clients whose name contains this")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.serve, args.gzip))
+        return
+    cmd = [sys.executable, __file__, "--serve", "21"] + (["--gzip"] if args.gzip else [])
+    server = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        ports = [int(p) for p in server.stdout.readline().split()]
+        shapes = [Shape("20x2", ports[:20], 2), Shape("1x100", ports[20:], 100)]
+        body = "gzip" if args.gzip else "identity"
+        print(f"{args.n} pages of {PAGE_SIZE // 1000} KB ({body}), {TASKS} concurrent tasks")
+        print(f"{'client':30} {'shape':6} {'CPU ms/page':>11} {'wall s':>7} {'pages/s':>8}")
+        for name, make in CLIENTS.items():
+            if args.only and args.only not in name:
+                continue
+            for shape in shapes:
+                wall, cpu = asyncio.run(_run(make, shape, args.n))
+                print(
+                    f"{name:30} {shape.name:6} {cpu / args.n * 1000:11.3f} {wall:7.2f} "
+                    f"{args.n / wall:8.0f}",
+                    flush=True,
+                )
+    finally:
+        server.kill()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
