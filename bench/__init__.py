@@ -1,0 +1,1 @@
+"""watchwire's benchmarks: ``python -m bench.run`` runs them all (see README.md)."""
