@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
 
 from watchwire.extract import selectors as sel
 from watchwire.extract.edges import trim_edges
@@ -43,7 +44,6 @@ _CHROME_TAG = 32
 # What an element's attributes make it.
 _CHROME = 1
 _HIDDEN = 2
-_MAX_KINDS = 1024
 
 _SHORT_TEXT = 200
 """Only blocks up to this long are compared with the phrase lists."""
@@ -106,13 +106,19 @@ def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bo
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A page read into blocks, with what is known of its tracked elements."""
+    """A page read into blocks, with what is known of its tracked elements (by id).
+
+    Ids are given in document order, so an element's id is greater than its parent's.
+    """
 
     blocks: list[Block]
     tags: list[str]
-    """Tag of every tracked (block or chrome) element, by id."""
+    parents: list[int]
+    """The parent of each tracked element (-1 for the root)."""
+    marked: list[bool]
+    """Whether each element itself looks like chrome."""
     in_chrome: list[bool]
-    """Whether each tracked element is chrome or inside chrome, by id."""
+    """Whether each element is chrome or inside chrome."""
 
 
 def _kind(tag: str) -> int:
@@ -132,9 +138,12 @@ def _kind(tag: str) -> int:
     return kind
 
 
-_KINDS: dict[str, int] = {}
-"""Memo of ``_kind`` by tag name. Tag names come from a finite HTML vocabulary plus whatever
-custom elements pages invent, so it is capped rather than unbounded."""
+_KINDS: Final = MappingProxyType({
+    tag: _kind(tag)
+    for tag in sel.BLOCK_TAGS | sel.LINK_TAGS | sel.CAPTION_TAGS | sel.JUNK_TAGS | sel.PLAIN_TAGS
+    | sel.BOILERPLATE_TAGS | {"span", "-comment", "-doctype"}
+})
+"""``_kind`` of the tags we know; others (custom elements) are worked out when met."""
 
 
 class _Walk:
@@ -145,8 +154,10 @@ class _Walk:
         "in_caption",
         "in_chrome",
         "link_parts",
+        "marked",
         "marks",
         "open_ids",
+        "parents",
         "parts",
         "tags",
     )
@@ -154,6 +165,8 @@ class _Walk:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.tags: list[str] = []
+        self.parents: list[int] = []
+        self.marked: list[bool] = []
         self.in_chrome: list[bool] = []
         self.open_ids: list[int] = []
         self.marks: list[int] = []
@@ -189,7 +202,9 @@ class _Walk:
     def open(self, tag: str, *, marked: bool) -> None:
         if self.parts:
             self.flush()
+        self.parents.append(self.open_ids[-1] if self.open_ids else -1)
         self.tags.append(tag)
+        self.marked.append(marked)
         self.in_chrome.append(marked or bool(self.marks))
         self.open_ids.append(len(self.tags) - 1)
         if marked:
@@ -241,8 +256,6 @@ def read_blocks(body: LexborNode) -> Page:
         kind = kinds.get(tag)
         if kind is None:
             kind = _kind(tag)
-            if len(kinds) < _MAX_KINDS:
-                kinds[tag] = kind
         if kind & _SKIP:
             continue
         attrs = None if kind & _PLAIN else node.attributes
@@ -267,7 +280,7 @@ def read_blocks(body: LexborNode) -> Page:
             walk.in_caption += 1
             child_flags |= _POP_CAPTION
         stack.append((node.iter(include_text=True), child_flags))
-    return Page(walk.blocks, walk.tags, walk.in_chrome)
+    return Page(walk.blocks, walk.tags, walk.parents, walk.marked, walk.in_chrome)
 
 
 def _is_prose(block: Block) -> bool:
@@ -299,24 +312,43 @@ def _value(block: Block) -> float:
 
 
 def choose_root(page: Page) -> tuple[int, int]:
-    """The id and depth of the element whose subtree is worth most."""
+    """The id and depth of the element whose subtree is worth most.
+
+    A block is worth its value to the ancestors up to the innermost chrome element holding it,
+    and a penalty to those above: a root that would take in chrome pays for it. Sums are built
+    bottom-up in one pass over the elements (children have greater ids than their parents).
+    """
     n_elements = len(page.tags)
-    score = [0.0] * n_elements
-    depth = [0] * n_elements
+    own = [0.0] * n_elements
+    """The value of the blocks directly in each element."""
+    penalty = [0.0] * n_elements
+    """What the element's whole subtree costs a root above a chrome element holding it."""
     for block in page.blocks:
         value = _value(block)
-        penalty = -sel.MARKED_PENALTY * abs(value) if value > 0 else value
-        mark = block.mark_depth
-        for d, eid in enumerate(block.chain):
-            score[eid] += penalty if d < mark else value
-            depth[eid] = d
-    for eid, inside in enumerate(page.in_chrome):
-        if inside and score[eid] > 0:
-            score[eid] *= sel.INSIDE_CHROME_FACTOR
-    tags = page.tags
-    candidates = [eid for eid in range(n_elements) if tags[eid] not in sel.LEAF_TAGS]
-    best = max(candidates, key=score.__getitem__, default=0)
-    return best, depth[best]
+        eid = block.chain[-1]
+        own[eid] += value
+        penalty[eid] += -sel.MARKED_PENALTY * value if value > 0 else value
+    score = own
+    parents, marked = page.parents, page.marked
+    for eid in range(n_elements - 1, 0, -1):
+        parent = parents[eid]
+        if parent >= 0:
+            score[parent] += penalty[eid] if marked[eid] else score[eid]
+            penalty[parent] += penalty[eid]
+    tags, in_chrome = page.tags, page.in_chrome
+    best, best_score = 0, float("-inf")
+    for eid in range(n_elements):
+        if tags[eid] in sel.LEAF_TAGS:
+            continue
+        worth = score[eid]
+        if in_chrome[eid] and worth > 0:
+            worth *= sel.INSIDE_CHROME_FACTOR
+        if worth > best_score:
+            best, best_score = eid, worth
+    depth, parent = 0, parents[best]
+    while parent >= 0:
+        depth, parent = depth + 1, parents[parent]
+    return best, depth
 
 
 def _normal(text: str) -> str:
