@@ -147,7 +147,8 @@ class RuleSet:
 
     def match(self, article: Article, *, source: str | None = None) -> list[Match]:
         """The rules that match ``article``, in config order, with spans and a snippet."""
-        if not self._prefilter.screen((article.title, article.lead, article.text)):
+        body = article.text or "\n\n".join(article.paragraphs)
+        if not self._prefilter.screen((article.title, article.lead, body)):
             return []
         doc = self._document(article)
         out: list[Match] = []

@@ -18,13 +18,13 @@ automaton pass over the article's raw (folded) text says so before any tokenisin
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 import ahocorasick
 
 from watchwire.rules.compiler import clause_cost
+from watchwire.rules.tokens import fold_text
 
 __all__ = ["Prefilter"]
 
@@ -104,7 +104,7 @@ class Prefilter:
         for text in texts:
             if not text:
                 continue
-            hay = unicodedata.normalize("NFKC", text.casefold())
+            hay = fold_text(text)
             last = len(hay) - 1
             for end, lit in self.raw.iter(hay):
                 start = end - len(lit.rstrip("*")) + 1

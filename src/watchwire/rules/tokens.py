@@ -23,6 +23,7 @@ __all__ = [
     "WORD",
     "Token",
     "analyse",
+    "fold_text",
     "normalize",
     "paragraph_breaks",
     "sentence_breaks",
@@ -34,9 +35,13 @@ __all__ = [
 
 # Letters and digits of any script (``[^\W_]``) and the common blocks of combining marks.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+# Modifier-letter apostrophes (Ukrainian ``мʼясо`` uses U+02BC) are letters to Unicode, but
+# separate words here exactly as ``'`` and ``’`` do.
+_APOSTROPHE_LETTERS = "\u02b9-\u02bd"
+WORD = re.compile(rf"(?:[^\W_{_APOSTROPHE_LETTERS}]|[{_MARKS}])+")
 """One word, as the engine sees it."""
-_PLAIN_WORD = re.compile(r"[^\W_]+")
+_PLAIN_WORD = re.compile(rf"[^\W_{_APOSTROPHE_LETTERS}]+")
+_APOSTROPHE = re.compile(f"[{_APOSTROPHE_LETTERS}]")
 """The same for text without combining marks: one character class, three times faster."""
 _MARK = re.compile(f"[{_MARKS}]")
 
@@ -54,6 +59,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text.casefold())
 
 
+def fold_text(text: str) -> str:
+    """The whole text case-folded and NFKC, apostrophe letters made plain (offsets lost)."""
+    return _APOSTROPHE.sub("'", unicodedata.normalize("NFKC", text.casefold()))
+
+
 def _fast(text: str) -> tuple[str, list[str]] | None:
     """The case-folded text and its words, when folding keeps every offset, else None.
 
@@ -65,6 +75,8 @@ def _fast(text: str) -> tuple[str, list[str]] | None:
     folded = text.casefold()
     if len(folded) != len(text) or _MARK.search(folded):
         return None
+    if _APOSTROPHE.search(folded):
+        folded = _APOSTROPHE.sub("'", folded)
     # str.split() is C-fast, and most of its pieces are whole words already.
     found: list[str] = []
     split_word = _PLAIN_WORD.findall

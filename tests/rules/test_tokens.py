@@ -1,0 +1,67 @@
+"""Tokenisation: one definition of a word for rules and articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from watchwire.rules import normalize, tokenize
+from watchwire.rules.tokens import sentence_breaks, words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Belarus sanctions", ["belarus", "sanctions"]),
+        ("Belarus-based", ["belarus", "based"]),
+        ("Lukashenko's", ["lukashenko", "s"]),
+        ("Lukashenko’s potash", ["lukashenko", "s", "potash"]),
+        ("м'ясо, мʼясо і м’ясо", ["м", "ясо", "м", "ясо", "і", "м", "ясо"]),
+        ("БІЛОРУСІ та Білоруссю", ["білорусі", "та", "білоруссю"]),
+        ("Беларусь — санкции!", ["беларусь", "санкции"]),
+        ("Białoruś, sankcje", ["białoruś", "sankcje"]),
+        ("ＢＥＬＡＲＵＳ", ["belarus"]),  # full width: NFKC
+        ("ﬁnance", ["finance"]),  # ligature: NFKC
+        ("STRASSE Straße", ["strasse", "strasse"]),  # case folding, not lower()
+        ("Й (decomposed)", ["й", "decomposed"]),
+        ("моло́ко", ["моло́ко"]),  # a stress mark stays inside the word
+        ("snake_case 2024 COVID-19", ["snake", "case", "2024", "covid", "19"]),
+        ("10\u00a0000 … «цитата»", ["10", "000", "цитата"]),
+        ("", []),
+    ],
+)
+def test_words(text: str, expected: list[str]) -> None:
+    """Words are runs of letters and digits, case-folded and NFKC; everything else splits."""
+    assert words(text) == expected
+    assert [t.word for t in tokenize(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Belarus-based «Білорусі» ﬁnance", "Straße und İstanbul", "plain ascii text"]
+)
+def test_offsets_point_into_the_original_text(text: str) -> None:
+    """Token offsets are into the text as given, even where normalising changes lengths."""
+    for tok in tokenize(text):
+        assert normalize(text[tok.start : tok.end]).startswith(tok.word[:1])
+        assert not text[tok.start : tok.end].isspace()
+
+
+def test_offsets_fast_path() -> None:
+    """The fast path's offsets are exact."""
+    text = "The Belarus-based producer"
+    assert [(t.start, t.end) for t in tokenize(text)] == [(0, 3), (4, 11), (12, 17), (18, 26)]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("One. Two! Three? Four… Five.", 5),
+        ("Mr. Smith met Dr. Jones. They talked.", 2),
+        ("О. Лукашенко заявив. Все.", 2),
+        ("U.S. sanctions on Belarus. Next sentence.", 2),
+        ("no capital. after the stop", 1),
+        ("line one\nline two", 2),
+    ],
+)
+def test_sentences(text: str, count: int) -> None:
+    """Sentence ends: stops before capitals, not after initials or abbreviations."""
+    assert len(sentence_breaks(text)) + 1 == count
