@@ -155,3 +155,10 @@ def test_declared_encoding_beats_the_http_charset(fixture_bytes: Read) -> None:
         fixture_bytes("rss-windows-1251.xml"), url="https://news.example.by/rss", charset="koi8-r"
     )
     assert found.links[0].title == "Лукашенко встретился с представителем Госдепартамента"
+
+
+def test_a_feed_configured_as_a_listing_is_read_as_a_feed(fixture_bytes: Read) -> None:
+    """Bytes that are plainly a feed are read as one, whatever the configured kind."""
+    found = discover(fixture_bytes("rss20-unn.xml"), url=URL, kind=SourceKind.LISTING)
+    assert found.kind is SourceKind.FEED
+    assert len(found.links) == 3

@@ -148,3 +148,16 @@ def test_article_like_urls(url: str) -> None:
 def test_not_article_urls(url: str) -> None:
     """Sections, tags, authors, archives, pagination, files and other sites are not."""
     assert not is_article_url(url, page_url=PAGE)
+
+
+def test_page_wide_menu_wrapper_does_not_hide_every_article() -> None:
+    """A theme wrapping the whole page in a "menu" class: the class rule is relaxed."""
+    page = (
+        b'<html><body><div class="off-canvas-menu-wrap"><main>'
+        b'<a href="/news/2025/02/17/belarus-deal">Belarus deal</a>'
+        b"</main></div></body></html>"
+    )
+    found = discover(page, url=WORLD, kind=SourceKind.LISTING)
+    assert [link.url for link in found.links] == [
+        "https://news.example.org/news/2025/02/17/belarus-deal"
+    ]

@@ -37,11 +37,13 @@ def discover(
     """What ``content`` (fetched from ``url``) is, and the article links, feeds or child
     sitemaps it points to.
 
-    ``kind`` forces the reading (a configured source kind); without it the kind is detected
-    from the content, with ``content_type`` as the tie-breaker. ``links_selector`` is the
-    source's CSS selector for a listing page. ``charset`` is the one the HTTP header declared:
-    used only when the document declares none. At most ``max_links`` links are returned; past
-    that ``error`` says so.
+    ``kind`` is the configured source kind. The content decides when it is plainly a feed or
+    a sitemap; otherwise ``kind`` rules (HTML where a feed or sitemap was expected is an error
+    that still carries the page's autodiscovered feeds), then the content, then
+    ``content_type``. ``Discovery.kind`` says what the document turned out to be.
+    ``links_selector`` is the source's CSS selector for a listing page. ``charset`` is the one
+    the HTTP header declared: used only when the document declares none. At most ``max_links``
+    links are returned; past that ``error`` says so.
     """
     try:
         return _discover(
@@ -83,7 +85,9 @@ def _discover(
         return Discovery(
             kind=declared, feeds=found.feeds, error=f"expected a {declared}, got an HTML page"
         )
-    chosen = kind or sniffed or declared
+    # A feed or sitemap is read as one even when configured otherwise: the bytes are certain.
+    certain = sniffed in (SourceKind.FEED, SourceKind.SITEMAP)
+    chosen = sniffed if certain else (kind or sniffed or declared)
     if chosen is None:
         return Discovery(kind=SourceKind.PAGE, error="not a feed, a sitemap or an HTML page")
     if content.startswith(GZIP_MAGIC) and chosen is not SourceKind.SITEMAP:

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 __all__ = ["parse_date"]
 
 # W3C datetime allows a bare year or year-month; fromisoformat does not.
+_ISO_DATE = re.compile(r"\d{4}-\d\d?-\d")
 _PARTIAL_ISO = re.compile(r"(\d{4})(?:-(\d{2}))?$")
 
 
@@ -28,7 +29,9 @@ def parse_date(text: str | None) -> datetime | None:
     dt = _iso(text)
     if dt is None:
         dt = _rfc822(text)
-    if dt is None:
+    if dt is None and not _ISO_DATE.match(text):
+        # (An ISO date fromisoformat rejected has impossible fields; feedparser would roll
+        # 2025-13-45 over into 2026 rather than refuse it.)
         dt = _lenient(text)
     if dt is None:
         return None

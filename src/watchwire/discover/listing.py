@@ -21,6 +21,7 @@ from watchwire.models import Link
 __all__ = [
     "ARTICLE_CHROME_LINKS",
     "CHROME_LINKS",
+    "CLASSED_CHROME_LINKS",
     "FEED_TYPES",
     "NOT_ARTICLE_EXTENSIONS",
     "NOT_ARTICLE_SEGMENTS",
@@ -40,10 +41,15 @@ FEED_TYPES = frozenset(
 CHROME_LINKS = (
     "header a[href], nav a[href], footer a[href], aside a[href], "
     "[role=navigation] a[href], [role=banner] a[href], [role=contentinfo] a[href], "
-    "[role=search] a[href], [class*=breadcrumb] a[href], [class*=pagination] a[href], "
+    "[role=search] a[href]"
+)
+"""Links in the page chrome, by element and ARIA role..."""
+CLASSED_CHROME_LINKS = (
+    "[class*=breadcrumb] a[href], [class*=pagination] a[href], "
     "[class*=menu] a[href], [id*=menu] a[href]"
 )
-"""Links in the page chrome..."""
+"""...and by class or id, which is less certain: some themes wrap the whole page in an
+``off-canvas-menu-wrap``. When excluding them leaves no article at all, they are let back in."""
 ARTICLE_CHROME_LINKS = "article header a[href], article footer a[href]"
 """...except an article card's own header and footer (``<article><header><h2><a>``)."""
 
@@ -104,11 +110,23 @@ def parse_html(
         if not links:
             return HtmlResult((), feeds, f"links selector {links_selector!r} matched no links")
     else:
-        chrome = {node.mem_id for node in tree.css(CHROME_LINKS)}
-        chrome -= {node.mem_id for node in tree.css(ARTICLE_CHROME_LINKS)}
-        anchors = [node for node in tree.css("a[href]") if node.mem_id not in chrome]
-        _collect(anchors, base, links, keep=ArticleUrlFilter(url))
+        links = _heuristic_links(tree, url=url, base=base, max_links=max_links)
     return HtmlResult(links.to_tuple(), feeds, links.truncation_error())
+
+
+def _heuristic_links(tree: LexborHTMLParser, *, url: str, base: str, max_links: int) -> LinkList:
+    card_chrome = {node.mem_id for node in tree.css(ARTICLE_CHROME_LINKS)}
+    chrome = {node.mem_id for node in tree.css(CHROME_LINKS)} - card_chrome
+    classed = {node.mem_id for node in tree.css(CLASSED_CHROME_LINKS)} - card_chrome
+    anchors = tree.css("a[href]")
+    keep = ArticleUrlFilter(url)
+    # Strictest first; relax only when it leaves nothing (a page-wide "menu" wrapper).
+    for excluded in (chrome | classed, chrome, set()):
+        links = LinkList(max_links)
+        _collect([a for a in anchors if a.mem_id not in excluded], base, links, keep=keep)
+        if links:
+            break
+    return links
 
 
 def _decode(content: bytes, charset: str | None) -> str:
