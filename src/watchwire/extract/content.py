@@ -138,11 +138,18 @@ def _kind(tag: str) -> int:
     return kind
 
 
-_KINDS: Final = MappingProxyType({
-    tag: _kind(tag)
-    for tag in sel.BLOCK_TAGS | sel.LINK_TAGS | sel.CAPTION_TAGS | sel.JUNK_TAGS | sel.PLAIN_TAGS
-    | sel.BOILERPLATE_TAGS | {"span", "-comment", "-doctype"}
-})
+_KINDS: Final = MappingProxyType(
+    {
+        tag: _kind(tag)
+        for tag in sel.BLOCK_TAGS
+        | sel.LINK_TAGS
+        | sel.CAPTION_TAGS
+        | sel.JUNK_TAGS
+        | sel.PLAIN_TAGS
+        | sel.BOILERPLATE_TAGS
+        | {"span", "-comment", "-doctype"}
+    }
+)
 """``_kind`` of the tags we know; others (custom elements) are worked out when met."""
 
 

@@ -46,11 +46,9 @@ def _head_chrome(block: Block, title_key: str, normal: str) -> bool:
 
 def _tail_chrome(block: Block, in_quote: bool) -> bool:
     text = block.text
-    if len(text) > sel.EDGE_CHARS:
+    if in_quote or len(text) > sel.EDGE_CHARS:  # an embedded post ends with author and date
         return False
-    if _is_dateline(text) or sel.CALL_TO_ACTION.match(text) is not None:
-        return True
-    return not in_quote and _is_label(block)
+    return _is_dateline(text) or sel.CALL_TO_ACTION.match(text) is not None or _is_label(block)
 
 
 def _teaser_run(blocks: list[Block], quoted: list[bool], end: int) -> int:
