@@ -82,10 +82,10 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        """The bound port (still known after the server closed, for assertions on URLs)."""
+        if not self._port:
             raise RuntimeError("the server is not started")
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        return self._port
 
     @property
     def url(self) -> str:
@@ -96,6 +96,7 @@ class HttpServer:
         self._server = await asyncio.start_server(
             self._serve, self._host, self._port, limit=MAX_HEAD
         )
+        self._port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(

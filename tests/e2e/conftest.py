@@ -1,0 +1,178 @@
+"""Loopback servers and a process runner for the end-to-end tests.
+
+Everything runs on 127.0.0.1 and port 0: the news sites and the webhook receiver come from
+``watchwire.demo`` (they run on the test's event loop), the SMTP server is aiosmtpd, and
+watchwire itself is the real ``watchwire run`` command in a subprocess. Fixtures close what
+they start; the subprocess is killed in a ``finally`` however the test ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+
+# --- waiting ----------------------------------------------------------------------------------
+
+
+async def eventually(
+    check: Callable[[], bool],
+    *,
+    within: float,
+    what: str,
+    alive: ServiceProcess | None = None,
+) -> None:
+    """Wait until ``check()`` holds, polling; fail after ``within`` seconds or if ``alive`` died.
+
+    The state polled is in this process (servers on this loop), so a short poll is cheap.
+    """
+    deadline = time.monotonic() + within
+    while not check():
+        if alive is not None and alive.returncode is not None:
+            pytest.fail(f"watchwire exited ({alive.returncode}) while waiting for {what}\n"
+                        f"{alive.tail()}")  # fmt: skip
+        if time.monotonic() > deadline:
+            detail = f"\n{alive.tail()}" if alive is not None else ""
+            pytest.fail(f"timed out after {within:g}s waiting for {what}{detail}")
+        await asyncio.sleep(0.05)
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    envelopes: list[Envelope] = field(default_factory=list)
+
+
+class _Handler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.original_content, bytes)
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.box.envelopes.append(envelope)
+        self.box.raw.append(envelope.original_content)
+        self.box.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    """A plaintext aiosmtpd server on loopback recording every message it accepts."""
+    box = Mailbox()
+    protocols: list[SMTPServer] = []
+
+    def factory() -> SMTPServer:
+        proto = SMTPServer(_Handler(box), hostname="mx.e2e.test")
+        protocols.append(proto)
+        return proto
+
+    server = await asyncio.get_running_loop().create_server(factory, box.host, 0)
+    box.port = server.sockets[0].getsockname()[1]
+    try:
+        yield box
+    finally:
+        server.close()
+        for proto in protocols:
+            if proto.transport is not None:
+                proto.transport.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)
+
+
+# --- the watchwire process --------------------------------------------------------------------
+
+
+class ServiceProcess:
+    """``python -m watchwire run -c CONFIG`` with its output in files (no pipe to fill up)."""
+
+    def __init__(self, config: Path, folder: Path, run: int) -> None:
+        self.config = config
+        self.stdout_path = folder / f"run{run}.stdout"
+        self.stderr_path = folder / f"run{run}.stderr"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWIRE_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "watchwire", "run", "-c", str(config),
+                 "--log-level", "debug"],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=folder, env=env,
+            )  # fmt: skip
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll()
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def tail(self, lines: int = 60) -> str:
+        text = self.stderr().splitlines()[-lines:]
+        return "--- watchwire stderr (tail) ---\n" + "\n".join(text)
+
+    async def terminate(self, *, within: float = 20.0) -> int:
+        """SIGTERM, then wait (without blocking the loop the servers run on) for the exit."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + within
+        while (code := self.proc.poll()) is None:
+            if time.monotonic() > deadline:
+                pytest.fail(f"watchwire did not exit within {within:g}s of SIGTERM\n{self.tail()}")
+            await asyncio.sleep(0.05)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def watchwire_cli(tmp_path: Path) -> Iterator[Callable[[Path], ServiceProcess]]:
+    """Start ``watchwire run`` processes; all are killed at the end if still running."""
+    started: list[ServiceProcess] = []
+
+    def start(config: Path) -> ServiceProcess:
+        service = ServiceProcess(config, tmp_path, len(started) + 1)
+        started.append(service)
+        return service
+
+    try:
+        yield start
+    finally:
+        for service in started:
+            service.kill()
+
+
+def cli_json(config: Path, *args: str) -> list[dict[str, Any]]:
+    """Run a one-shot ``watchwire`` command with ``--json``; its output, one object a line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "watchwire", *args, "-c", str(config), "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"watchwire {' '.join(args)} failed:\n{done.stderr}"
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
