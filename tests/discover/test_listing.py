@@ -161,3 +161,19 @@ def test_page_wide_menu_wrapper_does_not_hide_every_article() -> None:
     assert [link.url for link in found.links] == [
         "https://news.example.org/news/2025/02/17/belarus-deal"
     ]
+
+
+def test_rest_api_and_comment_feeds_do_not_come_first() -> None:
+    """WordPress's ``application/json`` REST link is no feed; its comments feed goes last."""
+    page = (
+        b'<html><head><link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/2">'
+        b'<link rel="alternate" type="application/rss+xml" title="Comments" href="/comments/feed/">'
+        b'<link rel="alternate" type="application/rss+xml" title="Posts" href="/feed/">'
+        b'<link rel="alternate" type="application/json" title="JSON Feed" href="/feed.json">'
+        b"</head><body></body></html>"
+    )
+    assert discover(page, url="https://blog.example.org/").feeds == (
+        "https://blog.example.org/feed/",
+        "https://blog.example.org/feed.json",
+        "https://blog.example.org/comments/feed/",
+    )

@@ -77,10 +77,11 @@ def _discover(
     declared = kind or kind_from_content_type(content_type)
     if len(content) < _BLANK_SCAN and not content.replace(b"\xef\xbb\xbf", b"").strip():
         return Discovery(kind=declared or SourceKind.PAGE, error="empty document")
-    if sniffed is SourceKind.PAGE and declared in (SourceKind.FEED, SourceKind.SITEMAP):
+    if sniffed is SourceKind.PAGE and (
+        declared is SourceKind.FEED or declared is SourceKind.SITEMAP
+    ):
         # A feed URL answering with HTML: a login wall, an error page, a moved feed. Its
         # autodiscovered feeds are the one useful thing in it.
-        assert declared is not None
         found = parse_html(content, url=url, charset=charset, max_links=0)
         return Discovery(
             kind=declared, feeds=found.feeds, error=f"expected a {declared}, got an HTML page"

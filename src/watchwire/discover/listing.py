@@ -33,10 +33,10 @@ __all__ = [
 
 # --- the heuristic, as data ----------------------------------------------------------------------
 
-FEED_TYPES = frozenset(
-    {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"}
-)
-"""``<link rel="alternate" type=…>`` types that announce a feed."""
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
+"""``<link rel="alternate" type=…>`` types that announce a feed. Plain ``application/json``
+counts only when its href or title says "feed": WordPress announces its REST API
+(``/wp-json/wp/v2/pages/2``) the same way on every page."""
 
 CHROME_LINKS = (
     "header a[href], nav a[href], footer a[href], aside a[href], "
@@ -142,16 +142,22 @@ def _decode(content: bytes, charset: str | None) -> str:
 
 
 def _feeds(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
-    found: dict[str, None] = {}
+    """Announced feeds in page order, each once; comment feeds after the others (the
+    pipeline follows the first)."""
+    found: dict[str, bool] = {}
     for node in tree.css("link[rel][href]"):
         attributes = node.attributes
         rel = (attributes.get("rel") or "").lower().split()
         kind = (attributes.get("type") or "").split(";")[0].strip().lower()
-        if "alternate" in rel and kind in FEED_TYPES:
-            target = resolve_url(base, attributes.get("href"))
+        if "alternate" not in rel:
+            continue
+        href = attributes.get("href") or ""
+        label = f"{href} {attributes.get('title') or ''}".lower()
+        if kind in FEED_TYPES or (kind == "application/json" and "feed" in label):
+            target = resolve_url(base, href)
             if target:
-                found.setdefault(target)
-    return tuple(found)
+                found.setdefault(target, "comment" in label)
+    return tuple(sorted(found, key=found.__getitem__))  # stable: page order otherwise
 
 
 def _collect(
@@ -215,7 +221,10 @@ class ArticleUrlFilter:
 
     def _same_site(self, host: str) -> bool:
         host, page = _bare(host), self._page_host
-        return host == page or host.endswith("." + page) or page.endswith("." + host)
+        if host == page:
+            return True
+        # A sibling or parent host of the same site, but never a bare public suffix ("org").
+        return "." in host and (host.endswith("." + page) or page.endswith("." + host))
 
 
 def is_article_url(url: str, *, page_url: str) -> bool:
