@@ -97,6 +97,10 @@ class CompiledRule:
                 for s in leaf.occurrences(doc)[0]
             }
             windows = [w for w in windows if w in first]
+        if not windows:
+            # No positive word anywhere: the query can still hold (``a OR NOT b``) in a
+            # window where every word is absent.
+            windows = [(0, 0)]
         out: list[Inst] | None = None
         for lo, hi in windows:
             got = self.root.inst(doc, lo, hi)

@@ -18,7 +18,7 @@ automaton pass over the article's raw (folded) text says so before any tokenisin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import ahocorasick
@@ -72,7 +72,13 @@ class Prefilter:
         self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
         self.raw: ahocorasick.Automaton | None = None
         if not always and len(literals) <= RAW_SCAN_LIMIT:
-            self.raw = _automaton({lit.rstrip("*"): lit for lit in literals})
+            # ``word`` and ``word*`` share a key: the value says which of the two are wanted.
+            raw: dict[str, tuple[str | None, str | None]] = {}
+            for lit in literals:
+                key = lit.rstrip("*")
+                exact, prefix = raw.get(key, (None, None))
+                raw[key] = (exact, lit) if lit.endswith("*") else (lit, prefix)
+            self.raw = _automaton(raw)
 
     def scan(self, vocab: set[str]) -> tuple[set[str], dict[str, list[str]]]:
         """The literals present among ``vocab``, and the words of each prefix present."""
@@ -106,13 +112,16 @@ class Prefilter:
                 continue
             hay = fold_text(text)
             last = len(hay) - 1
-            for end, lit in self.raw.iter(hay):
-                start = end - len(lit.rstrip("*")) + 1
+            for end, (exact, prefix) in self.raw.iter(hay):
+                key = exact or prefix
+                assert key is not None
+                start = end - len(key.rstrip("*")) + 1
                 if start and hay[start - 1].isalnum():
                     continue
-                if lit[-1] != "*" and end < last and hay[end + 1].isalnum():
-                    continue
-                present.add(lit)
+                if prefix is not None:
+                    present.add(prefix)
+                if exact is not None and (end == last or not hay[end + 1].isalnum()):
+                    present.add(exact)
         return bool(self.candidates(present))
 
     def candidates(self, present: set[str]) -> list[int]:
@@ -140,7 +149,7 @@ def _cost(lit: str) -> float:
     return clause_cost(frozenset((lit,)))
 
 
-def _automaton(keys: dict[str, str]) -> ahocorasick.Automaton | None:
+def _automaton(keys: Mapping[str, object]) -> ahocorasick.Automaton | None:
     if not keys:
         return None
     automaton = ahocorasick.Automaton()

@@ -1,0 +1,82 @@
+"""Property tests: the engine agrees with a naive reference evaluator on random queries."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchwire.rules import Node, parse_query
+
+from .helpers import article, matches
+from .reference import queries_st, reference_match, render, texts_st
+
+SETTINGS = settings(max_examples=120, deadline=None)
+
+
+@SETTINGS
+@given(queries_st)
+def test_render_parse_roundtrip(query: Node) -> None:
+    """Rendering a tree and parsing it back gives the same tree."""
+    assert parse_query(render(query)) == query
+
+
+@SETTINGS
+@given(queries_st, texts_st)
+def test_article_matches_agree_with_reference(query: Node, text: str) -> None:
+    """Whole-article matching equals the reference evaluator's verdict."""
+    assert matches(render(query), text) is reference_match(query, text)
+
+
+@SETTINGS
+@given(queries_st, texts_st, st.integers(1, 6))
+def test_word_windows_agree_with_reference(query: Node, text: str, n: int) -> None:
+    """``within: N words`` equals trying every window of N consecutive words."""
+    got = matches(render(query), text, within=f"{n} words")
+    assert got is reference_match(query, text, window=n)
+
+
+@SETTINGS
+@given(queries_st, st.lists(texts_st, min_size=1, max_size=3))
+def test_paragraph_windows_agree_with_reference(query: Node, paragraphs: list[str]) -> None:
+    """``within: paragraph`` holds when the query holds in one paragraph (NOT: anywhere)."""
+    body = "\n\n".join(p or "x" for p in paragraphs)
+    whole = reference_match(query, body)
+    if not whole:  # a query that fails on the article fails in every paragraph
+        assert not matches(render(query), article(body), within="paragraph")
+        return
+    expected = any(
+        reference_match(_with_negations_from(query, body), p or "x") for p in body.split("\n\n")
+    )
+    assert matches(render(query), article(body), within="paragraph") is expected
+
+
+def _with_negations_from(query: Node, body: str) -> Node:
+    """``query`` with each NOT replaced by its verdict on the whole body."""
+    from watchwire.rules import And, Near, Not, Or, Phrase, Word
+
+    true, false = Not(Word("zzzz")), Word("zzzz")
+    if isinstance(query, Not):
+        return true if not reference_match(query.child, body) else false
+    if isinstance(query, And):
+        return And(tuple(_with_negations_from(c, body) for c in query.children))
+    if isinstance(query, Or):
+        return Or(tuple(_with_negations_from(c, body) for c in query.children))
+    if isinstance(query, Near):
+        return query
+    assert isinstance(query, Word | Phrase)
+    return query
+
+
+@SETTINGS
+@given(queries_st, texts_st)
+def test_spans_are_words_of_the_text(query: Node, text: str) -> None:
+    """Every span of a match is a run of whole words of the body, sliced exactly."""
+    from .helpers import match_one
+
+    m = match_one(render(query), text)
+    if m is None:
+        return
+    for span in m.spans:
+        assert text[span.start : span.end] == span.text
+        assert span.start == 0 or text[span.start - 1] == " "
+        assert span.end == len(text) or text[span.end] == " "
