@@ -183,3 +183,18 @@ def test_max_links_truncates_and_says_so(fixture_bytes: Read) -> None:
     found = discover(fixture_bytes("rss20-unn-50.xml"), url=UNN, max_links=10)
     assert len(found.links) == 10
     assert found.error == "more than 10 links: kept the first 10"
+
+
+def test_entries_without_any_usable_url_are_reported() -> None:
+    """A feed whose items all lack a link says so instead of looking empty."""
+    content = b"<rss><channel><item><title>a</title></item><item><guid isPermaLink='false'>x"
+    content += b"</guid></item></channel></rss>"
+    found = discover(content, url=UNN)
+    assert found.links == ()
+    assert found.error == "none of 2 entries has a usable URL"
+
+
+def test_empty_channel_is_no_error() -> None:
+    """A feed with no items yet is fine: nothing new."""
+    found = discover(b"<rss><channel><title>quiet</title></channel></rss>", url=UNN)
+    assert (found.links, found.error) == ((), None)

@@ -107,11 +107,13 @@ def primary_language(tag: str | None) -> str | None:
 class LinkList:
     """Links in document order, each URL once, at most ``limit`` of them."""
 
-    __slots__ = ("_links", "_seen", "limit", "truncated")
+    __slots__ = ("_links", "_seen", "limit", "skipped", "truncated")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.truncated = False
+        self.skipped = 0
+        """Entries the caller found without a usable URL."""
         self._links: list[Link] = []
         self._seen: set[str] = set()
 
@@ -131,7 +133,17 @@ class LinkList:
     def to_tuple(self) -> tuple[Link, ...]:
         return tuple(self._links)
 
-    def truncation_error(self) -> str | None:
-        if not self.truncated:
-            return None
-        return f"more than {self.limit} links: kept the first {self.limit}"
+    def add_or_skip(self, link: Link | None) -> bool:
+        """:meth:`add`, counting a missing link as skipped."""
+        if link is None:
+            self.skipped += 1
+            return True
+        return self.add(link)
+
+    def error(self) -> str | None:
+        """What the caller should hear: a cut at the limit, or entries but no usable URL."""
+        if self.truncated:
+            return f"more than {self.limit} links: kept the first {self.limit}"
+        if self.skipped and not self._links:
+            return f"none of {self.skipped} entries has a usable URL"
+        return None

@@ -59,9 +59,9 @@ def parse_feed_fallback(
         # A plain dict: FeedParserDict maps missing keys to others (updated → published) and
         # warns about it; we want what the feed said.
         link = _link(dict(entry), url, language)
-        if link is not None and not links.add(link):
+        if not links.add_or_skip(link):
             break
-    return links.to_tuple(), _error(parsed, len(links)) or links.truncation_error()
+    return links.to_tuple(), _error(parsed, len(links)) or links.error()
 
 
 def _link(entry: Mapping[str, Any], base: str, language: str | None) -> Link | None:

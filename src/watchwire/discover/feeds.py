@@ -133,7 +133,7 @@ def parse_feed_fast(
         _read_atom(root, atom, url, links)
     else:
         raise NotFastPath(f"root element {tag!r} is not RSS or Atom")
-    return links.to_tuple(), links.truncation_error()
+    return links.to_tuple(), links.error()
 
 
 # --- RSS ---------------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def _read_rss(root: ET.Element, url: str, links: LinkList) -> None:
         language = primary_language(lang_el.text if lang_el is not None else None)
     for item in _rss_items(root):
         link = _rss_link(item, url, language)
-        if link is not None and not links.add(link):
+        if not links.add_or_skip(link):
             return
 
 
@@ -202,7 +202,7 @@ def _read_atom(root: ET.Element, tags: _AtomTags, url: str, links: LinkList) -> 
     language = primary_language(root.get(f"{_XML}lang"))
     for entry in root.iter(tags.entry):
         link = _atom_link(entry, tags, base, language)
-        if link is not None and not links.add(link):
+        if not links.add_or_skip(link):
             return
 
 

@@ -38,17 +38,10 @@ def parse_json_feed(
         return (), "not a JSON Feed: no items list"
     language = primary_language(_str(document.get("language")))
     links = LinkList(max_links)
-    skipped = 0
     for item in items:
-        link = _link(item, url, language) if isinstance(item, dict) else None
-        if link is None:
-            skipped += 1
-        elif not links.add(link):
+        if not links.add_or_skip(_link(item, url, language) if isinstance(item, dict) else None):
             break
-    error = links.truncation_error()
-    if skipped and not links:
-        error = f"none of {skipped} items has a usable URL"
-    return links.to_tuple(), error
+    return links.to_tuple(), links.error()
 
 
 def _link(item: dict[str, Any], base: str, language: str | None) -> Link | None:

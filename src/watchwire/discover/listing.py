@@ -111,7 +111,7 @@ def parse_html(
             return HtmlResult((), feeds, f"links selector {links_selector!r} matched no links")
     else:
         links = _heuristic_links(tree, url=url, base=base, max_links=max_links)
-    return HtmlResult(links.to_tuple(), feeds, links.truncation_error())
+    return HtmlResult(links.to_tuple(), feeds, links.error())
 
 
 def _heuristic_links(tree: LexborHTMLParser, *, url: str, base: str, max_links: int) -> LinkList:

@@ -76,7 +76,7 @@ def parse_sitemap(
     return (
         links.to_tuple(),
         tuple(child_url for _, child_url in children),
-        error or links.truncation_error(),
+        error or links.error(),
     )
 
 
@@ -155,7 +155,7 @@ def _read_xml(
             if local == "url":
                 link = _url_entry(element, url, names)
                 element.clear()
-                if link is not None and not links.add(link):
+                if not links.add_or_skip(link):
                     return
             elif local == "sitemap":
                 child = _sitemap_entry(element, url, names)
