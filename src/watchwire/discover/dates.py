@@ -46,17 +46,18 @@ def parse_date(text: str | None) -> datetime | None:
 def _iso(text: str) -> datetime | None:
     if not (len(text) >= 4 and text[0].isdigit()):
         return None
+    try:
+        # 3.11's fromisoformat reads "Z", offsets, fractions and a space separator.
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
     if partial := _PARTIAL_ISO.match(text):
         year, month = partial.groups()
         try:
             return datetime(int(year), int(month or 1), 1, tzinfo=UTC)
         except ValueError:
             return None
-    try:
-        # 3.11's fromisoformat reads "Z", offsets, fractions and a space separator.
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    return None
 
 
 def _rfc822(text: str) -> datetime | None:
