@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import itertools
 import logging
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -672,15 +671,20 @@ async def test_hosts_have_separate_limits(http_server: ServerFactory) -> None:
 
 
 async def test_per_host_delay_spaces_request_starts(http_server: ServerFactory) -> None:
-    """With a 0.1 s delay, request starts at one host are at least 0.1 s apart (robots.txt too)."""
+    """With a 0.2 s delay, four request starts at one host (robots.txt included) span 0.6 s,
+    though the concurrency limit would let them all start at once.
+
+    Judged on the span, not on each gap: the server shares the test's event loop, so under load
+    one arrival can be read late and squeeze the next gap, but the last cannot come early.
+    """
     server = await site(http_server, {"/p/*": html(PAGE)})
-    settings = make_settings(per_host_delay=timedelta(seconds=0.1), per_host_concurrency=4)
+    settings = make_settings(per_host_delay=timedelta(seconds=0.2), per_host_concurrency=4)
     async with Fetcher(settings) as fetcher:
-        await asyncio.gather(*(fetcher.fetch(server.url(f"/p/{i}")) for i in range(4)))
+        await asyncio.gather(*(fetcher.fetch(server.url(f"/p/{i}")) for i in range(3)))
     starts = [r.received_at for r in server.requests]
-    assert len(starts) == 5
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.1 - 0.01
+    assert len(starts) == 4
+    assert starts == sorted(starts)
+    assert starts[-1] - starts[0] >= 3 * 0.2 - 0.08
 
 
 async def test_retry_after_pauses_the_whole_host(
