@@ -107,7 +107,9 @@ class Poller:
 
         discovery = doc
         links = list(discovery.links)
-        if discovery.kind is SourceKind.PAGE and discovery.feeds:
+        if discovery.feeds and (discovery.kind is SourceKind.PAGE or not links):
+            # A home page, or a feed URL that now serves HTML (the feed moved): follow the
+            # feed the page announces.
             links = await self._follow(source, settings, discovery.feeds[:1]) or links
         if discovery.sitemaps:
             links += await self._follow(source, settings, discovery.sitemaps[:_MAX_CHILD_SITEMAPS])
@@ -152,6 +154,7 @@ class Poller:
             result.content,
             url=result.final_url,
             content_type=result.content_type,
+            charset=result.charset,
             kind=kind,
             links_selector=source.links if url == source.url else None,
         )

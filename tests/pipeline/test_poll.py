@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.pipeline.site import Site, page
-from tests.support.httpserver import ServerFactory
+from tests.support.httpserver import ServerFactory, html
 from watchwire.config import Config, parse_config
 from watchwire.service import Runtime, open_runtime
 
@@ -198,3 +198,20 @@ async def test_failing_source_backs_off_then_recovers(
         assert (await rt.poller.poll(source, force=True)).ok
         st = await rt.store.source_state("feed")
         assert st is not None and st.consecutive_failures == 0
+
+
+async def test_home_page_source_follows_its_autodiscovered_feed(
+    tmp_path: Path, http_server: ServerFactory
+) -> None:
+    site = await news_site(http_server)
+    site.server.route("/")(
+        html(
+            '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+            "</head><body><nav><a href='/about'>About</a></nav></body></html>"
+        )
+    )
+    config = make_config(tmp_path, f"  - {{name: home, url: '{site.server.url('/')}'}}")
+    async with runtime(config) as rt:
+        report = await rt.poller.poll(config.sources[0])
+        assert report.ok and report.stored == 4
+        assert len(site.server.hits("/feed.xml")) == 1
