@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from watchwire.extract import selectors as sel
+from watchwire.extract.classes import is_chrome_name
 from watchwire.extract.edges import trim_edges
 
 if TYPE_CHECKING:
@@ -76,11 +77,7 @@ def _chrome_name(name: str | None, memo: dict[str, bool]) -> bool:
         return False
     found = memo.get(name)
     if found is None:
-        tokens = "\n".join(name.lower().split())
-        found = (
-            sel.BOILERPLATE_CLASS.search(tokens) is not None
-            and sel.CONTENT_CLASS.search(tokens) is None
-        )
+        found = is_chrome_name(name)
         memo[name] = found
     return found
 

@@ -66,7 +66,7 @@ MAX_DEPTH: Final = 256
 
 # --- class / id vocabulary --------------------------------------------------------------------
 
-_BOILERPLATE_SUBSTRINGS: Final = (
+CHROME_SUBSTRINGS: Final = (
     "share", "sharing", "social", "related", "recommend", "newsletter", "subscri", "breadcrumb",
     "cookie", "consent", "privacy", "sidebar", "advert", "sponsor", "promo", "comment", "disqus",
     "outbrain", "taboola", "zergnet", "popular", "trending", "mostread", "most-read", "readmore",
@@ -77,28 +77,21 @@ _BOILERPLATE_SUBSTRINGS: Final = (
     "viewcount", "view-count", "views-count", "counter", "rating", "login",
 )
 """Found anywhere in a class token or id."""
-_BOILERPLATE_WORDS: Final = (
+CHROME_WORDS: Final = frozenset({
     "ad", "ads", "adv", "banner", "nav", "menu", "footer", "header", "widget", "widgets", "meta",
     "tags", "tag", "author", "authors", "date", "time", "views", "modal", "popup", "overlay",
     "search", "hidden", "hide", "share", "more", "recall", "rss", "follow", "toc", "aside",
     "print", "info", "links", "tools",
-)
+})
 """A whole class token or id, or its last ``-``/``_`` part (``post-tags``, ``main_nav``)."""
-_BOILERPLATE_PREFIXES: Final = (
+CHROME_PREFIXES: Final = frozenset({
     "ad", "ads", "adv", "banner", "nav", "menu", "footer", "header", "widget", "modal", "popup",
     "share", "print",
-)
+})
 """The first part of a class token or id (``ad-slot``, ``nav-links``). Not ``tag``, ``author``
 or ``category``: WordPress marks the article itself with ``tag-<name>`` classes."""
 
-BOILERPLATE_CLASS: Final = re.compile(
-    "|".join(re.escape(s) for s in _BOILERPLATE_SUBSTRINGS)
-    + r"|(?:^|[-_])(?:" + "|".join(_BOILERPLATE_WORDS) + r")$"
-    + r"|^(?:" + "|".join(_BOILERPLATE_PREFIXES) + r")[-_]",
-    re.MULTILINE,
-)
-"""Searched in the lower-cased class tokens and id of an element, one per line."""
-CONTENT_CLASS: Final = re.compile(r"embed|tweet|instagram-media")
+CONTENT_SUBSTRINGS: Final = ("embed", "tweet", "instagram-media")
 """Embedded posts quoted by the story (``social-media-embed``): content despite "social"."""
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
