@@ -172,3 +172,39 @@ def test_article_to_json_is_json_serialisable() -> None:
     assert data["published_at"] == "2025-02-15T09:58:00+02:00"
     assert data["authors"] == ["Olga Sheremet", "Ivan Petrenko"]
     assert data["paragraphs"] == list(STORY)
+
+
+def test_double_escaped_entities_are_decoded() -> None:
+    """Metadata escaped twice by the CMS reads as text."""
+    head = '<meta property="og:title" content="Trump&amp;#8217;s &amp;quot;deal&amp;quot;">'
+    assert extract_article(article_page(head=head)).title == 'Trump’s "deal"'
+
+
+def test_json_ld_author_references_are_not_names() -> None:
+    """An author given only as an @id URL is skipped; one with a name is kept."""
+    data = {
+        "@type": "NewsArticle",
+        "author": [{"@id": "https://x.org/#/schema/person/1"}, {"@id": "p2", "name": "Jane Roe"}],
+    }
+    assert extract_article(article_page(head=ld_script(data))).authors == ("Jane Roe",)
+
+
+def test_bylines_are_cut_to_the_name() -> None:
+    """A byline carrying a date and page furniture gives the name alone."""
+    head = '<meta name="author" content="Madeline Fry | November 18, 2019 12:01 PM Print">'
+    assert extract_article(article_page(head=head)).authors == ("Madeline Fry",)
+
+
+def test_comma_separated_tags_are_split() -> None:
+    """One tag value listing several keywords gives several tags."""
+    head = '<meta property="article:tag" content="trams, city council,transport">'
+    assert extract_article(article_page(head=head)).tags == ("trams", "city council", "transport")
+
+
+def test_site_name_is_not_a_title() -> None:
+    """An og:title that is only the site's name gives way to the headline."""
+    head = (
+        '<meta property="og:site_name" content="City News">'
+        '<meta property="og:title" content="City News">'
+    )
+    assert extract_article(article_page(head=head)).title == "Tram line extended"

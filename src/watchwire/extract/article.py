@@ -10,6 +10,7 @@ from watchwire.extract import dates
 from watchwire.extract.charset import parse_html
 from watchwire.extract.content import extract_paragraphs
 from watchwire.extract.metadata import JsonLd, MetaTags, read_json_ld, read_meta
+from watchwire.extract.selectors import DATELINE
 from watchwire.models import Article
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
 LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
 AUTHOR_PREFIX: Final = re.compile(r"^(?:by|von|par|por|di|автор|авторка)\s*:?\s+", re.I)
 LEAD_CHARS: Final = 600
+MAX_AUTHOR_CHARS: Final = 100
 
 
 def _clean(text: str | None) -> str:
@@ -92,9 +94,10 @@ def _absolute(link: str, base: str | None) -> str | None:
 def _title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str:
     h1 = tree.css_first("h1")
     h1_text = _clean(h1.text()) if h1 is not None else ""
+    site = meta.first("og:site_name")
     for candidate in (ld.headline, meta.first("og:title", "twitter:title"), h1_text):
-        if candidate and len(candidate) <= MAX_TITLE_CHARS:
-            return _strip_site_name(candidate, meta.first("og:site_name"))
+        if candidate and len(candidate) <= MAX_TITLE_CHARS and candidate.lower() != site.lower():
+            return _strip_site_name(candidate, site)
     title = tree.css_first("title")
     return _strip_site_name(_clean(title.text()) if title is not None else "", "")
 
@@ -142,8 +145,15 @@ def _authors(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> tuple[str, .
     ]
     if not names:
         names = [_clean(a.text()) for a in tree.css('a[rel="author"], [itemprop="author"]')]
-    cleaned = (AUTHOR_PREFIX.sub("", name).strip() for name in names)
-    return tuple(dict.fromkeys(n for n in cleaned if n and len(n) < 100))
+    return tuple(dict.fromkeys(n for n in map(_author_name, names) if n))
+
+
+def _author_name(text: str) -> str:
+    """``By Jane Roe | November 18, 2019 12:01 PM`` to ``Jane Roe``; URLs are not names."""
+    name = AUTHOR_PREFIX.sub("", text.split(" | ", 1)[0]).strip()
+    if (date := DATELINE.search(name)) is not None:
+        name = name[: date.start()].rstrip(" ,-–—|")
+    return "" if "://" in name or len(name) > MAX_AUTHOR_CHARS else name
 
 
 def _language(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str | None:
@@ -172,11 +182,17 @@ def _canonical(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | No
     return url
 
 
+def _section(ld: JsonLd, meta: MetaTags) -> str | None:
+    section = ld.section or meta.first("article:section", "section", "parsely-section")
+    return section.split(",", 1)[0].strip() or None
+
+
 def _tags(ld: JsonLd, meta: MetaTags) -> tuple[str, ...]:
     tags = meta.all("article:tag") or ld.keywords
     if not tags:
-        tags = [t for k in ("news_keywords", "keywords") for t in meta.first(k).split(",")]
-    return tuple(dict.fromkeys(_clean(t) for t in tags if _clean(t)))[:MAX_TAGS]
+        tags = [meta.first("news_keywords", "keywords")]
+    split = (_clean(part) for tag in tags for part in tag.split(","))
+    return tuple(dict.fromkeys(t for t in split if t))[:MAX_TAGS]
 
 
 def extract_article(html: str | bytes, url: str | None = None) -> Article:
@@ -205,7 +221,7 @@ def extract_article(html: str | bytes, url: str | None = None) -> Article:
         authors=_authors(tree, ld, meta),
         url=_canonical(tree, ld, meta, url),
         language=_language(tree, ld, meta),
-        section=ld.section or meta.first("article:section", "section", "parsely-section") or None,
+        section=_section(ld, meta),
         tags=_tags(ld, meta),
         image=_absolute(image, url) if image else None,
     )

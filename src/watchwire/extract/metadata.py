@@ -6,6 +6,7 @@ that does not parse, is nested absurdly deep, or has the wrong types is skipped,
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["JsonLd", "MetaTags", "read_json_ld", "read_meta"]
+__all__ = ["JsonLd", "MetaTags", "read_json_ld", "read_meta", "unescape"]
 
 ARTICLE_TYPES: Final = frozenset(
     {
@@ -85,6 +86,13 @@ def _objects(data: Any) -> Iterator[dict[str, Any]]:
             queue.extend(v for v in item if isinstance(v, dict | list))
 
 
+def unescape(text: str) -> str:
+    """Whitespace collapsed and entities decoded: many CMSs escape metadata twice."""
+    if "&" in text:
+        text = html.unescape(text)
+    return " ".join(text.split())
+
+
 def _text(value: Any) -> str:
     """A plain string from a JSON-LD value that may be a string, an object or a list."""
     if isinstance(value, list):
@@ -93,18 +101,21 @@ def _text(value: Any) -> str:
         value = value.get("name") or value.get("url") or value.get("@id") or ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return unescape(value) if isinstance(value, str) else ""
 
 
 def _names(value: Any) -> list[str]:
+    """People's names: a string, an object's ``name``, or a list of those (never an ``@id``)."""
     items = value if isinstance(value, list) else [value]
-    return [name for item in items if (name := _text(item))]
+    names = (item.get("name") if isinstance(item, dict) else item for item in items)
+    return [unescape(n) for n in names if isinstance(n, str) and n.strip() and "://" not in n]
 
 
 def _keywords(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [k.strip() for k in value.split(",") if k.strip()]
-    return _names(value)
+        return [k.strip() for k in unescape(value).split(",") if k.strip()]
+    items = value if isinstance(value, list) else [value]
+    return [text for item in items if (text := _text(item))]
 
 
 def _article(obj: dict[str, Any]) -> JsonLd:
@@ -181,5 +192,5 @@ def read_meta(tree: LexborHTMLParser) -> MetaTags:
         for attr in ("property", "name", "itemprop", "http-equiv"):
             key = attrs.get(attr)
             if key:
-                meta.values.setdefault(key.strip().lower(), []).append(" ".join(content.split()))
+                meta.values.setdefault(key.strip().lower(), []).append(unescape(content))
     return meta
