@@ -300,6 +300,10 @@ async def test_watchwire_run_alerts_once_per_story_and_channel_across_restarts(
             h.id for h in receiver.received
         }
         assert not receiver.rejected and not receiver.duplicates
+        for site in (a, b):  # polite: robots.txt first, an honest User-Agent, conditional GETs
+            assert site.requests[0].path == "/robots.txt", site.requests[:3]
+            assert all(r.user_agent.startswith("watchwire/") for r in site.requests)
+            assert any(r.status == 304 for r in site.requests)
         console = [line for line in w.stdout().splitlines() if RULE in line]
         assert len(console) == 2, w.stdout()
         assert SEED.title in console[0] and a.story_url(SEED) in console[0]

@@ -224,7 +224,9 @@ async def run_demo(*, keep: bool = False, out: TextIO | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
     if keep:
         stream.write(f"\nThe demo's files are kept in {folder}\n")
-        stream.write(f"  try: watchwire search Belarus -c {folder / 'watchwire.yaml'}\n")
+        config = folder / "watchwire.yaml"
+        stream.write(f"  try: watchwire search --rule {DEMO_RULE} -c {config}\n")
+        stream.write(f"       watchwire alerts list -c {config}\n")
     elif not ok:
         stream.write("\nRun `watchwire demo --keep --log-level debug` to look closer.\n")
     return 0 if ok else 1
