@@ -776,3 +776,25 @@ async def test_huge_response_headers_are_accepted(
 
     server = await site(http_server, {"/csp": csp})
     assert (await fetcher.fetch(server.url("/csp"))).ok
+
+
+async def test_fetch_on_a_closed_fetcher_is_a_usage_error(settings: CrawlSettings) -> None:
+    """Misuse is loud: fetch before ``async with`` raises RuntimeError (not a FetchResult)."""
+    fetcher = Fetcher(settings)
+    with pytest.raises(RuntimeError):
+        await fetcher.fetch("http://127.0.0.1:9/")
+
+
+async def test_injected_transport_replaces_the_network(settings: CrawlSettings) -> None:
+    """``transport=httpx.MockTransport(...)`` works for callers' unit tests."""
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, html=PAGE)
+
+    async with Fetcher(settings, transport=httpx.MockTransport(handler)) as fetcher:
+        result = await fetcher.fetch("https://news.example.org/a")
+    assert result.ok
+    assert result.content == PAGE.encode()

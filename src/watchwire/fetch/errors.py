@@ -11,7 +11,7 @@ httpx, aiohttp (under httpx-aiohttp) and the OS.
     http_429     Too Many Requests                                          transient
     http_5xx     a server error (501 Not Implemented is permanent)          transient
     http_4xx     a client error (408 and 425 are transient)                 permanent
-    http_3xx     a redirect without a usable Location, or 300/305           permanent
+    http_3xx     a redirect without a usable Location, 300, an unasked 304  permanent
     redirects    more than ``max_redirects``                                permanent
     redirect_loop  a redirect back to a URL already visited                 permanent
     too_large    the body passed ``max_body``                               permanent
@@ -123,5 +123,5 @@ def classify_status(status: int, *, retry_after: float | None = None) -> Failure
     if 400 <= status < 500:
         return Failure("http_4xx", f"HTTP {status}", transient=status in (408, 425))
     if 300 <= status < 400:
-        return Failure("http_3xx", f"HTTP {status} without a usable Location", transient=False)
+        return Failure("http_3xx", f"HTTP {status}, not a redirect to follow", transient=False)
     return Failure("protocol", f"unexpected HTTP status {status}", transient=False)
