@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchwire.rules import normalize, tokenize
-from watchwire.rules.tokens import sentence_breaks, words
+from watchwire.rules.tokens import analyse, sentence_breaks, token_offsets, words
 
 
 @pytest.mark.parametrize(
@@ -65,3 +67,21 @@ def test_offsets_fast_path() -> None:
 def test_sentences(text: str, count: int) -> None:
     """Sentence ends: stops before capitals, not after initials or abbreviations."""
     assert len(sentence_breaks(text)) + 1 == count
+
+
+_ALPHABET = st.sampled_from(
+    list("aZ9_ -'’ʼ.\n\u00a0…«»") + list("іїйІЇЙß") + ["\u0301", "\u0306", "ﬁ", "Ａ", "½", "İ", "ς"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=40) | st.text(max_size=20))
+def test_words_and_tokens_agree(text: str) -> None:
+    """The cheap word list and the tokens with offsets are the same words, in order."""
+    toks = tokenize(text)
+    assert words(text) == [t.word for t in toks]
+    folded = analyse(text)[1]
+    assert token_offsets(text, folded) == [(t.start, t.end) for t in toks]
+    for t in toks:
+        assert t.word and t.word == normalize(t.word)
+        assert 0 <= t.start < t.end <= len(text)

@@ -61,7 +61,7 @@ class Document:
         "prefix_words",
         "present",
         "snippet_cache",
-        "span_cache",
+        "spans_cache",
         "texts",
         "tokens",
         "vocab",
@@ -86,8 +86,8 @@ class Document:
         """The prefixes the prefilter looked for: absent from ``prefix_words`` means none."""
         self.leaf_cache: dict[tuple[object, ...], tuple[list[int], list[Inst]]] = {}
         self.not_cache: dict[object, bool] = {}
-        self.span_cache: dict[tuple[int, int], Span] = {}
-        self.snippet_cache: dict[tuple[Span, ...], str] = {}
+        self.spans_cache: dict[tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
+        self.snippet_cache: dict[int, str] = {}
         self._positions: dict[str, list[int]] | None = None
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}

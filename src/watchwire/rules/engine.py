@@ -151,9 +151,6 @@ class RuleSet:
 
     def match(self, article: Article, *, source: str | None = None) -> list[Match]:
         """The rules that match ``article``, in config order, with spans and a snippet."""
-        body = article.text or "\n\n".join(article.paragraphs)
-        if not self._prefilter.screen((article.title, article.lead, body)):
-            return []
         doc = self._document(article)
         out: list[Match] = []
         rules = self._rules
@@ -175,24 +172,25 @@ class RuleSet:
 
 def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
     """The matched word runs as character spans, in article order (cached per article)."""
-    runs = sorted({part for _, _, parts in insts for part in parts})
-    cache = doc.span_cache
+    runs = tuple(sorted({part for _, _, parts in insts for part in parts}))
+    cached = doc.spans_cache.get(runs)
+    if cached is not None:
+        return cached
     out: list[Span] = []
-    for run in runs:
-        span = cache.get(run)
-        if span is None:
-            name, lo, hi = doc.char_span(*run)
-            text = doc.texts[FIELDS.index(name)][lo:hi]
-            span = cache[run] = Span(field=name, start=lo, end=hi, text=text)
-        out.append(span)
-    return tuple(out)
+    for start, end in runs:
+        name, lo, hi = doc.char_span(start, end)
+        text = doc.texts[FIELDS.index(name)][lo:hi]
+        out.append(Span(field=name, start=lo, end=hi, text=text))
+    spans = doc.spans_cache[runs] = tuple(out)
+    return spans
 
 
 def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
-    got = doc.snippet_cache.get(spans)
+    key = id(spans)  # spans tuples are cached per article: one object per set of runs
+    got = doc.snippet_cache.get(key)
     if got is None:
         got = snippet(dict(zip(FIELDS, doc.texts, strict=True)), spans)
-        doc.snippet_cache[spans] = got
+        doc.snippet_cache[key] = got
     return got
 
 

@@ -11,9 +11,6 @@ intersections, in C); their other clauses are then checked by set operations, an
 survivors are evaluated.
 
 The cost per article is its distinct words plus the candidates, not the number of rules.
-
-Small rule sets go one step further: most articles match none of their literals, and one
-automaton pass over the article's raw (folded) text says so before any tokenising.
 """
 
 from __future__ import annotations
@@ -24,13 +21,10 @@ from typing import Final
 import ahocorasick
 
 from watchwire.rules.compiler import clause_cost
-from watchwire.rules.tokens import fold_text
 
 __all__ = ["Prefilter"]
 
 _SEP: Final = "\x1f"
-RAW_SCAN_LIMIT: Final = 3000
-"""Rule sets with at most this many distinct literals screen the raw text first."""
 
 Clauses = tuple[frozenset[str], ...]
 
@@ -42,10 +36,7 @@ class Prefilter:
         anchors: dict[str, list[int]] = {}
         pairs: dict[str, dict[str, list[int]]] = {}
         always: list[int] = []
-        literals: set[str] = set()
         for index, clauses in enumerate(rule_clauses):
-            for c in clauses:
-                literals |= c
             ranked = sorted(set(clauses), key=clause_cost)
             if len(ranked) >= 2:
                 first, second = ranked[0], ranked[1]
@@ -70,15 +61,6 @@ class Prefilter:
         self.others = tuple(tuple(c for c in cs if len(c) > 1) for cs in rule_clauses)
         self.prefixes = frozenset(prefixes)
         self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
-        self.raw: ahocorasick.Automaton | None = None
-        if not always and len(literals) <= RAW_SCAN_LIMIT:
-            # ``word`` and ``word*`` share a key: the value says which of the two are wanted.
-            raw: dict[str, tuple[str | None, str | None]] = {}
-            for lit in literals:
-                key = lit.rstrip("*")
-                exact, prefix = raw.get(key, (None, None))
-                raw[key] = (exact, lit) if lit.endswith("*") else (lit, prefix)
-            self.raw = _automaton(raw)
 
     def scan(self, vocab: set[str]) -> tuple[set[str], dict[str, list[str]]]:
         """The literals present among ``vocab``, and the words of each prefix present."""
@@ -97,32 +79,6 @@ class Prefilter:
                 else:
                     got.append(word)
         return present, found
-
-    def screen(self, texts: Iterable[str]) -> bool:
-        """False when no rule can match texts: a cheap test on the raw text of small sets.
-
-        True means "tokenise and look": literals are found as substrings at word starts (and,
-        for whole words, ends), a superset of what the tokeniser will find.
-        """
-        if self.raw is None:
-            return True
-        present: set[str] = set()
-        for text in texts:
-            if not text:
-                continue
-            hay = fold_text(text)
-            last = len(hay) - 1
-            for end, (exact, prefix) in self.raw.iter(hay):
-                key = exact or prefix
-                assert key is not None
-                start = end - len(key.rstrip("*")) + 1
-                if start and hay[start - 1].isalnum():
-                    continue
-                if prefix is not None:
-                    present.add(prefix)
-                if exact is not None and (end == last or not hay[end + 1].isalnum()):
-                    present.add(exact)
-        return bool(self.candidates(present))
 
     def candidates(self, present: set[str]) -> list[int]:
         """Indices of the rules whose every clause has a literal in ``present``, in order."""

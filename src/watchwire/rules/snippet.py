@@ -6,7 +6,6 @@ most telling), as context around the first spans, cut at word boundaries and joi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -18,7 +17,6 @@ CONTEXT: Final = 60
 """Characters of context on each side of a span."""
 MAX_LENGTH: Final = 300
 """Characters of the excerpt, marks and ellipses aside (at least one span is always shown)."""
-_SPACE = re.compile(r"\s+")
 _PRIORITY = {"body": 0, "lead": 1, "title": 2}
 
 
@@ -80,4 +78,4 @@ def _clip(text: str, lo: int, hi: int, marks: list[tuple[int, int]]) -> str:
         at = end
     out.append(text[at:hi])
     out.append("…" if hi < len(text) else "")
-    return _SPACE.sub(" ", "".join(out)).strip()
+    return " ".join("".join(out).split())

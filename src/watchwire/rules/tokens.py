@@ -23,7 +23,6 @@ __all__ = [
     "WORD",
     "Token",
     "analyse",
-    "fold_text",
     "normalize",
     "paragraph_breaks",
     "sentence_breaks",
@@ -42,6 +41,7 @@ WORD = re.compile(rf"(?:[^\W_{_APOSTROPHE_LETTERS}]|[{_MARKS}])+")
 """One word, as the engine sees it."""
 _PLAIN_WORD = re.compile(rf"[^\W_{_APOSTROPHE_LETTERS}]+")
 _APOSTROPHE = re.compile(f"[{_APOSTROPHE_LETTERS}]")
+_APOSTROPHE_CHARS = "\u02b9\u02ba\u02bb\u02bc\u02bd"
 """The same for text without combining marks: one character class, three times faster."""
 _MARK = re.compile(f"[{_MARKS}]")
 
@@ -59,11 +59,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text.casefold())
 
 
-def fold_text(text: str) -> str:
-    """The whole text case-folded and NFKC, apostrophe letters made plain (offsets lost)."""
-    return _APOSTROPHE.sub("'", unicodedata.normalize("NFKC", text.casefold()))
-
-
 def _fast(text: str) -> tuple[str, list[str]] | None:
     """The case-folded text and its words, when folding keeps every offset, else None.
 
@@ -73,16 +68,19 @@ def _fast(text: str) -> tuple[str, list[str]] | None:
     (punctuation such as ``…`` or a no-break space may not be, and does not matter).
     """
     folded = text.casefold()
-    if len(folded) != len(text) or _MARK.search(folded):
+    if len(folded) != len(text):
         return None
-    if _APOSTROPHE.search(folded):
+    if any(c in folded for c in _APOSTROPHE_CHARS):
         folded = _APOSTROPHE.sub("'", folded)
-    # str.split() is C-fast, and most of its pieces are whole words already.
+    # str.split() is C-fast, and most of its pieces are whole words already. A combining mark
+    # is not alphanumeric, so a piece holding one fails isalnum() and is looked at here.
     found: list[str] = []
     split_word = _PLAIN_WORD.findall
     for piece in folded.split():
         if piece.isalnum():
             found.append(piece)
+        elif _MARK.search(piece):
+            return None
         else:
             found += split_word(piece)
     if not unicodedata.is_normalized("NFKC", " ".join(found)):
