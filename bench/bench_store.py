@@ -1,0 +1,212 @@
+"""Store scale: insert rate and RSS up to 1,000,000 articles, then search latency over them.
+
+    python -m bench.bench_store                      # 1,000,000 articles (about half an hour)
+    python -m bench.bench_store --quick              # 50,000 articles
+    python -m bench.bench_store --articles 200000
+
+Articles (3-5 KB bodies of the universe's English and Ukrainian text, 5 % mentioning Belarus and
+sanctions) go in one at a time through ``SqliteStore.save_article``, as the pipeline stores
+them: a real SQLite file (WAL) in a temporary directory, FTS5 index, SimHash bands and story
+lookup included. Their dedupe keys come from ``watchwire.dedupe.fingerprint``, computed ahead
+of the timed part. The insert rate is reported per slice, to show how it holds as the file
+grows; RSS is this process's (SQLite runs in it, in aiosqlite's thread).
+
+Then ``watchwire search``'s path, timed per query: the query to an FTS5 prefilter
+(``rules.to_fts5``), ``store.search`` (up to 1,000 candidates, newest first) and the rules
+engine over the candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import emit, proc_peak_rss, proc_rss
+from bench.universe import _BELARUS_EN, _BELARUS_UK, _make_lang
+from watchwire.config import RuleConfig
+from watchwire.dedupe import fingerprint
+from watchwire.models import Article
+from watchwire.rules import compile_rules, to_fts5
+from watchwire.store import NewArticle, SqliteStore
+
+TERMS = {
+    "belarus": ("Belarus", "Belarusian*", "Lukashenk*", "Беларус*", "Білорус*", "Лукашенк*"),
+    "sanctions": ("sanction*", "санкці*", "санкци*"),
+}
+
+
+class Corpus:
+    """Cheap unique article texts: sentences from a pool with their names filled in."""
+
+    def __init__(self, seed: int = 1, pool: int = 60000) -> None:
+        rng = random.Random(seed)
+        self.rng = rng
+        self.langs = {c: _make_lang(c, seed=seed) for c in ("en", "uk")}
+        self.pool: dict[str, list[str]] = {}
+        for code, lang in self.langs.items():
+            out = []
+            for _ in range(pool):
+                tmpl, slots = lang.sentences[rng.randrange(len(lang.sentences))]
+                ents = lang.entities
+                names = tuple(ents[rng.randrange(len(ents))] for _ in range(slots))
+                out.append(tmpl % names if slots else tmpl)
+            self.pool[code] = out
+        self.entities = {c: lang.entities for c, lang in self.langs.items()}
+
+    def article(self, i: int, now: datetime) -> tuple[str, Article]:
+        rng = self.rng
+        code = "uk" if rng.random() < 0.4 else "en"
+        pool = self.pool[code]
+        paragraphs: list[str] = []
+        size = 0
+        target = rng.randint(3000, 5000)
+        while size < target:
+            para = " ".join(pool[rng.randrange(len(pool))] for _ in range(rng.randint(2, 5)))
+            paragraphs.append(para)
+            size += len(para.encode()) + 2
+        if rng.random() < 0.05:
+            extra = _BELARUS_EN if code == "en" else _BELARUS_UK
+            paragraphs[rng.randrange(len(paragraphs))] += " " + extra[0].format(day="Monday")
+        title = pool[rng.randrange(len(pool))].rstrip(".!?")[:120]
+        published = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
+        url = f"https://site{i % 1000}.example/news/{published:%Y/%m/%d}/story-{i}.html"
+        art = Article(
+            title=title,
+            text="\n\n".join(paragraphs),
+            paragraphs=tuple(paragraphs),
+            lead=paragraphs[0][:300],
+            published_at=published,
+            url=url,
+            language=code,
+        )
+        return url, art
+
+
+def queries(corpus: Corpus) -> list[str]:
+    en, uk = corpus.entities["en"], corpus.entities["uk"]
+    return [
+        "@belarus AND @sanctions",
+        "Belarus sanctions",
+        f"{en[10]} AND {en[11]}",
+        f"{en[12]}",
+        f'"{en[13]} government"',
+        f"{uk[20]} OR {uk[21]}",
+        f"{en[30][:-2]}* NEAR/10 {en[31]}",
+        "potash AND export*",
+    ]
+
+
+async def fill(db: Path, n: int, corpus: Corpus, batch: int) -> list[tuple[int, float, int]]:
+    """Insert ``n`` articles; returns (count, seconds spent in save_article, rss) per slice."""
+    now = datetime.now(UTC)
+    slices: list[tuple[int, float, int]] = []
+    async with SqliteStore.open(db) as store:
+        done = 0
+        while done < n:
+            todo = min(batch, n - done)
+            items = []
+            for i in range(done, done + todo):
+                url, art = corpus.article(i, now)
+                fp = fingerprint(art.text)
+                items.append(
+                    NewArticle(
+                        url=url,
+                        source=f"s{i % 1000}",
+                        article=art,
+                        content_hash=fp.content_hash,
+                        simhash=fp.simhash if fp.near_dup_eligible else None,
+                        band_keys=fp.band_keys if fp.near_dup_eligible else (),
+                    )
+                )
+            t = time.perf_counter()
+            for item in items:
+                await store.save_article(item, (), now=now)
+            spent = time.perf_counter() - t
+            done += todo
+            rss = proc_rss(os.getpid())
+            slices.append((done, spent, rss))
+            print(
+                f"  {done:>9,} articles: {todo / spent:6.0f}/s in this slice, RSS "
+                f"{rss / 2**20:.0f} MB, file {_gib(db):.2f} GiB",
+                flush=True,
+            )
+    return slices
+
+
+def _gib(path: Path) -> float:
+    return path.stat().st_size / 2**30
+
+
+async def search(db: Path, qs: list[str], repeat: int) -> dict[str, tuple[float, int, int]]:
+    """Median seconds, candidates and hits per query, as ``watchwire search`` does it."""
+    out: dict[str, tuple[float, int, int]] = {}
+    async with SqliteStore.open(db) as store:
+        for q in qs:
+            rules = compile_rules([RuleConfig(name="query", query=q)], TERMS)
+            fts = to_fts5(q, TERMS)
+            times = []
+            cands = hits = 0
+            for _ in range(repeat):
+                t = time.perf_counter()
+                rows = await store.search(fts, limit=1000)
+                hits = sum(1 for row in rows if rules.match(row.article, source=row.source))
+                times.append(time.perf_counter() - t)
+                cands = len(rows)
+            out[q] = (statistics.median(times), cands, hits)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--articles", type=int)
+    p.add_argument("--slice", type=int, help="articles per progress line")
+    p.add_argument("--repeat", type=int, default=5, help="runs of each search query")
+    p.add_argument("--keep", type=Path, help="keep the database at this path")
+    a = p.parse_args()
+    n = a.articles or (50_000 if a.quick else 1_000_000)
+    slice_ = a.slice or max(n // 20, 1000)
+    corpus = Corpus()
+    with tempfile.TemporaryDirectory(prefix="ww-store-") as tmpdir:
+        db = a.keep or Path(tmpdir) / "store.db"
+        print(f"inserting {n:,} articles into {db}", flush=True)
+        t0 = time.perf_counter()
+        slices = asyncio.run(fill(db, n, corpus, slice_))
+        wall = time.perf_counter() - t0
+        spent = sum(s[1] for s in slices)
+        last_count = slices[-1][0] - (slices[-2][0] if len(slices) > 1 else 0)
+        last_rate = last_count / slices[-1][1]
+        size = db.stat().st_size
+        rss, peak = proc_rss(os.getpid()), proc_peak_rss(os.getpid())
+        print(
+            f"{n:,} articles in {wall:.0f}s ({spent:.0f}s in save_article): {n / spent:.0f}/s "
+            f"overall, {last_rate:.0f}/s in the last slice; file {size / 2**30:.2f} GiB; RSS "
+            f"{rss / 2**20:.0f} MB (peak {peak / 2**20:.0f} MB)",
+            flush=True,
+        )
+        results = asyncio.run(search(db, queries(corpus), a.repeat))
+        for q, (sec, cands, hits) in results.items():
+            print(f"  search {q!r:48} {sec * 1000:8.1f} ms  {cands:5} candidates {hits:5} hits")
+    scale = f"{n:,} articles"
+    emit("Store insert rate (save_article)", round(n / spent), "articles/s", note=scale)
+    emit("Store insert rate at the end", round(last_rate), "articles/s", note=scale)
+    emit("Store RSS", round(rss / 2**20, 1), "MB", note=f"{scale}, file {size / 2**30:.2f} GiB")
+    times = sorted(v[0] for v in results.values())
+    emit(
+        "Search latency (median query)",
+        round(1000 * statistics.median(times), 1),
+        "ms",
+        note=f"{scale}; FTS5 + rules, {len(times)} queries",
+    )
+    emit("Search latency (slowest query)", round(1000 * times[-1], 1), "ms", note=scale)
+
+
+if __name__ == "__main__":
+    main()
