@@ -1,12 +1,13 @@
 """The whole mission, as a user runs it: ``watchwire run`` against two news sites on loopback.
 
 Two sites (one UTF-8 in English, one windows-1251 in Ukrainian) are watched through an RSS
-feed, a listing page (the link heuristic) and a Google News sitemap. Stories are published
-over time: matching and not, in both languages; a syndicated copy of a matching story; an
-edit; backlog (old stories, at the first poll and later); stories whose page chrome alone
-names the keywords. The alerts must reach a signed webhook, an SMTP server and the console,
-exactly once per story and channel. SIGTERM ends the service cleanly; a restart repeats
-nothing and still alerts on what is new.
+feed (whose links carry ``utm_`` tags), a listing page (the link heuristic) and a Google News
+sitemap. Stories are published over time: matching and not, in both languages; copies of a
+matching story on the other site (verbatim under another headline and byline, and lightly
+rewritten); an edit; backlog (old stories, at the first poll and later); stories whose page
+chrome alone names the keywords. The alerts must reach a signed webhook, an SMTP server and
+the console, exactly once per story and channel. SIGTERM ends the service cleanly; a restart
+repeats nothing and still alerts on what is new.
 """
 
 from __future__ import annotations
@@ -124,6 +125,22 @@ SYNDICATED = replace(
     location="Vilnius",
     related=(),
 )
+REWRITE = replace(
+    SEED,
+    slug="us-offers-minsk-relief-for-prisoners-report",
+    title="Report: US offers Minsk a deal on prisoners and potash",
+    author="Newsdesk",
+    body=(
+        *(
+            b.replace("UNN reports", "the Baltic Courier reports")
+            for b in SEED.body
+            if not b.startswith(("## ", "recall:"))
+        ),
+        "This story was first published by UNN.",
+    ),
+    related=(),
+)
+"""A light rewrite of the seed: a near-duplicate, not an exact copy."""
 POLAND = Story(
     slug="polshcha-zaklykaie-do-novykh-sanktsii-proty-bilorusi",
     title="Польща закликає до нових санкцій проти Білорусі після інциденту на кордоні",
@@ -241,7 +258,8 @@ async def test_watchwire_run_alerts_once_per_story_and_channel_across_restarts(
 ) -> None:
     """Publish over time; exactly the expected alerts arrive on every channel; none repeat."""
     async with (
-        NewsSite("Kyiv Wire", stories=[SEED, METRO]) as a,
+        NewsSite("Kyiv Wire", stories=[SEED, METRO],
+                 feed_link_query="utm_source=rss&utm_medium=feed") as a,
         NewsSite("Baltic Courier", stories=[OUTAGES, OLD_B], language="uk",
                  charset="windows-1251") as b,
         WebhookReceiver(SECRET) as receiver,
@@ -257,19 +275,22 @@ async def test_watchwire_run_alerts_once_per_story_and_channel_across_restarts(
         await _all_polled_since((a, b), time.time(), w)
 
         # 2. News: a match in Ukrainian, a non-match whose chrome now names the keywords (the
-        # ticker shows the new headline), a syndicated copy, and an old story put online late.
+        # ticker shows the new headline), two copies of the first story on site B (the same
+        # body under another headline and byline; a light rewrite), and an old story put
+        # online late.
         t2 = time.time()
         lithuania = _published(LITHUANIA)
         a.publish(lithuania)
         a.publish(_published(GRAIN))
         a.publish(BACKLOG_UK)
         b.publish(_published(SYNDICATED))
+        b.publish(_published(REWRITE))
         await eventually(lambda: len(receiver.received) >= 2 and len(mailbox.messages) >= 2,
                          within=WAIT, what="the second alert", alive=w)  # fmt: skip
         await eventually(_served(a, GRAIN, BACKLOG_UK, since=t2), within=WAIT,
                          what="the new pages of site A", alive=w)  # fmt: skip
-        await eventually(_served(b, SYNDICATED, since=t2), within=WAIT,
-                         what="the syndicated copy", alive=w)  # fmt: skip
+        await eventually(_served(b, SYNDICATED, REWRITE, since=t2), within=WAIT,
+                         what="the syndicated copies", alive=w)  # fmt: skip
         await _all_polled_since((a, b), time.time(), w)
 
         # 3. An edit of the first story: fetched again, alerted never.
@@ -312,9 +333,11 @@ async def test_watchwire_run_alerts_once_per_story_and_channel_across_restarts(
         hits = {h["url"]: h for h in cli_json(config, "search", "--rule", RULE)}
         assert set(hits) == {
             a.story_url(SEED), a.story_url(LITHUANIA), a.story_url(BACKLOG_UK),
-            b.story_url(SYNDICATED), b.story_url(OLD_B),
+            b.story_url(SYNDICATED), b.story_url(REWRITE), b.story_url(OLD_B),
         }, sorted(hits)  # fmt: skip
-        assert hits[b.story_url(SYNDICATED)]["story_id"] == hits[a.story_url(SEED)]["story_id"]
+        seed_story = hits[a.story_url(SEED)]["story_id"]
+        assert hits[b.story_url(SYNDICATED)]["story_id"] == seed_story
+        assert hits[b.story_url(REWRITE)]["story_id"] == seed_story
         for word, story, site in (
             ("metro", METRO, a),
             ("Danube", GRAIN, a),

@@ -274,11 +274,15 @@ def not_found_page(site: SiteInfo) -> str:
 # --- feeds ------------------------------------------------------------------------------------
 
 
-def rss_feed(site: SiteInfo, stories: Sequence[Story]) -> str:
-    """RSS 2.0, newest first; an edited story carries ``atom:updated``."""
+def rss_feed(site: SiteInfo, stories: Sequence[Story], *, link_query: str = "") -> str:
+    """RSS 2.0, newest first; an edited story carries ``atom:updated``.
+
+    ``link_query`` is appended to every item link, as sites tag their feed traffic
+    (``utm_source=rss``); the page's canonical URL stays clean.
+    """
     items = []
     for s in stories:
-        url = _e(site.story_url(s.slug))
+        url = _e(site.story_url(s.slug) + (f"?{link_query}" if link_query else ""))
         updated = f"<atom:updated>{_iso(s.modified_at)}</atom:updated>" if s.modified_at else ""
         creator = f"<dc:creator>{_e(s.author)}</dc:creator>" if s.author else ""
         items.append(

@@ -69,11 +69,14 @@ class NewsSite:
         language: str = "en",
         charset: str = "utf-8",
         feed_size: int = 20,
+        feed_link_query: str = "",
     ) -> None:
         self.name = name
         self.language = language
         self.charset = charset
         self.feed_size = feed_size
+        self.feed_link_query = feed_link_query
+        """Appended to the feed's item links, e.g. ``utm_source=rss`` (pages ignore it)."""
         self._stories: dict[str, Story] = {s.slug: s for s in stories}
         self._server = HttpServer(self._handle, name=name)
         self.requests: list[LoggedRequest] = []
@@ -175,7 +178,11 @@ class NewsSite:
         if path == "/robots.txt":
             return 200, "text", robots_txt(info)
         if path == "/rss.xml":
-            return 200, "rss", rss_feed(info, stories[: self.feed_size])
+            return (
+                200,
+                "rss",
+                rss_feed(info, stories[: self.feed_size], link_query=self.feed_link_query),
+            )
         if path == "/sitemap.xml":
             return 200, "xml", sitemap(info, stories)
         if path in ("/", "/news", "/news/"):
