@@ -49,9 +49,11 @@ _CONTENT: Final = re.compile(literal_trie(sel.CONTENT_SUBSTRINGS))
 
 def is_chrome_name(name: str) -> bool:
     """Whether a ``class`` or ``id`` value names page chrome (and no embedded content)."""
-    lowered = name.lower()
+    lowered = name.lower().replace("_", "-")
+    if "-" in lowered:
+        lowered = " ".join(t for t in lowered.split() if not t.startswith(sel.STATE_PREFIXES))
     if _SUBSTRINGS.search(lowered) is None:
-        for token in lowered.replace("_", "-").split():
+        for token in lowered.split():
             first, _, rest = token.partition("-")
             last = token.rpartition("-")[2]
             if last in sel.CHROME_WORDS or (rest and first in sel.CHROME_PREFIXES):

@@ -91,8 +91,12 @@ CHROME_PREFIXES: Final = frozenset({
 """The first part of a class token or id (``ad-slot``, ``nav-links``). Not ``tag``, ``author``
 or ``category``: WordPress marks the article itself with ``tag-<name>`` classes."""
 
-CONTENT_SUBSTRINGS: Final = ("embed", "tweet", "instagram-media")
-"""Embedded posts quoted by the story (``social-media-embed``): content despite "social"."""
+CONTENT_SUBSTRINGS: Final = ("embed", "tweet", "instagram-media", "label-hidden")
+"""Content despite the vocabulary: embedded posts quoted by the story (``social-media-embed``),
+a field whose *label* is hidden (Drupal's ``field-label-hidden``)."""
+STATE_PREFIXES: Final = ("has-", "with-", "no-", "is-", "enable-", "enabled-", "disable-", "show-")
+"""Class tokens that describe a layout state of a wrapper (``has-sidebar``, ``with-header``),
+not what the element is: ignored."""
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
