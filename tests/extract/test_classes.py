@@ -40,7 +40,6 @@ def test_chrome_names(name: str) -> None:
         "social-media-embed",  # an embedded post quoted by the story
         "field field-name-body field-label-hidden",  # Drupal: the label is hidden
         "main-content-wrap has-section-nav",  # a layout state of a wrapper
-        "media-with-caption",
         "badge",
         "",
     ],
