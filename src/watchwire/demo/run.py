@@ -195,6 +195,19 @@ def _quiet_service_logs() -> Iterator[None]:
         logger.setLevel(before)
 
 
+@contextlib.contextmanager
+def _lenient(stream: TextIO) -> Iterator[None]:
+    """On a terminal that cannot show Cyrillic or “quotes”, show ``?`` rather than crash."""
+    if not isinstance(stream, io.TextIOWrapper) or stream.errors != "strict":
+        yield
+        return
+    stream.reconfigure(errors="replace")
+    try:
+        yield
+    finally:
+        stream.reconfigure(errors="strict")
+
+
 # --- the demo ---------------------------------------------------------------------------------
 
 
@@ -217,7 +230,7 @@ async def run_demo(*, keep: bool = False, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     folder = Path(tempfile.mkdtemp(prefix="watchwire-demo-"))
     try:
-        with _quiet_service_logs():
+        with _quiet_service_logs(), _lenient(stream):
             ok = await _demo(_Narrator(stream), folder)
     finally:
         if not keep:
