@@ -193,12 +193,8 @@ def canonicalize_url(
     """
     names, prefixes = _compile_params(tuple(extra_params))
     result = _canonicalize(url, names, prefixes)
-    if canonical and canonical.strip():
-        try:
-            absolute = urljoin(url.strip(), canonical.strip())
-        except ValueError:
-            return result
-        preferred = _canonicalize(absolute, names, prefixes)
+    if canonical and (canonical := canonical.strip()):
+        preferred = _canonicalize(_absolute(canonical, url, result), names, prefixes)
         if (
             preferred.startswith(("http://", "https://"))
             and same_site(preferred, result)
@@ -208,6 +204,17 @@ def canonicalize_url(
     return result
 
 
+def _absolute(canonical: str, url: str, canonical_url: str) -> str:
+    if canonical[:8].lower().startswith(("https://", "http://")):
+        return canonical
+    if canonical.startswith("/") and not canonical.startswith("//"):
+        # Root-relative, the usual case: the canonical host is as good as the page's.
+        return canonical_url[: canonical_url.find("/", canonical_url.find("://") + 3)] + canonical
+    try:
+        return urljoin(url.strip(), canonical)
+    except ValueError:
+        return canonical
+
+
 def _is_home(canonical_url: str) -> bool:
-    rest = canonical_url.partition("://")[2]
-    return "/" not in rest.rstrip("/") or rest.partition("/")[2] == ""
+    return canonical_url.partition("://")[2].partition("/")[2] == ""
