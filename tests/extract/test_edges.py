@@ -37,6 +37,7 @@ def text_of(html: str) -> str:
         pytest.param("<p>By Jane Roe, City Reporter</p>", id="byline"),
         pytest.param("<h2>Tram line extended</h2>", id="title-repeated"),
         pytest.param("<p>Chat with us in Facebook Messenger.</p>", id="call-to-action"),
+        pytest.param("<h3>JUST WATCHED</h3><div>Replay</div>", id="labels"),
     ],
 )
 def test_chrome_above_the_story_is_trimmed(above: str) -> None:

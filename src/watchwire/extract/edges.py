@@ -1,6 +1,6 @@
 """Trimming the edges of a story: chrome that lives inside the article element.
 
-Above the first paragraph: the title repeated, datelines, bylines. Below the last: datelines,
+Above the first paragraph: the title repeated, datelines, bylines, labels. Below the last: datelines,
 calls to action ("Follow us", "Subscribe"), labels and runs of teaser links. Only the edges
 are trimmed, and only short blocks: a sentence in the middle of a story that mentions Twitter
 or a time of day is story.
@@ -41,6 +41,7 @@ def _head_chrome(block: Block, title_key: str, normal: str) -> bool:
         or _is_dateline(text)
         or sel.BYLINE.match(text) is not None
         or sel.CALL_TO_ACTION.match(text) is not None
+        or _is_label(block)
     )
 
 
