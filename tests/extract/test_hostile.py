@@ -7,6 +7,8 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchwire.extract import extract_article
 from watchwire.models import Article
@@ -116,3 +118,32 @@ def test_invalid_bytes_in_utf8_page_do_not_break_extraction() -> None:
     """A few broken bytes in a UTF-8 page cost those characters only."""
     html = article_page().encode().replace(b"council", b"coun\xffcil", 1)
     assert STORY[1] in extract_article(html).text
+
+
+TAGS = ["p", "div", "a", "span", "article", "nav", "h1", "li", "ul", "br", "script", "table", "td"]
+fragment = st.recursive(
+    st.text(max_size=40),
+    lambda inner: st.builds(
+        lambda tag, attrs, children: f"<{tag}{attrs}>{''.join(children)}</{tag}>",
+        st.sampled_from(TAGS),
+        st.sampled_from(["", ' class="share"', " hidden", ' style="display:none"', ' id="x"']),
+        st.lists(inner, max_size=5),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=fragment, head=st.text(max_size=200))
+def test_any_markup_gives_an_article(body: str, head: str) -> None:
+    """Arbitrary nesting of tags, attributes and text never raises."""
+    for html in (page(body, head), body, body.encode("utf-8", "surrogatepass")):
+        assert isinstance(extract_article(html, url="https://example.org/a"), Article)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=2000))
+def test_any_bytes_give_an_article(data: bytes) -> None:
+    """Arbitrary bytes never raise, with or without a charset declaration in front."""
+    assert isinstance(extract_article(data), Article)
+    assert isinstance(extract_article(b'<meta charset="koi8-r">' + data), Article)
