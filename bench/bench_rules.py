@@ -74,7 +74,7 @@ def make_rules(n: int, articles: list[Article], seed: int = 6) -> tuple[list[Rul
         counts.update(ws)
         bigrams.extend(f"{x} {y}" for x, y in pairwise(ws) if len(x) > 3)
     ranked = [w for w, _ in counts.most_common() if len(w) > 2 and not w.isdigit()]
-    common, rare = ranked[:300], ranked[300:]
+    common, rare = ranked[:1000], ranked[1000:]
 
     def invented() -> str:
         syll = ["ka", "lo", "mir", "ven", "dor", "sta", "bel", "rus", "ko", "zan", "tri", "nov"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from watchwire.exceptions import QuerySyntaxError
 from watchwire.rules.document import END, SPACING, Document, Inst
@@ -44,10 +44,8 @@ class CLeaf:
     words: tuple[tuple[str, bool], ...]
     mask: int
     source: str
-    key: tuple[object, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.key = (self.words, self.mask)
+    key: int
+    """Equal for equal ``(words, mask)`` across all rules: the per-article cache key."""
 
     def occurrences(self, doc: Document) -> tuple[list[int], list[Inst]]:
         cached = doc.leaf_cache.get(self.key)
@@ -164,6 +162,7 @@ class Compiler:
         self.terms = terms
         self._entries: dict[str, tuple[tuple[str, Word | Phrase], ...]] = {}
         self._shared: dict[tuple[str, int], COr] = {}
+        self._leaf_keys: dict[tuple[tuple[tuple[str, bool], ...], int], int] = {}
 
     def entries(self, name: str) -> tuple[tuple[str, Word | Phrase], ...]:
         """The spellings of a term set, each with its parsed form."""
@@ -196,12 +195,16 @@ class Compiler:
             self.check(node.left, query)
             self.check(node.right, query)
 
+    def leaf(self, words: tuple[tuple[str, bool], ...], mask: int, source: str) -> CLeaf:
+        key = self._leaf_keys.setdefault((words, mask), len(self._leaf_keys))
+        return CLeaf(words, mask, source, key)
+
     def compile(self, node: Node, query: str, mask: int) -> CNode:
         source = query[node.start : node.end]
         if isinstance(node, Word):
-            return CLeaf(((node.text, node.prefix),), mask, source)
+            return self.leaf(((node.text, node.prefix),), mask, source)
         if isinstance(node, Phrase):
-            return CLeaf(tuple((w.text, w.prefix) for w in node.words), mask, source)
+            return self.leaf(tuple((w.text, w.prefix) for w in node.words), mask, source)
         if isinstance(node, TermRef):
             key = (node.name, mask)
             shared = self._shared.get(key)

@@ -61,6 +61,7 @@ class Document:
         "prefix_words",
         "present",
         "snippet_cache",
+        "span_cache",
         "spans_cache",
         "texts",
         "tokens",
@@ -84,9 +85,10 @@ class Document:
         """Prefix → the article's words that start with it (set by the prefilter)."""
         self.known_prefixes: frozenset[str] = frozenset()
         """The prefixes the prefilter looked for: absent from ``prefix_words`` means none."""
-        self.leaf_cache: dict[tuple[object, ...], tuple[list[int], list[Inst]]] = {}
+        self.leaf_cache: dict[int, tuple[list[int], list[Inst]]] = {}
         self.not_cache: dict[object, bool] = {}
         self.spans_cache: dict[tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
+        self.span_cache: dict[tuple[int, int], Span] = {}
         self.snippet_cache: dict[int, str] = {}
         self._positions: dict[str, list[int]] | None = None
         self._offsets: list[list[tuple[int, int]]] | None = None

@@ -176,11 +176,15 @@ def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
     cached = doc.spans_cache.get(runs)
     if cached is not None:
         return cached
+    one = doc.span_cache
     out: list[Span] = []
-    for start, end in runs:
-        name, lo, hi = doc.char_span(start, end)
-        text = doc.texts[FIELDS.index(name)][lo:hi]
-        out.append(Span(field=name, start=lo, end=hi, text=text))
+    for run in runs:
+        span = one.get(run)
+        if span is None:
+            name, lo, hi = doc.char_span(*run)
+            text = doc.texts[FIELDS.index(name)][lo:hi]
+            span = one[run] = Span(field=name, start=lo, end=hi, text=text)
+        out.append(span)
     spans = doc.spans_cache[runs] = tuple(out)
     return spans
 
