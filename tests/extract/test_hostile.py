@@ -133,7 +133,7 @@ fragment = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(body=fragment, head=st.text(max_size=200))
 def test_any_markup_gives_an_article(body: str, head: str) -> None:
     """Arbitrary nesting of tags, attributes and text never raises."""
@@ -141,7 +141,7 @@ def test_any_markup_gives_an_article(body: str, head: str) -> None:
         assert isinstance(extract_article(html, url="https://example.org/a"), Article)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(data=st.binary(max_size=2000))
 def test_any_bytes_give_an_article(data: bytes) -> None:
     """Arbitrary bytes never raise, with or without a charset declaration in front."""
