@@ -44,8 +44,8 @@ from watchwire.dedupe import (  # noqa: E402
     simhash,
     to_signed,
 )
-from watchwire.dedupe.hashing import normalized_bytes  # noqa: E402
-from watchwire.dedupe.simhash import BAND_LAYOUT, BandLayout, simhash_normalized  # noqa: E402
+from watchwire.dedupe.hashing import normalized_bytes, tokens  # noqa: E402
+from watchwire.dedupe.simhash import BAND_LAYOUT, BandLayout, simhash_tokens  # noqa: E402
 
 SCHEMA = """
 CREATE TABLE articles (id INTEGER PRIMARY KEY, story_id INTEGER NOT NULL, simhash INTEGER);
@@ -118,12 +118,12 @@ def bench_costs(articles: dict[str, str], urls: list[str], repeat: int) -> dict[
     def mean_over_texts(fn: Callable[[str], object]) -> float:
         return statistics.fmean(per_call_us(lambda t=t: fn(t), repeat) for t in texts)
 
-    data = [normalized_bytes(t) for t in texts]
+    data = [tokens(t) for t in texts]
     cost["normalize text (µs per 5 KB)"] = mean_over_texts(normalized_bytes)
     cost["content_hash (µs per 5 KB)"] = mean_over_texts(content_hash)
     cost["simhash (µs per 5 KB)"] = mean_over_texts(simhash)
     cost["simhash of normalised text (µs)"] = statistics.fmean(
-        per_call_us(lambda d=d: simhash_normalized(d), repeat) for d in data
+        per_call_us(lambda d=d: simhash_tokens(d), repeat) for d in data
     )
     cost["fingerprint: hash + simhash + words (µs per 5 KB)"] = mean_over_texts(fingerprint)
     fp = simhash(texts[0])
@@ -312,8 +312,8 @@ def quality(thresholds: range, shingle: int, layout: BandLayout) -> list[dict[st
 
     def fp(text: str) -> tuple[int, bytes]:
         if text not in cache:
-            data = normalized_bytes(text)
-            cache[text] = (simhash_normalized(data, shingle), data)
+            words = tokens(text)
+            cache[text] = (simhash_tokens(words, shingle), b" ".join(words))
         return cache[text]
 
     pos = [(fp(p.a), fp(p.b), p.kind) for p in positive_pairs(articles, MIN_WORDS_FOR_NEAR_DUP)]

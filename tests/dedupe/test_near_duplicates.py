@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -193,3 +195,11 @@ def test_beyond_the_guarantee_close_pairs_often_share_a_band() -> None:
             other ^= 1 << bit
         found += any(x == y for x, y in zip(band_keys(fp), band_keys(other), strict=True))
     assert found / 2000 > 0.33
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_normalize_text_is_casefold_nfkc_word_runs(text: str) -> None:
+    """The fast tokeniser agrees with its definition, ``re.findall(r"\\w+")`` after casefold
+    and NFKC, for any text (mostly ASCII or not)."""
+    reference = re.findall(r"\w+", unicodedata.normalize("NFKC", text.casefold()))
+    assert normalize_text(text) == " ".join(reference)

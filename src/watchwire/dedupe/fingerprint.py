@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import xxhash
 
 from .constants import MIN_WORDS_FOR_NEAR_DUP
-from .hashing import normalized_bytes
-from .simhash import band_keys, simhash_normalized
+from .hashing import tokens
+from .simhash import band_keys, simhash_tokens
 
 __all__ = ["TextFingerprint", "fingerprint"]
 
@@ -35,9 +35,9 @@ class TextFingerprint:
 
 def fingerprint(text: str) -> TextFingerprint:
     """``content_hash``, ``simhash`` and the word count of ``text``, normalising it once."""
-    data = normalized_bytes(text)
+    words = tokens(text)
     return TextFingerprint(
-        content_hash=xxhash.xxh3_128_hexdigest(data),
-        simhash=simhash_normalized(data),
-        word_count=data.count(b" ") + 1 if data else 0,
+        content_hash=xxhash.xxh3_128_hexdigest(b" ".join(words)),
+        simhash=simhash_tokens(words),
+        word_count=len(words),
     )

@@ -1,6 +1,6 @@
 """Near duplicates: 64-bit SimHash over word shingles, and the band keys that index it.
 
-A fingerprint is built from the normalised words (``hashing.normalized_bytes``): each word
+A fingerprint is built from the normalised words (``hashing.tokens``): each word
 gets a stable 64-bit hash (xxh3), each run of ``SHINGLE_WORDS`` words combines its words'
 hashes in numpy, and bit *i* of the fingerprint is set when more than half of the shingle
 hashes have bit *i* set. Similar texts share most shingles, so their fingerprints differ in
@@ -10,6 +10,7 @@ few bits; unrelated texts differ in about 32.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from .constants import (
     NEAR_DUPLICATE_DISTANCE,
     SHINGLE_WORDS,
 )
-from .hashing import normalized_bytes
+from .hashing import tokens
 
 __all__ = [
     "BAND_LAYOUT",
@@ -33,7 +34,7 @@ __all__ = [
     "hamming",
     "is_near_duplicate",
     "simhash",
-    "simhash_normalized",
+    "simhash_tokens",
     "to_signed",
 ]
 
@@ -69,13 +70,12 @@ def _shingle_hashes(word_hashes: npt.NDArray[np.uint64], size: int) -> npt.NDArr
     return _finalize(h)
 
 
-def simhash_normalized(data: bytes, shingle: int = SHINGLE_WORDS) -> int:
-    """SimHash of already-normalised text (``hashing.normalized_bytes``)."""
-    tokens = data.split(b" ") if data else []
-    if not tokens:
+def simhash_tokens(words: Sequence[bytes], shingle: int = SHINGLE_WORDS) -> int:
+    """SimHash of already-normalised words (``hashing.tokens``)."""
+    if not words:
         return 0
-    word_hashes = np.fromiter(map(_hash64, tokens), dtype=np.uint64, count=len(tokens))
-    hashes = _shingle_hashes(word_hashes, min(shingle, len(tokens)))
+    word_hashes = np.fromiter(map(_hash64, words), dtype=np.uint64, count=len(words))
+    hashes = _shingle_hashes(word_hashes, min(shingle, len(words)))
     bits = np.unpackbits(hashes.view(np.uint8), bitorder="little").reshape(-1, FINGERPRINT_BITS)
     counts = bits.sum(axis=0, dtype=np.int64)
     return int(_BIT_WEIGHTS[counts * 2 > len(hashes)].sum(dtype=np.uint64))
@@ -83,7 +83,7 @@ def simhash_normalized(data: bytes, shingle: int = SHINGLE_WORDS) -> int:
 
 def simhash(text: str) -> int:
     """64-bit SimHash of ``text``'s normalised word shingles, unsigned (0 <= x < 2**64)."""
-    return simhash_normalized(normalized_bytes(text))
+    return simhash_tokens(tokens(text))
 
 
 def to_signed(x: int) -> int:
