@@ -58,10 +58,14 @@ def watchwire_extractor() -> Extractor:
     return lambda html, url: extract_article(html, url).text
 
 
-def trafilatura_extractor(**options: bool) -> Extractor:
+def trafilatura_extractor(*, include_comments: bool = True, fast: bool = False) -> Extractor:
     import trafilatura
 
-    return lambda html, url: trafilatura.extract(html, url=url, **options) or ""
+    def extract(html: bytes, url: str) -> str:
+        text = trafilatura.extract(html, url=url, include_comments=include_comments, fast=fast)
+        return text or ""
+
+    return extract
 
 
 EXTRACTORS: dict[str, Callable[[], Extractor]] = {
