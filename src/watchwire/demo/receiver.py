@@ -133,6 +133,7 @@ class WebhookReceiver:
         self._server = HttpServer(self._handle, name="webhook receiver")
         self._arrived = asyncio.Condition()
         self._listeners: list[Callable[[ReceivedWebhook], None]] = []
+        self._failures: list[int] = []
 
     async def __aenter__(self) -> Self:
         await self._server.__aenter__()
@@ -150,6 +151,10 @@ class WebhookReceiver:
     def url(self) -> str:
         return self._server.url + self.path
 
+    def fail_next(self, *statuses: int) -> None:
+        """Answer the next deliveries with these statuses (e.g. 503), recording nothing."""
+        self._failures.extend(statuses)
+
     def subscribe(self, listener: Callable[[ReceivedWebhook], None]) -> None:
         """Call ``listener`` with every newly received (verified, first-time) webhook."""
         self._listeners.append(listener)
@@ -166,6 +171,8 @@ class WebhookReceiver:
             return HttpResponse(status=404)
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
+        if self._failures:
+            return HttpResponse(status=self._failures.pop(0), body=b"injected failure\n")
         try:
             msg_id, timestamp = verify_signature(
                 self.secret, request.headers, request.body, tolerance=self.tolerance

@@ -82,6 +82,7 @@ class NewsSite:
         self.requests: list[LoggedRequest] = []
         self._listeners: list[Callable[[LoggedRequest], None]] = []
         self._answered = asyncio.Condition()
+        self._failures: dict[str, list[int]] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -141,6 +142,10 @@ class NewsSite:
     def story(self, slug: str) -> Story:
         return self._stories[slug]
 
+    def fail_next(self, path: str, *statuses: int) -> None:
+        """Answer the next requests for ``path`` with these statuses (e.g. 503, 503), then heal."""
+        self._failures.setdefault(path, []).extend(statuses)
+
     # --- what was asked -----------------------------------------------------------------------
 
     def hits(self, path: str, *, method: str = "GET", since: float = 0.0) -> list[LoggedRequest]:
@@ -194,8 +199,16 @@ class NewsSite:
         return 404, "html", not_found_page(info)
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
+        failing = self._failures.get(request.path)
         if request.method not in ("GET", "HEAD"):
             response = HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+        elif failing:
+            status = failing.pop(0)
+            response = HttpResponse(
+                status=status,
+                headers={"Content-Type": "text/plain; charset=utf-8", "Retry-After": "1"},
+                body=f"{status} (injected failure)\n".encode(),
+            )
         else:
             status, kind, text = self._render(request.path)
             body = text.encode(self.charset, "xmlcharrefreplace")
