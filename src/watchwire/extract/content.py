@@ -1,290 +1,31 @@
 """Main-text selection: which blocks of a page are the story.
 
-The page is read once, depth first, into *blocks* (runs of text between block-level tags), each
-knowing the chain of block elements above it and whether one of them looks like chrome (by tag,
-ARIA role, or class/id vocabulary). Every block gets a value: prose is worth its characters
-outside links; navigation, labels and menus cost theirs. The content root is the element whose
-subtree is worth most, where prose inside chrome *below* a candidate counts against it. So a
-page wrapped in ``<div class="has-sidebar">`` still works: chrome marks only apply beneath the
-chosen root. The story is then the root's blocks minus chrome, link lists, captions and
-"read also"/"recall" teasers, in document order.
+The page is read once into blocks (``blocks.py``). Every block gets a value: prose is worth
+its characters outside links; navigation, labels and menus cost theirs. The content root is
+the element whose subtree is worth most, where prose inside chrome *below* a candidate counts
+against it. So a page wrapped in ``<div class="has-sidebar">`` still works: chrome marks only
+apply beneath the chosen root. The story is then the root's blocks minus chrome, link lists,
+captions and "read also"/"recall" teasers, in document order, with its edges trimmed
+(``edges.py``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from watchwire.extract import selectors as sel
-from watchwire.extract.classes import is_chrome_name
+from watchwire.extract.blocks import Block, Page, read_blocks
 from watchwire.extract.edges import trim_edges
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from selectolax.lexbor import LexborNode
 
-__all__ = ["Block", "extract_paragraphs", "read_blocks"]
-
-# What closing an element on the walk's stack must undo.
-_POP_BLOCK = 1
-_POP_LINK = 2
-_POP_MARK = 4
-_POP_CAPTION = 8
-
-# What a tag is, as bits.
-_BLOCK = 1
-_LINK = 2
-_CAPTION = 4
-_SKIP = 8
-_PLAIN = 16
-_CHROME_TAG = 32
-
-# What an element's attributes make it.
-_CHROME = 1
-_HIDDEN = 2
+__all__ = ["choose_root", "extract_paragraphs", "select"]
 
 _SHORT_TEXT = 200
 """Only blocks up to this long are compared with the phrase lists."""
 _NON_WORD = re.compile(r"[\W_]+")
-
-
-@dataclass(slots=True)
-class Block:
-    """A run of text between block boundaries."""
-
-    text: str
-    tag: str
-    """The innermost block element holding it."""
-    link_chars: int
-    chain: tuple[int, ...]
-    """Ids of the enclosing block elements, outermost first; the index is the depth."""
-    mark_depth: int
-    """Depth of the innermost chrome-marked element in ``chain``, or -1."""
-    caption: bool = False
-
-    @property
-    def link_density(self) -> float:
-        return self.link_chars / len(self.text) if self.text else 0.0
-
-
-def _chrome_name(name: str | None, memo: dict[str, bool]) -> bool:
-    """Whether a ``class`` or ``id`` value names chrome; ``memo`` caches the verdict, as pages
-    repeat the same few classes hundreds of times."""
-    if not name:
-        return False
-    found = memo.get(name)
-    if found is None:
-        found = is_chrome_name(name)
-        memo[name] = found
-    return found
-
-
-def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> int:
-    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0."""
-    if "hidden" in attrs:
-        return _HIDDEN
-    style = attrs.get("style")
-    if style:
-        style = style.lower()
-        if ("none" in style or "hidden" in style) and sel.HIDDEN_STYLE.search(style):
-            return _HIDDEN
-    if tag in sel.BOILERPLATE_TAGS:
-        return _CHROME
-    role = attrs.get("role")
-    if role and role.lower() in sel.BOILERPLATE_ROLES:
-        return _CHROME
-    if _chrome_name(attrs.get("class"), memo) or _chrome_name(attrs.get("id"), memo):
-        return _CHROME
-    return 0
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A page read into blocks, with what is known of its tracked elements (by id).
-
-    Ids are given in document order, so an element's id is greater than its parent's.
-    """
-
-    blocks: list[Block]
-    tags: list[str]
-    parents: list[int]
-    """The parent of each tracked element (-1 for the root)."""
-    marked: list[bool]
-    """Whether each element itself looks like chrome."""
-    in_chrome: list[bool]
-    """Whether each element is chrome or inside chrome."""
-
-
-def _kind(tag: str) -> int:
-    kind = 0
-    if tag in sel.BLOCK_TAGS:
-        kind |= _BLOCK
-    if tag in sel.LINK_TAGS:
-        kind |= _LINK
-    if tag in sel.CAPTION_TAGS:
-        kind |= _CAPTION
-    if tag in sel.JUNK_TAGS or tag.startswith("-"):
-        kind |= _SKIP
-    if tag in sel.PLAIN_TAGS:
-        kind |= _PLAIN
-    if tag in sel.BOILERPLATE_TAGS:
-        kind |= _CHROME_TAG
-    return kind
-
-
-_KINDS: Final = MappingProxyType(
-    {
-        tag: _kind(tag)
-        for tag in sel.BLOCK_TAGS
-        | sel.LINK_TAGS
-        | sel.CAPTION_TAGS
-        | sel.JUNK_TAGS
-        | sel.PLAIN_TAGS
-        | sel.BOILERPLATE_TAGS
-        | {"span", "-comment", "-doctype"}
-    }
-)
-"""``_kind`` of the tags we know; others (custom elements) are worked out when met."""
-
-
-class _Walk:
-    """Mutable state of one walk over the DOM: the open block chain and the pending text."""
-
-    __slots__ = (
-        "blocks",
-        "in_caption",
-        "in_chrome",
-        "link_parts",
-        "marked",
-        "marks",
-        "open_ids",
-        "parents",
-        "parts",
-        "tags",
-    )
-
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.tags: list[str] = []
-        self.parents: list[int] = []
-        self.marked: list[bool] = []
-        self.in_chrome: list[bool] = []
-        self.open_ids: list[int] = []
-        self.marks: list[int] = []
-        self.parts: list[str] = []
-        self.link_parts: list[str] = []
-        self.in_caption = 0
-
-    def flush(self) -> None:
-        raw = "".join(self.parts)
-        self.parts.clear()
-        if "\x00" in raw:  # <br> inside the block: keep its lines
-            lines = [" ".join(line.split()) for line in raw.split("\x00")]
-            text = "\n".join(line for line in lines if line)
-        else:
-            text = " ".join(raw.split())
-        if self.link_parts:
-            link_chars = len(" ".join("".join(self.link_parts).split()))
-            self.link_parts.clear()
-        else:
-            link_chars = 0
-        if text:
-            self.blocks.append(
-                Block(
-                    text=text,
-                    tag=self.tags[self.open_ids[-1]],
-                    link_chars=min(link_chars, len(text)),
-                    chain=tuple(self.open_ids),
-                    mark_depth=self.marks[-1] if self.marks else -1,
-                    caption=self.in_caption > 0,
-                )
-            )
-
-    def open(self, tag: str, *, marked: bool) -> None:
-        if self.parts:
-            self.flush()
-        self.parents.append(self.open_ids[-1] if self.open_ids else -1)
-        self.tags.append(tag)
-        self.marked.append(marked)
-        self.in_chrome.append(marked or bool(self.marks))
-        self.open_ids.append(len(self.tags) - 1)
-        if marked:
-            self.marks.append(len(self.open_ids) - 1)
-
-    def close(self, flags: int) -> None:
-        if flags & _POP_BLOCK:
-            if self.parts:
-                self.flush()
-            self.open_ids.pop()
-        if flags & _POP_MARK:
-            self.marks.pop()
-        if flags & _POP_CAPTION:
-            self.in_caption -= 1
-
-
-def read_blocks(body: LexborNode) -> Page:
-    """Walk ``body`` once, depth first and without recursion, into blocks."""
-    walk = _Walk()
-    walk.open(body.tag or "body", marked=False)
-    parts, link_parts, kinds = walk.parts, walk.link_parts, _KINDS
-    in_link = 0
-    memo: dict[str, bool] = {}
-    stack: list[tuple[Iterator[LexborNode], int]] = [(body.iter(include_text=True), _POP_BLOCK)]
-    while stack:
-        children, flags = stack[-1]
-        node = next(children, None)
-        if node is None:
-            stack.pop()
-            if flags & _POP_LINK:
-                in_link -= 1
-            if flags & ~_POP_LINK:
-                walk.close(flags)
-            continue
-        tag = node.tag or "-"
-        if tag == "-text":
-            text = node.text_content or ""
-            if text.isspace():  # between tags: a word break at most
-                if parts:
-                    parts.append(" ")
-                continue
-            parts.append(text)
-            if in_link:
-                link_parts.append(text)
-            continue
-        if tag == "br":
-            parts.append("\x00")
-            continue
-        kind = kinds.get(tag)
-        if kind is None:
-            kind = _kind(tag)
-        if kind & _SKIP:
-            continue
-        attrs = None if kind & _PLAIN else node.attributes
-        if attrs:
-            state = _chrome_or_hidden(tag, attrs, memo)
-            if state == _HIDDEN:
-                continue
-            marked = state == _CHROME
-        else:
-            marked = bool(kind & _CHROME_TAG)
-        child_flags = 0
-        if kind & _BLOCK or marked:
-            if len(walk.open_ids) < sel.MAX_DEPTH:
-                walk.open(tag, marked=marked)
-                child_flags = _POP_BLOCK | (_POP_MARK if marked else 0)
-            else:
-                parts.append("\x00")
-        if kind & _LINK:
-            in_link += 1
-            child_flags |= _POP_LINK
-        if kind & _CAPTION:
-            walk.in_caption += 1
-            child_flags |= _POP_CAPTION
-        stack.append((node.iter(include_text=True), child_flags))
-    return Page(walk.blocks, walk.tags, walk.parents, walk.marked, walk.in_chrome)
 
 
 def _is_prose(block: Block) -> bool:

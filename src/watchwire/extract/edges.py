@@ -1,9 +1,9 @@
 """Trimming the edges of a story: chrome that lives inside the article element.
 
-Above the first paragraph: the title repeated, datelines, bylines, labels. Below the last: datelines,
-calls to action ("Follow us", "Subscribe"), labels and runs of teaser links. Only the edges
-are trimmed, and only short blocks: a sentence in the middle of a story that mentions Twitter
-or a time of day is story.
+Above the first paragraph: the title repeated, datelines, bylines, labels. Below the last:
+datelines, calls to action ("Follow us", "Subscribe"), labels and runs of teaser links. Only
+the edges are trimmed, and only short blocks: a sentence in the middle of a story that
+mentions Twitter or a time of day is story.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from watchwire.extract import selectors as sel
 
 if TYPE_CHECKING:
-    from watchwire.extract.content import Block
+    from watchwire.extract.blocks import Block
 
 __all__ = ["trim_edges"]
 
