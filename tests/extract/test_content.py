@@ -205,3 +205,31 @@ def test_inline_markup_does_not_split_words_or_paragraphs() -> None:
         "The city council voted on Tuesday to extend the tram line to the northern districts, "
         "ending a long debate.",
     )
+
+
+def test_table_layout_with_line_breaks() -> None:
+    """An old table layout: the story is a <td> of <br>-separated text beside a menu cell."""
+    html = page(
+        f"<table><tr><td><ul>{MENU * 5}</ul></td><td>{'<br><br>'.join(STORY)}</td></tr></table>"
+    )
+    assert extract_article(html).paragraphs == STORY
+
+
+def test_page_wrapped_in_a_form() -> None:
+    """ASP.NET pages wrap everything in one <form>; the story inside is still found."""
+    html = page(
+        f'<form id="aspnetForm" action="/x"><nav><ul>{MENU}</ul></nav>'
+        f'<div id="content">{paragraphs(*STORY)}</div><footer>© City News</footer></form>'
+    )
+    assert text_of(html) == "\n\n".join(STORY)
+
+
+def test_story_split_by_an_advert_is_kept_whole() -> None:
+    """Two halves of a story around an ad slot are one story without the ad."""
+    html = page(
+        f'<div class="story"><div class="part">{paragraphs(*STORY[:2])}</div>'
+        f'<div class="ad-slot">Advertisement</div>'
+        f'<div class="part">{paragraphs(STORY[2])}</div></div>'
+        f"<aside><p>{'Most read: the zoo welcomes a baby giraffe named Lulu. ' * 3}</p></aside>"
+    )
+    assert text_of(html) == "\n\n".join(STORY)
