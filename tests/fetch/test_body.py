@@ -6,7 +6,7 @@ import gzip
 import zlib
 from collections.abc import AsyncIterator, Iterable
 
-import brotli  # type: ignore[import-untyped]
+import brotli  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from watchwire.fetch.body import (

@@ -9,7 +9,7 @@ import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
-import brotli  # type: ignore[import-untyped]
+import brotli  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from tests.fetch.conftest import make_settings

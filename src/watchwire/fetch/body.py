@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-import brotli  # type: ignore[import-untyped]  # no stubs; asked for a mypy override
+import brotli  # type: ignore[import-untyped, unused-ignore]  # no stubs (override requested)
 
 __all__ = [
     "ACCEPT_ENCODING",
