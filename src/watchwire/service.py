@@ -20,12 +20,12 @@ from typing import TextIO
 
 from watchwire.alerts import Channel, Dispatcher, open_channels
 from watchwire.config import Config, SourceConfig, load_config
+from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher
 from watchwire.pipeline import Poller, PollReport
 from watchwire.rules import RuleSet, compile_rules
 from watchwire.scheduler import Scheduler, next_fire_time
-from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.store import SqliteStore, Store
 from watchwire.timeutil import utcnow
 
