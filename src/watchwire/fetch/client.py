@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Self
 
 import aiohttp
 import httpx
@@ -51,81 +51,21 @@ from watchwire.fetch.body import (
 )
 from watchwire.fetch.errors import Failure, classify_exception, classify_status
 from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
+from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
 from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
 
-__all__ = ["Fetcher", "Purpose"]
+__all__ = ["Fetcher"]
 
 log = logging.getLogger("watchwire.fetch")
 
-Purpose = Literal["page", "feed"]
-_AnyPurpose = Literal["page", "feed", "robots"]
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _MAX_CRAWL_DELAY: Final = 30.0
 _ROBOTS_TIMEOUT: Final = 30.0
 _ROBOTS_REDIRECTS: Final = 5  # RFC 9309 §2.3.1.2
-
-_HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
-_XML_TYPES: Final = frozenset({"application/xml", "text/xml"})
-_FEED_TYPES: Final = frozenset(
-    {
-        "application/rss+xml",
-        "application/atom+xml",
-        "application/rdf+xml",
-        "application/feed+json",
-        "application/json",
-        "text/json",
-        "text/plain",  # sitemap.txt, and feeds served carelessly
-        "application/x-rss+xml",
-    }
-)
-_GZIP_TYPES: Final = frozenset(
-    {
-        "application/gzip",
-        "application/x-gzip",
-        "application/gzip-compressed",
-        "application/x-gunzip",
-    }
-)
-_ACCEPT: Final = {
-    "page": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
-    "feed": (
-        "application/rss+xml,application/atom+xml,application/feed+json,"
-        "application/xml;q=0.9,text/xml;q=0.9,application/json;q=0.8,text/html;q=0.7,*/*;q=0.5"
-    ),
-    "robots": "text/plain,*/*;q=0.5",
-}
-
-
-def _accepts(purpose: _AnyPurpose, media_type: str | None, url: str) -> bool:
-    if media_type is None or purpose == "robots":
-        return True  # no Content-Type: let the parser judge the bytes
-    if media_type in _HTML_TYPES or media_type in _XML_TYPES:
-        return True
-    if purpose == "page":
-        return False
-    return (
-        media_type in _FEED_TYPES
-        or media_type in _GZIP_TYPES
-        or media_type.endswith(("+xml", "+json"))
-        or (media_type == "application/octet-stream" and url.split("?", 1)[0].endswith(".gz"))
-    )
-
-
-def _content_type(header: str | None) -> tuple[str | None, str | None]:
-    """``text/html; charset=UTF-8`` → (``text/html``, ``UTF-8``)."""
-    if not header:
-        return None, None
-    media, _, params = header.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip("\"'") or None
-    return media.strip().lower() or None, charset
 
 
 def _origin(url: httpx.URL) -> str:
@@ -246,7 +186,7 @@ class Fetcher:
         url: str,
         s: CrawlSettings,
         validators: Validators | None,
-        purpose: _AnyPurpose,
+        purpose: AnyPurpose,
         started: float,
     ) -> FetchResult:
         loop = asyncio.get_running_loop()
@@ -274,7 +214,7 @@ class Fetcher:
         url: str,
         s: CrawlSettings,
         validators: Validators | None,
-        purpose: _AnyPurpose,
+        purpose: AnyPurpose,
         deadline: _Deadline,
         started: float,
     ) -> FetchResult:
@@ -335,7 +275,7 @@ class Fetcher:
         target: httpx.URL,
         s: CrawlSettings,
         validators: Validators | None,
-        purpose: _AnyPurpose,
+        purpose: AnyPurpose,
         deadline: _Deadline,
         slot: HostSlot,
         delay: float,
@@ -348,7 +288,7 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         headers = {
             "User-Agent": s.user_agent,
-            "Accept": _ACCEPT[purpose],
+            "Accept": ACCEPT[purpose],
             "Accept-Encoding": ACCEPT_ENCODING,
         }
         if validators is not None:
@@ -397,7 +337,7 @@ class Fetcher:
         response: httpx.Response,
         s: CrawlSettings,
         validators: Validators | None,
-        purpose: _AnyPurpose,
+        purpose: AnyPurpose,
         slot: HostSlot,
         started: float,
     ) -> FetchResult | str:
@@ -412,7 +352,7 @@ class Fetcher:
         new_validators = Validators(
             etag=headers.get("etag"), last_modified=headers.get("last-modified")
         )
-        media_type, charset = _content_type(headers.get("content-type"))
+        media_type, charset = parse_content_type(headers.get("content-type"))
         if status == 304 and validators is not None:
             return FetchResult(
                 url=url,
@@ -431,7 +371,7 @@ class Fetcher:
                 slot.pause(min(retry_after, RETRY_AFTER_CEILING))
             failure = classify_status(status, retry_after=retry_after)
             return _error(url, current, failure, started, status=status, media_type=media_type)
-        if not _accepts(purpose, media_type, current):
+        if not accepts(purpose, media_type, current):
             return FetchResult(
                 url=url,
                 final_url=current,
