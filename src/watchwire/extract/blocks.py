@@ -61,20 +61,11 @@ class Block:
         return self.link_chars / len(self.text) if self.text else 0.0
 
 
-def _chrome_name(name: str | None, memo: dict[str, bool]) -> bool:
-    """Whether a ``class`` or ``id`` value names chrome; ``memo`` caches the verdict, as pages
-    repeat the same few classes hundreds of times."""
-    if not name:
-        return False
-    found = memo.get(name)
-    if found is None:
-        found = is_chrome_name(name)
-        memo[name] = found
-    return found
-
-
 def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bool]) -> int:
-    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0."""
+    """``_HIDDEN``, ``_CHROME`` (by element, ARIA role, or class/id vocabulary) or 0.
+
+    ``memo`` caches the class/id verdicts: pages repeat the same few classes hundreds of times.
+    """
     if "hidden" in attrs:
         return _HIDDEN
     style = attrs.get("style")
@@ -87,8 +78,13 @@ def _chrome_or_hidden(tag: str, attrs: dict[str, str | None], memo: dict[str, bo
     role = attrs.get("role")
     if role and role.lower() in sel.BOILERPLATE_ROLES:
         return _CHROME
-    if _chrome_name(attrs.get("class"), memo) or _chrome_name(attrs.get("id"), memo):
-        return _CHROME
+    for name in (attrs.get("class"), attrs.get("id")):
+        if name:
+            found = memo.get(name)
+            if found is None:
+                found = memo[name] = is_chrome_name(name)
+            if found:
+                return _CHROME
     return 0
 
 

@@ -47,17 +47,23 @@ _SUBSTRINGS: Final = re.compile(literal_trie(sel.CHROME_SUBSTRINGS))
 _CONTENT: Final = re.compile(literal_trie(sel.CONTENT_SUBSTRINGS))
 
 
+def _names_chrome(lowered: str) -> bool:
+    if _SUBSTRINGS.search(lowered) is not None:
+        return True
+    for token in lowered.split():
+        first, _, rest = token.partition("-")
+        if token.rpartition("-")[2] in sel.CHROME_WORDS or (rest and first in sel.CHROME_PREFIXES):
+            return True
+    return False
+
+
 def is_chrome_name(name: str) -> bool:
     """Whether a ``class`` or ``id`` value names page chrome (and no embedded content)."""
     lowered = name.lower().replace("_", "-")
-    if "-" in lowered:
+    if not _names_chrome(lowered):
+        return False  # the common case, decided without looking at state tokens
+    if any(token.startswith(sel.STATE_PREFIXES) for token in lowered.split()):
         lowered = " ".join(t for t in lowered.split() if not t.startswith(sel.STATE_PREFIXES))
-    if _SUBSTRINGS.search(lowered) is None:
-        for token in lowered.split():
-            first, _, rest = token.partition("-")
-            last = token.rpartition("-")[2]
-            if last in sel.CHROME_WORDS or (rest and first in sel.CHROME_PREFIXES):
-                break
-        else:
+        if not _names_chrome(lowered):
             return False
     return _CONTENT.search(lowered) is None
