@@ -10,7 +10,15 @@ from watchwire.extract import dates
 from watchwire.extract.charset import parse_html
 from watchwire.extract.content import extract_paragraphs
 from watchwire.extract.metadata import JsonLd, MetaTags, read_json_ld, read_meta
-from watchwire.extract.selectors import DATELINE
+from watchwire.extract.selectors import (
+    AUTHOR_META,
+    AUTHOR_PREFIX,
+    DATELINE,
+    MODIFIED_META,
+    PUBLISHED_META,
+    TITLE_SEPARATORS,
+    VISIBLE_DATE_SELECTOR,
+)
 from watchwire.models import Article
 
 if TYPE_CHECKING:
@@ -20,57 +28,10 @@ if TYPE_CHECKING:
 
 __all__ = ["article_to_json", "extract_article"]
 
-PUBLISHED_META: Final = (
-    "article:published_time",
-    "og:published_time",
-    "published_time",
-    "article:published",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.created",
-    "dcterms.date",
-    "sailthru.date",
-    "parsely-pub-date",
-    "article.published",
-    "og:pubdate",
-    "cxenseparse:recs:publishtime",
-    "datecreated",
-)
-MODIFIED_META: Final = (
-    "article:modified_time",
-    "og:updated_time",
-    "modified_time",
-    "article:modified",
-    "datemodified",
-    "last-modified",
-    "dcterms.modified",
-    "article.updated",
-    "dc.date.modified",
-)
-AUTHOR_META: Final = (
-    "author",
-    "article:author",
-    "byl",
-    "dc.creator",
-    "sailthru.author",
-    "parsely-author",
-)
-VISIBLE_DATE_SELECTOR: Final = (
-    '[itemprop="datePublished"], [class*="date"], [class*="time"], [class*="publish"], '
-    '[class*="posted"], [id*="date"]'
-)
-"""Elements whose text may carry the publication date when no markup states it."""
 MAX_VISIBLE_DATE_NODES: Final = 30
 MAX_TITLE_CHARS: Final = 500
 MAX_TAGS: Final = 50
-TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
 LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
-AUTHOR_PREFIX: Final = re.compile(r"^(?:by|von|par|por|di|автор|авторка)\s*:?\s+", re.I)
 LEAD_CHARS: Final = 600
 MAX_AUTHOR_CHARS: Final = 100
 

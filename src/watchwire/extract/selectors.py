@@ -180,3 +180,32 @@ CALL_TO_ACTION: Final = re.compile(
     re.IGNORECASE,
 )
 """A block at the end of the story that starts like this is addressed to the reader, not news."""
+
+
+# --- metadata ---------------------------------------------------------------------------------
+# fmt: off
+
+PUBLISHED_META: Final = (
+    "article:published_time", "og:published_time", "published_time", "article:published",
+    "datepublished", "pubdate", "publishdate", "publish-date", "date", "dc.date",
+    "dc.date.issued", "dcterms.created", "dcterms.date", "sailthru.date", "parsely-pub-date",
+    "article.published", "og:pubdate", "cxenseparse:recs:publishtime", "datecreated",
+)
+"""``<meta>`` keys (property, name or itemprop, lower case) for the publication time, in order."""
+MODIFIED_META: Final = (
+    "article:modified_time", "og:updated_time", "modified_time", "article:modified",
+    "datemodified", "last-modified", "dcterms.modified", "article.updated", "dc.date.modified",
+)
+AUTHOR_META: Final = (
+    "author", "article:author", "byl", "dc.creator", "sailthru.author", "parsely-author",
+)
+AUTHOR_PREFIX: Final = re.compile(r"^(?:by|von|par|por|di|автор|авторка)\s*:?\s+", re.I)
+VISIBLE_DATE_SELECTOR: Final = (
+    '[itemprop="datePublished"], [class*="date"], [class*="time"], [class*="publish"], '
+    '[class*="posted"], [id*="date"]'
+)
+"""Elements whose text may carry the publication date when no markup states it."""
+TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
+"""Between a story's title and the site's name in ``<title>``/``og:title``."""
+
+# fmt: on
