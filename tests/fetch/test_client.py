@@ -291,6 +291,14 @@ async def test_connection_refused_is_a_transient_connect_error(fetcher: Fetcher)
     assert result.transient
 
 
+async def test_unresolvable_host_is_a_dns_error(fetcher: Fetcher) -> None:
+    """``.invalid`` never resolves (RFC 6761): ERROR dns, transient, named for what it is."""
+    settings = make_settings(respect_robots=False, retries=0)
+    result = await fetcher.fetch("http://no-such-host.invalid/", settings=settings)
+    assert (result.error_class, result.transient) == ("dns", True)
+    assert "Timeout" not in (result.error or "")
+
+
 # --- resets and retries ---------------------------------------------------------------------------
 
 

@@ -74,7 +74,10 @@ def _describe(exc: BaseException) -> str:
 def classify_exception(exc: BaseException) -> Failure:
     """What a transport (or decoding) exception means for the crawl."""
     chain = _chain(exc)
-    msg = _describe(exc)
+    # httpx-aiohttp's wrapper names are approximate (a DNS failure reads "ConnectTimeout"): the
+    # message names what aiohttp actually raised.
+    cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) else None
+    msg = _describe(cause or exc)
 
     def has(*types: type[BaseException]) -> bool:
         return any(isinstance(e, types) for e in chain)
