@@ -151,6 +151,17 @@ def measure(n: int, articles: list[Article], repeat: int) -> dict[str, float]:
     }
 
 
+def calibration() -> float:
+    """Microseconds for an empty 1,000-step Python loop: how fast this machine is right now."""
+    best = float("inf")
+    for _ in range(200):
+        t = time.thread_time()
+        for _ in range(1000):
+            pass
+        best = min(best, time.thread_time() - t)
+    return best * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000,100000")
@@ -158,6 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     articles = load_articles()
     print(f"{len(articles)} articles of {WORDS_PER_ARTICLE} words; best of {args.repeat} runs")
+    print(f"calibration: an empty 1,000-step loop takes {calibration():.1f} µs of CPU")
     print(f"{'rules':>8} {'median ms':>10} {'p90 ms':>8} {'matches/article':>16} {'compile s':>10}")
     for n in (int(s) for s in args.sizes.split(",")):
         r = measure(n, articles, args.repeat)

@@ -11,7 +11,7 @@ tells its field, and phrases, NEAR and windows never cross from one field into a
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Final
 
 from watchwire.models import Article, Span
@@ -50,7 +50,8 @@ class Document:
     """The words of an article's title, lead and body, with lazily computed extras."""
 
     __slots__ = (
-        "_folded",
+        "_analyses",
+        "_found",
         "_offsets",
         "_positions",
         "_windows",
@@ -72,9 +73,8 @@ class Document:
         self.article = article
         body = article.text or "\n\n".join(article.paragraphs)
         self.texts: tuple[str, ...] = (article.title, article.lead, body)
-        analysed = [analyse(t) for t in self.texts]
-        self.tokens: list[list[str]] = [toks for toks, _ in analysed]
-        self._folded = [folded for _, folded in analysed]
+        self._analyses = [analyse(t) for t in self.texts]
+        self.tokens: list[list[str]] = [a.words for a in self._analyses]
         vocab: set[str] = set()
         for toks in self.tokens:
             vocab.update(toks)
@@ -93,6 +93,7 @@ class Document:
         self._positions: dict[str, list[int]] | None = None
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}
+        self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
 
     # --- positions ----------------------------------------------------------------------------
 
@@ -143,16 +144,49 @@ class Document:
         """Character offsets of each word of field ``f``."""
         if self._offsets is None:
             self._offsets = [
-                token_offsets(text, folded)
-                for text, folded in zip(self.texts, self._folded, strict=True)
+                token_offsets(text, a) for text, a in zip(self.texts, self._analyses, strict=True)
             ]
         return self._offsets[f]
 
     def char_span(self, start: int, end: int) -> tuple[str, int, int]:
         """Field name and character offsets of the words at positions ``start..end``."""
         f = start // SPACING
+        if self._offsets is None and self._analyses[f].folded is not None:
+            first, last = self._locate(start), self._locate(end - 1)
+            if first is not None and last is not None:
+                return FIELDS[f], first[0], last[1]
         offs = self.offsets(f)
         return FIELDS[f], offs[start - f * SPACING][0], offs[end - 1 - f * SPACING][1]
+
+    def _locate(self, position: int) -> tuple[int, int] | None:
+        """Character offsets of one word, found by searching the folded text for it.
+
+        Cheaper than the offsets of every word when a few words are highlighted: the k-th
+        occurrence of a word among the tokens is its k-th whole-word occurrence in the text.
+        None for short words (too many false hits to step over): use :meth:`offsets` then.
+        """
+        f = position // SPACING
+        word = self.tokens[f][position - f * SPACING]
+        if len(word) < 3:
+            return None
+        key = (f, word)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = []
+            folded = self._analyses[f].folded
+            assert folded is not None
+            size, n = len(word), len(folded)
+            at = folded.find(word)
+            while at >= 0:
+                end = at + size
+                if not (at and folded[at - 1].isalnum()) and not (
+                    end < n and folded[end].isalnum()
+                ):
+                    found.append((at, end))
+                at = folded.find(word, at + 1)
+        ps = self.positions[word]
+        rank = bisect_left(ps, position) - bisect_left(ps, f * SPACING)
+        return found[rank]
 
     def windows(self, kind: str) -> list[tuple[int, int]]:
         """``(lo, hi)`` position ranges of each sentence or paragraph of every field.

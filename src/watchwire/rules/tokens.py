@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 __all__ = [
     "WORD",
+    "Analysis",
     "Token",
     "analyse",
     "normalize",
@@ -55,47 +56,79 @@ class Token(NamedTuple):
 
 
 def normalize(text: str) -> str:
-    """Case-fold and NFKC-normalise ``text`` (the comparison form of a word)."""
-    return unicodedata.normalize("NFKC", text.casefold())
+    """Case-fold and NFKC-normalise ``text`` (the comparison form of a word).
+
+    NFKC on both sides of the folding, as Unicode's NFKC_Casefold: ``𝔍`` is ``J`` only
+    after NFKC, and ``j`` only after folding that.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _fast(text: str) -> tuple[str, list[str]] | None:
-    """The case-folded text and its words, when folding keeps every offset, else None.
+class Analysis(NamedTuple):
+    """The words of a text, and how to find their offsets later."""
 
-    Case folding never shrinks a character, so an unchanged length means each character
-    mapped to exactly one, and offsets carry over. Text with combining marks (``и`` + breve,
-    stress marks) takes the slow path. Only the words need to be NFKC already
-    (punctuation such as ``…`` or a no-break space may not be, and does not matter).
+    words: list[str]
+    folded: str | None
+    """The case-folded text when its offsets are the original's (most text), else None."""
+    plain: bool
+    """The words are the plain-regex words of the text (the fast path was taken)."""
+
+
+def analyse(text: str) -> Analysis:
+    """The normalised words of ``text``, the cheap way when the text allows it.
+
+    Fast path: fold the whole text once and cut it with ``str.split()`` (C-fast; most pieces
+    are whole words already). Case folding never shrinks a character, so when the length is
+    unchanged each character mapped to one and offsets carry over (``folded``); when it grew
+    (``ß`` → ``ss``), word boundaries still do, and offsets come from the original text.
+    Text with combining marks (a decomposed ``й``, stress marks) or words that are not NFKC
+    (``ﬁ``, full-width letters) takes the slow path: each word normalised on its own.
     """
     folded = text.casefold()
-    if len(folded) != len(text):
-        return None
     if any(c in folded for c in _APOSTROPHE_CHARS):
+        if len(folded) != len(text):  # ``ŉ`` folds to ``ʼn``: a new word boundary
+            return Analysis(_slow_words(text), None, False)
         folded = _APOSTROPHE.sub("'", folded)
-    # str.split() is C-fast, and most of its pieces are whole words already. A combining mark
-    # is not alphanumeric, so a piece holding one fails isalnum() and is looked at here.
+    # A combining mark is not alphanumeric, so a piece holding one fails isalnum().
     found: list[str] = []
     split_word = _PLAIN_WORD.findall
     for piece in folded.split():
         if piece.isalnum():
             found.append(piece)
         elif _MARK.search(piece):
-            return None
+            return Analysis(_slow_words(text), None, False)
         else:
             found += split_word(piece)
-    if not unicodedata.is_normalized("NFKC", " ".join(found)):
-        return None
-    return folded, found
+    # Most text is NFKC throughout; if not (``…``, no-break spaces), its words may still be.
+    if not unicodedata.is_normalized("NFKC", folded) and not unicodedata.is_normalized(
+        "NFKC", " ".join(found)
+    ):
+        return Analysis(_slow_words(text), None, False)
+    return Analysis(found, folded if len(folded) == len(text) else None, True)
+
+
+def _slow_words(text: str) -> list[str]:
+    out: list[str] = []
+    for raw in WORD.findall(text):
+        out.extend(WORD.findall(normalize(raw)))
+    return out
 
 
 def words(text: str) -> list[str]:
     """The normalised words of ``text``, without offsets (the cheap form)."""
-    fast = _fast(text)
-    if fast is not None:
-        return fast[1]
-    out: list[str] = []
-    for raw in WORD.findall(text):
-        out.extend(WORD.findall(normalize(raw)))
+    return analyse(text).words
+
+
+def token_offsets(text: str, analysis: Analysis) -> list[tuple[int, int]]:
+    """``(start, end)`` in ``text`` of each word of ``analysis`` (which must be of ``text``)."""
+    if analysis.folded is not None:
+        return [m.span() for m in _PLAIN_WORD.finditer(analysis.folded)]
+    if analysis.plain:
+        return [m.span() for m in _PLAIN_WORD.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for m in WORD.finditer(text):
+        span = m.span()
+        out.extend(span for _ in WORD.findall(normalize(m[0])))
     return out
 
 
@@ -105,29 +138,9 @@ def tokenize(text: str) -> list[Token]:
     A character that normalises into several words (rare: ``½``) yields them all, each
     spanning the original word.
     """
-    fast = _fast(text)
-    if fast is not None:
-        return [Token(m[0], m.start(), m.end()) for m in _PLAIN_WORD.finditer(fast[0])]
-    out: list[Token] = []
-    for m in WORD.finditer(text):
-        start, end = m.span()
-        out.extend(Token(w, start, end) for w in WORD.findall(normalize(m[0])))
-    return out
-
-
-def analyse(text: str) -> tuple[list[str], str | None]:
-    """The words of ``text`` (as :func:`words`) and its folded form if offsets survive it."""
-    fast = _fast(text)
-    if fast is not None:
-        return fast[1], fast[0]
-    return words(text), None
-
-
-def token_offsets(text: str, folded: str | None) -> list[tuple[int, int]]:
-    """``(start, end)`` of each word of ``text`` (``folded`` as :func:`analyse` gave it)."""
-    if folded is not None:
-        return [m.span() for m in _PLAIN_WORD.finditer(folded)]
-    return [(t.start, t.end) for t in tokenize(text)]
+    analysis = analyse(text)
+    offsets = token_offsets(text, analysis)
+    return [Token(w, s, e) for w, (s, e) in zip(analysis.words, offsets, strict=True)]
 
 
 # --- windows ----------------------------------------------------------------------------------
