@@ -1,13 +1,18 @@
-"""Host slots, robots.txt cache, retry arithmetic: pure, with a fake clock."""
+"""Host slots, robots.txt cache, retry arithmetic, error classes: pure, with a fake clock."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from datetime import UTC, datetime
 
+import aiohttp
+import httpx
 import pytest
 
 import watchwire.fetch
+from watchwire.fetch.errors import classify_exception, classify_status
 from watchwire.fetch.hosts import HostSlot, HostSlots
 from watchwire.fetch.retry import backoff, parse_retry_after, poll_backoff
 from watchwire.fetch.robots import UNREACHABLE_TTL, RobotsCache, RobotsFile, RobotsRules
@@ -202,3 +207,63 @@ def test_poll_backoff_doubles_to_a_ceiling() -> None:
         3600,
         3600,
     ]
+
+
+# --- error classification -------------------------------------------------------------------------
+
+
+def _wrapped(outer: BaseException, cause: BaseException) -> BaseException:
+    outer.__cause__ = cause
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("exc", "error_class", "transient"),
+    [
+        (httpx.ConnectError("refused"), "connect", True),
+        (httpx.ReadTimeout("slow"), "timeout", True),
+        (
+            httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body"
+            ),
+            "incomplete",
+            True,
+        ),
+        (
+            httpx.RemoteProtocolError("Server disconnected without sending a response."),
+            "reset",
+            True,
+        ),
+        (httpx.RemoteProtocolError("illegal header"), "protocol", False),
+        (httpx.ReadError("boom"), "reset", True),
+        (httpx.UnsupportedProtocol("ftp"), "invalid_url", False),
+        (_wrapped(httpx.ConnectTimeout("x"), aiohttp.ServerDisconnectedError()), "reset", True),
+        (_wrapped(httpx.ReadError("x"), ConnectionResetError()), "reset", True),
+        (_wrapped(httpx.ConnectError("x"), ssl.SSLCertVerificationError("bad cert")), "tls", False),
+        (_wrapped(httpx.ConnectError("x"), socket.gaierror("no name")), "dns", True),
+        (OSError("network is unreachable"), "network", True),
+        (RuntimeError("bug"), "internal", False),
+    ],
+)
+def test_exception_classes(exc: BaseException, error_class: str, transient: bool) -> None:
+    failure = classify_exception(exc)
+    assert (failure.error_class, failure.transient) == (error_class, transient)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "transient"),
+    [
+        (429, "http_429", True),
+        (500, "http_5xx", True),
+        (503, "http_5xx", True),
+        (501, "http_5xx", False),
+        (404, "http_4xx", False),
+        (410, "http_4xx", False),
+        (408, "http_4xx", True),
+        (300, "http_3xx", False),
+        (101, "protocol", False),
+    ],
+)
+def test_status_classes(status: int, error_class: str, transient: bool) -> None:
+    failure = classify_status(status)
+    assert (failure.error_class, failure.transient) == (error_class, transient)
