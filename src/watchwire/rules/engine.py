@@ -83,8 +83,11 @@ class CompiledRule:
     def evaluate(self, doc: Document) -> list[Inst] | None:
         """The occurrences that satisfy the rule within its window, or None."""
         within = self.within
-        if within.kind == "article" or not self.leaves:
-            return self.root.inst(doc, 0, END)
+        whole = self.root.inst(doc, 0, END)
+        if whole is None or within.kind == "article" or not self.leaves:
+            # NOT does not depend on the window, the rest only gains from a larger one: what
+            # fails on the whole article fails in every window.
+            return whole
         if within.kind == "words":
             starts = sorted({s for leaf in self.leaves for s in leaf.occurrences(doc)[0]})
             windows = [(s, min(s + within.words, doc.field_end(s))) for s in starts]
