@@ -233,3 +233,16 @@ def test_story_split_by_an_advert_is_kept_whole() -> None:
         f"<aside><p>{'Most read: the zoo welcomes a baby giraffe named Lulu. ' * 3}</p></aside>"
     )
     assert text_of(html) == "\n\n".join(STORY)
+
+
+def test_story_inside_an_aside_is_still_found() -> None:
+    """Chrome elements are weighed without a walk, unless the story turns out to be inside."""
+    html = page(f"<nav><ul>{MENU}</ul></nav><aside><div>{paragraphs(*STORY)}</div></aside>")
+    assert text_of(html) == "\n\n".join(STORY)
+
+
+def test_summarized_chrome_still_weighs_on_the_root() -> None:
+    """A long footer is not walked, but a root that would include it pays for it."""
+    footer = f"<footer><p>{'About us. Contact. Careers. Advertise with us. ' * 40}</p></footer>"
+    html = page(f"<div><article>{paragraphs(*STORY)}</article>{footer}</div>")
+    assert text_of(html) == "\n\n".join(STORY)

@@ -36,6 +36,7 @@ _CAPTION = 4
 _SKIP = 8
 _PLAIN = 16
 _CHROME_TAG = 32
+_SUMMARIZE = 64
 
 # What an element's attributes make it.
 _CHROME = 1
@@ -55,6 +56,9 @@ class Block:
     mark_depth: int
     """Depth of the innermost chrome-marked element in ``chain``, or -1."""
     caption: bool = False
+    summary_chars: int = 0
+    """For a chrome element read as a whole without a walk (``<nav>``...): its text length.
+    Such a block only weighs on the choice of root; its ``text`` is empty."""
 
     @property
     def link_density(self) -> float:
@@ -119,6 +123,8 @@ def _kind(tag: str) -> int:
         kind |= _PLAIN
     if tag in sel.BOILERPLATE_TAGS:
         kind |= _CHROME_TAG
+    if tag in sel.SUMMARIZED_TAGS:
+        kind |= _SUMMARIZE
     return kind
 
 
@@ -190,6 +196,22 @@ class _Walk:
                 )
             )
 
+    def summarize(self, tag: str, chars: int) -> None:
+        """Track a chrome element read as a whole, standing for its text by its length."""
+        self.open(tag, marked=True)
+        self.blocks.append(
+            Block(
+                text="",
+                tag=tag,
+                link_chars=0,
+                chain=tuple(self.open_ids),
+                mark_depth=len(self.open_ids) - 1,
+                summary_chars=chars,
+            )
+        )
+        self.open_ids.pop()
+        self.marks.pop()
+
     def open(self, tag: str, *, marked: bool) -> None:
         if self.parts:
             self.flush()
@@ -212,8 +234,13 @@ class _Walk:
             self.in_caption -= 1
 
 
-def read_blocks(body: LexborNode) -> Page:
-    """Walk ``body`` once, depth first and without recursion, into blocks."""
+def read_blocks(body: LexborNode, *, summarize: bool = True) -> Page:
+    """Walk ``body`` once, depth first and without recursion, into blocks.
+
+    With ``summarize``, chrome elements of ``SUMMARIZED_TAGS`` are not walked but weighed by
+    their text length: about 40% of a typical page's nodes are in its nav, header, footer and
+    asides.
+    """
     walk = _Walk()
     walk.open(body.tag or "body", marked=False)
     parts, link_parts, kinds = walk.parts, walk.link_parts, _KINDS
@@ -257,6 +284,11 @@ def read_blocks(body: LexborNode) -> Page:
             marked = state == _CHROME
         else:
             marked = bool(kind & _CHROME_TAG)
+        if summarize and kind & _SUMMARIZE and marked and len(walk.open_ids) < sel.MAX_DEPTH:
+            if parts:
+                walk.flush()
+            walk.summarize(tag, len(node.text(deep=True, strip=True)))
+            continue
         child_flags = 0
         if kind & _BLOCK or marked:
             if len(walk.open_ids) < sel.MAX_DEPTH:

@@ -46,6 +46,8 @@ def _is_linked_sentence(block: Block) -> bool:
 
 def _value(block: Block) -> float:
     """What a block is worth to the root that contains it."""
+    if block.summary_chars:
+        return -sel.SUMMARY_PENALTY * block.summary_chars
     length = len(block.text)
     if block.tag in sel.HEADING_TAGS or block.caption:
         return 0.0
@@ -120,7 +122,7 @@ def select(page: Page, root: int, root_depth: int, title: str) -> list[str]:
         chain = block.chain
         if len(chain) <= root_depth or chain[root_depth] != root:
             continue
-        if block.mark_depth > root_depth or block.caption:
+        if block.mark_depth > root_depth or block.caption or block.summary_chars:
             continue
         if block.link_density > sel.LINK_DENSITY_MAX and not _is_linked_sentence(block):
             continue
@@ -146,7 +148,10 @@ def extract_paragraphs(body: LexborNode | None, title: str = "") -> list[str]:
     if body is None:
         return []
     page = read_blocks(body)
-    if not page.blocks:
-        return []
-    root, depth = choose_root(page)
-    return select(page, root, depth, title)
+    story = select(page, *choose_root(page), title) if page.blocks else []
+    summarized = max((b.summary_chars for b in page.blocks), default=0)
+    if summarized > sel.MIN_STORY_CHARS and sum(map(len, story)) < sel.MIN_STORY_CHARS:
+        # Little story outside the nav/header/footer/asides: is it inside one? Walk them too.
+        page = read_blocks(body, summarize=False)
+        story = select(page, *choose_root(page), title)
+    return story

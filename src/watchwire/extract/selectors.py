@@ -25,6 +25,10 @@ JUNK_TAGS: Final = frozenset({
 BOILERPLATE_TAGS: Final = frozenset({"nav", "aside", "footer", "header", "menu", "form"})
 """Page chrome by its element: excluded unless the article root lies inside it."""
 
+SUMMARIZED_TAGS: Final = frozenset({"nav", "aside", "footer", "header"})
+"""Chrome by element: weighed by the length of its text, read in one call, and not walked.
+(Not ``form``: some sites wrap the whole page in one.)"""
+
 BLOCK_TAGS: Final = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
     "dl", "dd", "dt", "blockquote", "pre", "table", "tbody", "thead", "tfoot", "tr", "td", "th",
@@ -144,6 +148,10 @@ LINK_DENSITY_MAX: Final = 0.5
 """Blocks with more of their text in links than this are navigation."""
 MARKED_PENALTY: Final = 0.5
 """Per character of prose inside chrome, charged to every root that would include that chrome."""
+MIN_STORY_CHARS: Final = 200
+"""Less story than this, beside more text in summarized chrome, makes the walk look inside it."""
+SUMMARY_PENALTY: Final = 0.75
+"""Per character of a summarized chrome element (``SUMMARIZED_TAGS``), charged like chrome."""
 SHORT_PENALTY: Final = 0.3
 """Per character of short non-prose blocks (labels, dates, menus)."""
 INSIDE_CHROME_FACTOR: Final = 0.3
