@@ -70,16 +70,46 @@ async def test_a_story_whose_page_failed_is_fetched_again_on_a_later_poll(
 async def test_an_alert_the_receiver_refused_is_delivered_later_once(
     tmp_path: Path, watchwire_cli: Callable[[Path], ServiceProcess]
 ) -> None:
-    """The receiver answers 503 twice; the alert arrives on a retry, once, same webhook-id."""
+    """The receiver answers 503 once; the alert arrives on a retry, once, same webhook-id."""
     (seed,) = load_stories([SEED])
     async with NewsSite(stories=[seed]) as site, WebhookReceiver() as receiver:
-        receiver.fail_next(503, 503)
+        receiver.fail_next(503)
         started = time.time()
         w = watchwire_cli(_config(tmp_path, site, receiver))
         await eventually(lambda: len(receiver.received) == 1, within=WAIT,
-                         what="the alert after two refusals", alive=w)  # fmt: skip
+                         what="the alert after a refusal", alive=w)  # fmt: skip
         assert await w.terminate() == 0, w.tail()
     attempts = [r for r in receiver.requests if r.received_at >= started]
-    assert len(attempts) == 3
+    assert len(attempts) == 2
     assert len({r.headers["webhook-id"] for r in attempts}) == 1
     assert not receiver.duplicates and not receiver.rejected
+
+
+@pytest.mark.parametrize("outage", ["refusing", "hanging"])
+async def test_an_alert_pending_when_the_service_crashed_is_delivered_after_restart(
+    tmp_path: Path, watchwire_cli: Callable[[Path], ServiceProcess], outage: str
+) -> None:
+    """The receiver refuses (503) or hangs; the service is killed (SIGKILL) meanwhile; the
+    restarted service delivers the alert at once, and only once."""
+    (seed,) = load_stories([SEED])
+    async with NewsSite(stories=[seed]) as site, WebhookReceiver() as receiver:
+        if outage == "refusing":
+            receiver.fail_next(*[503] * 100)
+        else:
+            receiver.stall()
+        config = _config(tmp_path, site, receiver)
+        w = watchwire_cli(config)
+        await eventually(lambda: len(receiver.requests) >= 1, within=WAIT,
+                         what="a delivery attempt", alive=w)  # fmt: skip
+        w.kill()
+        receiver.heal()
+        w2 = watchwire_cli(config)
+        await eventually(lambda: len(receiver.received) == 1, within=WAIT,
+                         what="the pending alert after the restart", alive=w2)  # fmt: skip
+        polls = len(site.hits("/rss.xml"))
+        await eventually(lambda: len(site.hits("/rss.xml")) >= polls + 2, within=WAIT,
+                         what="more polls", alive=w2)  # fmt: skip
+        assert await w2.terminate() == 0, w2.tail()
+    ids = {r.headers["webhook-id"] for r in receiver.requests}
+    assert len(ids) == 1, ids  # every attempt, before and after the crash, is the same alert
+    assert len(receiver.received) == 1

@@ -79,6 +79,7 @@ class HttpServer:
         self._name = name
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -111,12 +112,21 @@ class HttpServer:
         server.close()
         for writer in list(self._writers):
             writer.close()
+        # A handler may be waiting (a stalled receiver): it has no one left to answer.
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
         await server.wait_closed()
         # Let the connection handlers see their sockets closed and finish.
         for _ in range(3):
             await asyncio.sleep(0)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self._writers.add(writer)
         try:
             while True:

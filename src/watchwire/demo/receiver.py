@@ -134,6 +134,8 @@ class WebhookReceiver:
         self._arrived = asyncio.Condition()
         self._listeners: list[Callable[[ReceivedWebhook], None]] = []
         self._failures: list[int] = []
+        self._answering = asyncio.Event()
+        self._answering.set()
 
     async def __aenter__(self) -> Self:
         await self._server.__aenter__()
@@ -155,6 +157,15 @@ class WebhookReceiver:
         """Answer the next deliveries with these statuses (e.g. 503), recording nothing."""
         self._failures.extend(statuses)
 
+    def heal(self) -> None:
+        """Forget the failures still queued by ``fail_next``; stop stalling."""
+        self._failures.clear()
+        self._answering.set()
+
+    def stall(self) -> None:
+        """Take deliveries in but answer none until ``heal()`` (a receiver that hangs)."""
+        self._answering.clear()
+
     def subscribe(self, listener: Callable[[ReceivedWebhook], None]) -> None:
         """Call ``listener`` with every newly received (verified, first-time) webhook."""
         self._listeners.append(listener)
@@ -171,6 +182,7 @@ class WebhookReceiver:
             return HttpResponse(status=404)
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
+        await self._answering.wait()
         if self._failures:
             return HttpResponse(status=self._failures.pop(0), body=b"injected failure\n")
         try:

@@ -51,6 +51,9 @@ _WHY_NOT = {
     "kyiv-metro-later-weekend-trains": (
         "only its page chrome names Belarus and sanctions (“Read also”, related, ticker)"
     ),
+    "hrafiky-vidkliuchen-svitla-dvi-cherhy": (
+        "only its chrome names Білорусь and санкції (a “Читайте також” teaser)"
+    ),
     "yes-prodovzhyv-sanktsii-proty-bilorusi": (
         "it matches, but it is 3 days old: backlog is stored and searchable, never alerted"
     ),
