@@ -246,3 +246,14 @@ def test_summarized_chrome_still_weighs_on_the_root() -> None:
     footer = f"<footer><p>{'About us. Contact. Careers. Advertise with us. ' * 40}</p></footer>"
     html = page(f"<div><article>{paragraphs(*STORY)}</article>{footer}</div>")
     assert text_of(html) == "\n\n".join(STORY)
+
+
+def test_schema_org_article_body_is_preferred() -> None:
+    """An element marked itemprop=articleBody wins over a slightly longer neighbour."""
+    teaser = "Readers also liked this longer piece about the city's plans for new bicycle lanes. "
+    html = page(
+        f'<div><div itemprop="articleBody">{paragraphs(*STORY)}</div>'
+        f"<div>{paragraphs(*STORY)}<p>{teaser}</p></div></div>"
+    )
+    article = extract_article(html)
+    assert article.paragraphs == STORY

@@ -107,6 +107,8 @@ class Page:
     """Whether each element itself looks like chrome."""
     in_chrome: list[bool]
     """Whether each element is chrome or inside chrome."""
+    hinted: list[int]
+    """Elements the page marks as the article body (``itemprop="articleBody"``)."""
 
 
 def _kind(tag: str) -> int:
@@ -148,6 +150,7 @@ class _Walk:
 
     __slots__ = (
         "blocks",
+        "hinted",
         "in_caption",
         "in_chrome",
         "link_parts",
@@ -165,6 +168,7 @@ class _Walk:
         self.parents: list[int] = []
         self.marked: list[bool] = []
         self.in_chrome: list[bool] = []
+        self.hinted: list[int] = []
         self.open_ids: list[int] = []
         self.marks: list[int] = []
         self.parts: list[str] = []
@@ -293,6 +297,8 @@ def read_blocks(body: LexborNode, *, summarize: bool = True) -> Page:
         if kind & _BLOCK or marked:
             if len(walk.open_ids) < sel.MAX_DEPTH:
                 walk.open(tag, marked=marked)
+                if attrs and attrs.get("itemprop") == "articleBody":
+                    walk.hinted.append(len(walk.tags) - 1)
                 child_flags = _POP_BLOCK | (_POP_MARK if marked else 0)
             else:
                 parts.append("\x00")
@@ -303,4 +309,4 @@ def read_blocks(body: LexborNode, *, summarize: bool = True) -> Page:
             walk.in_caption += 1
             child_flags |= _POP_CAPTION
         stack.append((node.iter(include_text=True), child_flags))
-    return Page(walk.blocks, walk.tags, walk.parents, walk.marked, walk.in_chrome)
+    return Page(walk.blocks, walk.tags, walk.parents, walk.marked, walk.in_chrome, walk.hinted)

@@ -82,6 +82,9 @@ def choose_root(page: Page) -> tuple[int, int]:
         if parent >= 0:
             score[parent] += penalty[eid] if marked[eid] else score[eid]
             penalty[parent] += penalty[eid]
+    for eid in page.hinted:  # the page says where its body is: believe it, within reason
+        if score[eid] > 0:
+            score[eid] *= sel.BODY_HINT_FACTOR
     tags, in_chrome = page.tags, page.in_chrome
     best, best_score = 0, float("-inf")
     for eid in range(n_elements):

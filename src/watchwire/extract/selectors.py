@@ -154,6 +154,8 @@ SUMMARY_PENALTY: Final = 0.75
 """Per character of a summarized chrome element (``SUMMARIZED_TAGS``), charged like chrome."""
 SHORT_PENALTY: Final = 0.3
 """Per character of short non-prose blocks (labels, dates, menus)."""
+BODY_HINT_FACTOR: Final = 1.5
+"""Bonus for an element marked ``itemprop="articleBody"``: it wins unless clearly outweighed."""
 INSIDE_CHROME_FACTOR: Final = 0.3
 """A candidate root inside chrome (comments, sidebars) keeps this share of its worth."""
 
