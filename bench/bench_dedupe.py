@@ -202,7 +202,7 @@ def find_story(db: sqlite3.Connection, fp: int, keys: tuple[int, ...], distance:
 
 
 def bench_lookup(
-    n: int, probes: int, distance: int, layout: BandLayout = BAND_LAYOUT
+    n: int, probes: int, distance: int, layout: BandLayout = BAND_LAYOUT, cache_mb: int = 0
 ) -> dict[str, float]:
     keys_of = layout.keys
     rng = np.random.default_rng(20261130)
@@ -220,6 +220,8 @@ def bench_lookup(
         db = sqlite3.connect(path)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        if cache_mb:
+            db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
         # Near copies of stored fingerprints (distance 0..threshold) and fresh random ones.
         targets = rng.integers(0, n, size=probes).tolist()
         near = [
@@ -350,6 +352,9 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-costs", action="store_true")
     parser.add_argument(
+        "--cache-mb", type=int, default=0, help="PRAGMA cache_size in MB (default: SQLite's 2)"
+    )
+    parser.add_argument(
         "--layout",
         help="band layout to try instead of the default, e.g. 10,9,9,9,9,9,9/2 (widths/per key)",
     )
@@ -368,7 +373,9 @@ def main() -> None:
         print("## cost per call (CPU time, best of 5)")
         for k, v in costs.items():
             print(f"  {k:55s} {v:10.2f}")
-    look = bench_lookup(stored, 1000 if args.quick else 5000, NEAR_DUPLICATE_DISTANCE, layout)
+    look = bench_lookup(
+        stored, 1000 if args.quick else 5000, NEAR_DUPLICATE_DISTANCE, layout, args.cache_mb
+    )
     print(f"## lookup among {stored:,} stored (threshold {NEAR_DUPLICATE_DISTANCE})")
     for k, v in look.items():
         print(f"  {k:55s} {v:10.4g}")

@@ -127,6 +127,9 @@ def _strip_amp_path(path: str) -> str:
 
 
 def _query(query: str, names: frozenset[str], prefixes: tuple[str, ...]) -> str:
+    # Escapes first, so that "%7A=1" sorts as "z=1" and "utm%5Fsource" is seen as tracking.
+    # Reserved characters stay escaped, so splitting on "&" and "=" afterwards is safe.
+    query = _normalize_escapes(query, _QUERY_SAFE)
     kept: list[tuple[str, str]] = []
     for pair in query.split("&"):
         if not pair:
@@ -142,7 +145,7 @@ def _query(query: str, names: frozenset[str], prefixes: tuple[str, ...]) -> str:
     if not kept:
         return ""
     kept.sort()
-    return _normalize_escapes("&".join(k + v for k, v in kept), _QUERY_SAFE)
+    return "&".join(k + v for k, v in kept)
 
 
 def _canonicalize(url: str, names: frozenset[str], prefixes: tuple[str, ...]) -> str:
