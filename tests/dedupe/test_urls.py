@@ -31,6 +31,7 @@ TABLE = [
     ("https://example.com/news/story//", "https://example.com/news/story"),
     ("https://example.com/", "https://example.com/"),
     ("https://example.com/a/./b/../c", "https://example.com/a/c"),
+    ("https://example.com/a/b/..", "https://example.com/a"),
     # tracking parameters, sorting
     ("https://example.com/a?utm_source=tw&utm_medium=social", "https://example.com/a"),
     ("https://example.com/a?UTM_Campaign=x&id=7", "https://example.com/a?id=7"),
@@ -66,6 +67,8 @@ TABLE = [
     ("mailto:news@example.com", "mailto:news@example.com"),
     ("  https://example.com/a  ", "https://example.com/a"),
     ("/relative/path", "/relative/path"),
+    ("http://[::1", "http://[::1"),
+    ("https://" + "é" * 70 + ".com/a", "https://" + "%c3%a9" * 70 + ".com/a"),
 ]
 
 
@@ -91,6 +94,13 @@ def test_extra_params_from_config_with_wildcards() -> None:
     assert canonicalize_url(url) == (
         "https://example.com/a?Partner_ID=9&id=1&partner_tag=x&partnership=keep&src=rss"
     )
+
+
+def test_extra_params_given_as_one_string_or_a_bare_star() -> None:
+    """One name as a plain string is one name, not its letters; a bare ``*`` drops nothing."""
+    url = "https://example.com/a?s=1&src=rss"
+    assert canonicalize_url(url, extra_params="src") == "https://example.com/a?s=1"
+    assert canonicalize_url(url, extra_params=["*"]) == url
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,8 @@ def _compile_params(extra: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, 
     for pattern in (*TRACKING_PARAMS, *extra):
         p = pattern.strip().lower()
         if p.endswith("*"):
-            prefixes.append(p[:-1])
+            if len(p) > 1:  # a bare "*" would drop every parameter: surely a typo
+                prefixes.append(p[:-1])
         elif p:
             names.add(p)
     return frozenset(names), tuple(prefixes)
@@ -75,9 +76,9 @@ def _idna(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
-        # A label the codec rejects (too long, disallowed code point): keep it readable but
-        # ASCII, one escape per byte, so the result is still a valid URL.
-        return quote(host, safe=".-")
+        # A label the codec rejects (too long, empty): ASCII, one escape per byte, lower-case
+        # like the rest of the host so that canonicalising the result again keeps it.
+        return quote(host, safe=".-").lower()
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -194,7 +195,8 @@ def canonicalize_url(
     own URLs better than links to them do. A canonical pointing at the home page of a page
     that is not the home page is a common CMS mistake and is ignored.
     """
-    names, prefixes = _compile_params(tuple(extra_params))
+    extra = (extra_params,) if isinstance(extra_params, str) else tuple(extra_params)
+    names, prefixes = _compile_params(extra)
     result = _canonicalize(url, names, prefixes)
     if canonical and (canonical := canonical.strip()):
         preferred = _canonicalize(_absolute(canonical, url, result), names, prefixes)
