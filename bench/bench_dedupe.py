@@ -1,7 +1,7 @@
 """Dedupe benchmark: cost per article, candidate lookup among 1,000,000 stored fingerprints,
 and the near-duplicate threshold's precision and recall on dev-set pairs.
 
-    .venv/bin/python bench/bench_dedupe.py            # everything (about a minute)
+    .venv/bin/python bench/bench_dedupe.py            # everything (about 4 minutes)
     .venv/bin/python bench/bench_dedupe.py --quick    # 100,000 stored, fewer repeats
 
 The lookup runs on a real SQLite file (WAL, in a temporary directory) with the store's
