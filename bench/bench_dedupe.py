@@ -5,7 +5,8 @@ and the near-duplicate threshold's precision and recall on dev-set pairs.
     .venv/bin/python bench/bench_dedupe.py --quick    # 100,000 stored, fewer repeats
 
 The lookup runs on a real SQLite file (WAL, in a temporary directory) with the store's
-``simhash_bands`` schema and the store's candidate query. Stored fingerprints are uniform
+``simhash_bands`` schema and its candidate query in the form that uses the index (LOOKUP,
+below). Stored fingerprints are uniform
 random, which the dev set supports: different articles are a median 31 bits apart.
 """
 
