@@ -63,6 +63,7 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
         await db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL-safe
         await db.execute("PRAGMA busy_timeout = 10000")
         await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: band lookups stay in memory
 
     @staticmethod
     async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
