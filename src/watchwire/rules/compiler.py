@@ -259,6 +259,17 @@ def positive_leaves(node: CNode) -> list[CLeaf]:
     return []
 
 
+def required_leaves(node: CNode) -> list[CLeaf]:
+    """Leaves that must occur inside any window where the positive part holds."""
+    if isinstance(node, CLeaf):
+        return [node]
+    if isinstance(node, CAnd):
+        return [leaf for child in node.children for leaf in required_leaves(child)]
+    if isinstance(node, CNear):
+        return required_leaves(node.left) + required_leaves(node.right)
+    return []
+
+
 def prefix_literals(node: CNode) -> set[str]:
     """Every prefix in the tree, NOT parts included (they are evaluated too)."""
     if isinstance(node, CLeaf):

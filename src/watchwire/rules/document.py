@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import pairwise
 from typing import Final
 
 from watchwire.models import Article, Span
 from watchwire.rules.parser import FIELDS
 from watchwire.rules.tokens import (
     analyse,
+    count_words,
     paragraph_breaks,
     sentence_breaks,
     token_offsets,
@@ -209,8 +211,17 @@ class Document:
             breaks = paragraph_breaks(text) if f == 2 else []
             if kind == "sentence":
                 breaks = sorted({*breaks, *sentence_breaks(text)})
-            starts = [s for s, _ in self.offsets(f)]
-            out.extend((base + lo, base + hi) for lo, hi in token_ranges(starts, breaks, count))
+            folded = self._analyses[f].folded
+            if folded is not None and self._offsets is None:
+                # Count the words between breaks (in C) rather than find every word's offset.
+                cuts = [0]
+                for lo, hi in pairwise([0, *breaks]):
+                    cuts.append(cuts[-1] + count_words(folded, lo, hi))
+                cuts.append(count)
+                ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+            else:
+                ranges = token_ranges([s for s, _ in self.offsets(f)], breaks, count)
+            out.extend((base + lo, base + hi) for lo, hi in ranges)
         self._windows[kind] = out
         return out
 

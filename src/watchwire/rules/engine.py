@@ -25,6 +25,7 @@ from watchwire.rules.compiler import (
     clauses,
     positive_leaves,
     prefix_literals,
+    required_leaves,
 )
 from watchwire.rules.document import END, Document, Inst, field_mask
 from watchwire.rules.parser import FIELDS, Node, parse_query
@@ -60,6 +61,8 @@ class CompiledRule:
     clauses: tuple[frozenset[str], ...]
     leaves: tuple[CLeaf, ...]
     """The positive leaves (outside NOT), which N-word windows start at."""
+    required: tuple[CLeaf, ...]
+    """The leaves every window that matches must hold (those ANDed at the top)."""
     sources: frozenset[str] | None
     languages: frozenset[str] | None
 
@@ -92,14 +95,23 @@ class CompiledRule:
             starts = sorted({s for leaf in self.leaves for s in leaf.occurrences(doc)[0]})
             windows = [(s, min(s + within.words, doc.field_end(s))) for s in starts]
         else:
-            windows = doc.windows(within.kind)
-            # Only windows holding a positive word can hold the positive part.
-            first = {
-                doc.window_of(within.kind, s)
-                for leaf in self.leaves
-                for s in leaf.occurrences(doc)[0]
-            }
-            windows = [w for w in windows if w in first]
+            # Only windows holding a positive word can hold the positive part, and only those
+            # holding every required one (the rarest first: the intersection only shrinks).
+            kind = within.kind
+            if self.required:
+                ranked = sorted((leaf.occurrences(doc)[0] for leaf in self.required), key=len)
+                found = {doc.window_of(kind, s) for s in ranked[0]}
+                for starts in ranked[1:]:
+                    if not found:
+                        break
+                    found &= {doc.window_of(kind, s) for s in starts}
+            else:
+                found = {
+                    doc.window_of(kind, s) for leaf in self.leaves for s in leaf.occurrences(doc)[0]
+                }
+            if not found and self.required:
+                return None
+            windows = sorted(found)
         if not windows:
             # No positive word anywhere: the query can still hold (``a OR NOT b``) in a
             # window where every word is absent.
@@ -269,6 +281,7 @@ def compile_rules(
                 root=root,
                 clauses=clauses(root),
                 leaves=tuple(positive_leaves(root)),
+                required=tuple(required_leaves(root)),
                 sources=frozenset(config.sources) if config.sources is not None else None,
                 languages=(
                     frozenset(filter(None, map(_language, config.languages)))

@@ -24,6 +24,7 @@ __all__ = [
     "Analysis",
     "Token",
     "analyse",
+    "count_words",
     "normalize",
     "paragraph_breaks",
     "sentence_breaks",
@@ -130,6 +131,11 @@ def token_offsets(text: str, analysis: Analysis) -> list[tuple[int, int]]:
         span = m.span()
         out.extend(span for _ in WORD.findall(normalize(m[0])))
     return out
+
+
+def count_words(folded: str, start: int, end: int) -> int:
+    """The number of words in ``folded[start:end]`` (``folded`` from a fast-path analysis)."""
+    return len(_PLAIN_WORD.findall(folded, start, end))
 
 
 def tokenize(text: str) -> list[Token]:
