@@ -289,8 +289,6 @@ def read_blocks(body: LexborNode, *, summarize: bool = True) -> Page:
         else:
             marked = bool(kind & _CHROME_TAG)
         if summarize and kind & _SUMMARIZE and marked and len(walk.open_ids) < sel.MAX_DEPTH:
-            if parts:
-                walk.flush()
             walk.summarize(tag, len(node.text(deep=True, strip=True)))
             continue
         child_flags = 0
