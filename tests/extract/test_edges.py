@@ -59,6 +59,17 @@ def test_chrome_above_the_story_is_trimmed(above: str) -> None:
         ),
         pytest.param("<p>Like this story? Share it with a friend!</p>", id="share"),
         pytest.param(f"<div>More Great City Stories</div><ul>{TEASERS}</ul>", id="teaser-list"),
+        pytest.param(
+            "<ul>"
+            + "".join(
+                f"<li><a href='/{i}'>Bus fares</a> will rise in January, and the council says "
+                "the new tickets will be valid on trams too, from the first day of the new line "
+                "to the northern districts and for the whole of the next year.</li>"
+                for i in range(3)
+            )
+            + "</ul>",
+            id="teaser-list-with-blurbs",
+        ),
         pytest.param("<h3>Tell us what you think</h3>", id="trailing-label"),
     ],
 )

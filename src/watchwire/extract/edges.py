@@ -52,15 +52,16 @@ def _tail_chrome(block: Block, in_quote: bool) -> bool:
     return _is_dateline(text) or sel.CALL_TO_ACTION.match(text) is not None or _is_label(block)
 
 
+def _is_teaser(block: Block, quoted: bool) -> bool:
+    """A short item with a link in it; list items may be longer (a headline and a blurb)."""
+    limit = sel.EDGE_CHARS if block.tag == "li" else sel.TEASER_CHARS
+    return not quoted and block.link_chars > 0 and len(block.text) <= limit
+
+
 def _teaser_run(blocks: list[Block], quoted: list[bool], end: int) -> int:
-    """Where a run of short linked items ending at ``end`` starts (``end`` if none)."""
+    """Where a run of teasers ending at ``end`` starts (``end`` if none)."""
     start = end
-    while (
-        start > 0
-        and not quoted[start - 1]
-        and blocks[start - 1].link_chars > 0
-        and len(blocks[start - 1].text) <= sel.TEASER_CHARS
-    ):
+    while start > 0 and _is_teaser(blocks[start - 1], quoted[start - 1]):
         start -= 1
     return start if end - start >= sel.TEASER_RUN else end
 
