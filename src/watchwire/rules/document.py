@@ -33,6 +33,8 @@ SPACING: Final = 1 << 32
 END: Final = len(FIELDS) * SPACING
 """Past every position: the whole-article window is ``(0, END)``."""
 ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
+LOCATE_LIMIT: Final = 100
+"""Words located one by one before it is cheaper to find the offsets of all of them."""
 
 Inst = tuple[int, int, tuple[tuple[int, int], ...]]
 """One occurrence: start and end positions (end exclusive) and the word runs it is made of."""
@@ -54,6 +56,7 @@ class Document:
     __slots__ = (
         "_analyses",
         "_found",
+        "_located",
         "_offsets",
         "_positions",
         "_windows",
@@ -96,6 +99,7 @@ class Document:
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        self._located = 0
 
     # --- positions ----------------------------------------------------------------------------
 
@@ -154,7 +158,8 @@ class Document:
         """Field name and character offsets of the words at positions ``start..end``."""
         f = start // SPACING
         if self._offsets is None and self._analyses[f].folded is not None:
-            first, last = self._locate(start), self._locate(end - 1)
+            first = self._locate(start)
+            last = first if end == start + 1 else self._locate(end - 1)
             if first is not None and last is not None:
                 return FIELDS[f], first[0], last[1]
         offs = self.offsets(f)
@@ -165,11 +170,13 @@ class Document:
 
         Cheaper than the offsets of every word when a few words are highlighted: the k-th
         occurrence of a word among the tokens is its k-th whole-word occurrence in the text.
-        None for short words (too many false hits to step over): use :meth:`offsets` then.
+        None for short words (too many false hits to step over) and once many words have been
+        located: use :meth:`offsets` then.
         """
         f = position // SPACING
         word = self.tokens[f][position - f * SPACING]
-        if len(word) < 3:
+        self._located += 1
+        if len(word) < 3 or self._located > LOCATE_LIMIT:
             return None
         key = (f, word)
         found = self._found.get(key)

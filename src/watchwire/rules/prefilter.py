@@ -89,8 +89,9 @@ class Prefilter:
         pairs = self.pairs
         for lit in self.pair_keys & present:
             keys, by_second = pairs[lit]
-            for second in keys & present:
-                hits.update(by_second[second])
+            if not keys.isdisjoint(present):  # mostly not: no set is built for nothing
+                for second in keys & present:
+                    hits.update(by_second[second])
         singles, others = self.singles, self.others
         out = [
             i

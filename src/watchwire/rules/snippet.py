@@ -6,7 +6,7 @@ most telling), as context around the first spans, cut at word boundaries and joi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from watchwire.models import Span
@@ -17,65 +17,72 @@ CONTEXT: Final = 60
 """Characters of context on each side of a span."""
 MAX_LENGTH: Final = 300
 """Characters of the excerpt, marks and ellipses aside (at least one span is always shown)."""
-_PRIORITY = {"body": 0, "lead": 1, "title": 2}
+_PRIORITY: Final = {"body": 0, "lead": 1, "title": 2}
 
 
-def snippet(texts: dict[str, str], spans: Sequence[Span]) -> str:
-    """An excerpt around ``spans`` with each marked «…»; the text's start when there are none."""
+def snippet(texts: Mapping[str, str], spans: Sequence[Span]) -> str:
+    """An excerpt around ``spans`` with each marked «…»; the text's start when there are none.
+
+    ``spans`` are in article order (by field, then offset), as matches give them.
+    """
     if not spans:
         for name in ("lead", "body", "title"):
             text = texts.get(name, "")
             if text.strip():
-                return _clip(text, 0, min(len(text), 2 * CONTEXT), marks=[])
+                return _piece(text, 0, min(len(text), 2 * CONTEXT), [])
         return ""
-    counts: dict[str, int] = {}
-    for s in spans:
-        counts[s.field] = counts.get(s.field, 0) + 1
-    name = min(counts, key=lambda f: (-counts[f], _PRIORITY.get(f, 9)))
+    name = spans[0].field
+    if spans[-1].field != name:
+        counts: dict[str, int] = {}
+        for s in spans:
+            counts[s.field] = counts.get(s.field, 0) + 1
+        name = min(counts, key=lambda f: (-counts[f], _PRIORITY.get(f, 9)))
     text = texts[name]
-    marks = _merge(sorted((s.start, s.end) for s in spans if s.field == name))
-    # Context windows around the marks, merged, until the length budget is spent.
-    pieces: list[tuple[int, int]] = []
-    used = 0
-    for start, end in marks:
-        lo, hi = max(0, start - CONTEXT), min(len(text), end + CONTEXT)
-        if pieces and lo <= pieces[-1][1]:
-            lo = pieces[-1][0]
-            used -= pieces[-1][1] - pieces[-1][0]
-            pieces.pop()
-        if pieces and used + (hi - lo) > MAX_LENGTH:
-            break
-        pieces.append((lo, hi))
-        used += hi - lo
-    return "".join(_clip(text, lo, hi, marks) for lo, hi in pieces).replace("……", "…")
-
-
-def _merge(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in marks:
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
+    # Marks, overlaps merged (a phrase and one of its words may both have matched).
+    marks: list[tuple[int, int]] = []
+    for mark in sorted((s.start, s.end) for s in spans if s.field == name):
+        if marks and mark[0] <= marks[-1][1]:
+            marks[-1] = (marks[-1][0], max(marks[-1][1], mark[1]))
         else:
-            out.append((start, end))
-    return out
+            marks.append(mark)
+    # Context windows around the marks, merged, until the length budget is spent; each
+    # window takes the marks it holds.
+    out: list[str] = []
+    lo, hi = max(0, marks[0][0] - CONTEXT), min(len(text), marks[0][1] + CONTEXT)
+    held = [marks[0]]
+    used = 0
+    for start, end in marks[1:]:
+        if start - CONTEXT <= hi:
+            hi = min(len(text), end + CONTEXT)
+            held.append((start, end))
+            continue
+        used += hi - lo
+        out.append(_piece(text, lo, hi, held))
+        if used + (end - start) + 2 * CONTEXT > MAX_LENGTH:
+            held = []
+            break
+        lo, hi, held = start - CONTEXT, min(len(text), end + CONTEXT), [(start, end)]
+    if held:
+        out.append(_piece(text, lo, hi, held))
+    return "".join(out).replace("……", "…")
 
 
-def _clip(text: str, lo: int, hi: int, marks: list[tuple[int, int]]) -> str:
-    """``text[lo:hi]`` widened/narrowed to word boundaries, marked, with ellipses."""
+def _piece(text: str, lo: int, hi: int, marks: list[tuple[int, int]]) -> str:
+    """``text[lo:hi]`` moved to word boundaries, marked, with ellipses where it was cut."""
     if lo > 0:
         space = text.rfind(" ", max(0, lo - 15), lo)
         lo = space + 1 if space >= 0 else lo
     if hi < len(text):
         space = text.find(" ", hi, hi + 15)
         hi = space if space >= 0 else hi
-    out: list[str] = ["…" if lo > 0 else ""]
+    parts = ["…" if lo > 0 else ""]
     at = lo
     for start, end in marks:
-        if end <= lo or start >= hi:
-            continue
         start, end = max(start, lo), min(end, hi)
-        out += [text[at:start], "«", text[start:end], "»"]
+        if start >= end:
+            continue
+        parts += (text[at:start], "«", text[start:end], "»")
         at = end
-    out.append(text[at:hi])
-    out.append("…" if hi < len(text) else "")
-    return " ".join("".join(out).split())
+    parts += (text[at:hi], "…" if hi < len(text) else "")
+    # Paragraph breaks become spaces (a full whitespace collapse costs more than it gives).
+    return "".join(parts).replace("\n\n", " ").replace("\n", " ").strip()
