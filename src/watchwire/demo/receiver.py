@@ -134,8 +134,7 @@ class WebhookReceiver:
         self._arrived = asyncio.Condition()
         self._listeners: list[Callable[[ReceivedWebhook], None]] = []
         self._failures: list[int] = []
-        self._answering = asyncio.Event()
-        self._answering.set()
+        self._stalling = False
 
     async def __aenter__(self) -> Self:
         await self._server.__aenter__()
@@ -158,13 +157,16 @@ class WebhookReceiver:
         self._failures.extend(statuses)
 
     def heal(self) -> None:
-        """Forget the failures still queued by ``fail_next``; stop stalling."""
+        """Forget the failures still queued by ``fail_next``; answer new deliveries again."""
         self._failures.clear()
-        self._answering.set()
+        self._stalling = False
 
     def stall(self) -> None:
-        """Take deliveries in but answer none until ``heal()`` (a receiver that hangs)."""
-        self._answering.clear()
+        """Hang: take deliveries in and never answer them (until ``heal()``, for new ones).
+
+        A stalled delivery is never recorded as received: its sender gave up on it.
+        """
+        self._stalling = True
 
     def subscribe(self, listener: Callable[[ReceivedWebhook], None]) -> None:
         """Call ``listener`` with every newly received (verified, first-time) webhook."""
@@ -182,7 +184,8 @@ class WebhookReceiver:
             return HttpResponse(status=404)
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
-        await self._answering.wait()
+        if self._stalling:
+            await asyncio.Future()  # until the sender hangs up and the server closes
         if self._failures:
             return HttpResponse(status=self._failures.pop(0), body=b"injected failure\n")
         try:
