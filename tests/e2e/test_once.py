@@ -1,0 +1,69 @@
+"""``watchwire once`` from cron: each run polls every source once, delivers, and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from watchwire.demo import DEMO_TERMS, NewsSite, WebhookReceiver, load_stories
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+
+
+async def _once(config: Path) -> tuple[int, str, str]:
+    """Run ``watchwire once`` without blocking the loop that serves the site and receiver."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watchwire", "once", "-c", str(config), "--drain-timeout", "10",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(40):
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_once_alerts_new_stories_run_after_run_and_repeats_nothing(tmp_path: Path) -> None:
+    """Run 1 alerts the fresh story; run 2 sends nothing; run 3 alerts only the new one."""
+    seed, fresh = load_stories(
+        ["us-offers-belarus-grand-bargain", "lytva-zaklykaie-posylyty-sanktsii-kalii"]
+    )
+    async with NewsSite(stories=[seed]) as site, WebhookReceiver() as receiver:
+        config = tmp_path / "watchwire.yaml"
+        config.write_text(
+            f"""
+storage: watchwire.db
+crawl: {{per_host_delay: 0s, timeout: 5s}}
+sources:
+  - {{name: wire-rss, url: "{site.feed_url}"}}
+  - {{name: wire-map, url: "{site.sitemap_url}"}}
+channels:
+  ops: {{type: webhook, url: "{receiver.url}", secret: "{receiver.secret}"}}
+terms: {json.dumps({k: list(v) for k, v in DEMO_TERMS.items()}, ensure_ascii=False)}
+rules:
+  - {{name: belarus-sanctions, query: "@belarus AND @sanctions", within: paragraph}}
+""",
+            encoding="utf-8",
+        )
+        runs = [await _once(config)]
+        assert len(receiver.received) == 1
+        runs.append(await _once(config))
+        assert len(receiver.received) == 1
+        site.publish(fresh.published(datetime.now(UTC)))
+        runs.append(await _once(config))
+    for code, out, err in runs:
+        assert code == 0, out + err
+        assert "wire-rss" in out and "wire-map" in out
+    assert "alerts: 1 delivered, 0 pending, 0 failed" in runs[0][1]
+    urls = [h.payload["article"]["url"] for h in receiver.received]
+    assert urls == [site.story_url(seed), site.story_url(fresh)]
+    assert not receiver.duplicates and not receiver.rejected
