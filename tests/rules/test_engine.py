@@ -339,3 +339,10 @@ def test_article_with_only_paragraphs() -> None:
     a = Article(title="t", paragraphs=("Belarus here.", "Sanctions there."))
     assert matches("Belarus sanctions", a)
     assert not matches("Belarus sanctions", a, within="paragraph")
+
+
+def test_snippet_keeps_to_the_paragraph() -> None:
+    """Context stops at paragraph breaks: no page chrome from the paragraph before."""
+    m = match_one("Belarus", "Kyiv • UNN • 63412 views\n\nThe US talks with Belarus.\n\nNext.")
+    assert m is not None
+    assert m.snippet == "…The US talks with «Belarus».…"

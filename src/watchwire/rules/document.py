@@ -33,7 +33,7 @@ SPACING: Final = 1 << 32
 END: Final = len(FIELDS) * SPACING
 """Past every position: the whole-article window is ``(0, END)``."""
 ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
-LOCATE_LIMIT: Final = 100
+LOCATE_LIMIT: Final = 32
 """Words located one by one before it is cheaper to find the offsets of all of them."""
 
 Inst = tuple[int, int, tuple[tuple[int, int], ...]]

@@ -68,11 +68,18 @@ def snippet(texts: Mapping[str, str], spans: Sequence[Span]) -> str:
 
 
 def _piece(text: str, lo: int, hi: int, marks: list[tuple[int, int]]) -> str:
-    """``text[lo:hi]`` moved to word boundaries, marked, with ellipses where it was cut."""
-    if lo > 0:
+    """``text[lo:hi]`` moved to word boundaries, marked, with ellipses where it was cut.
+
+    Context stops at line breaks: the excerpt keeps to the paragraphs of its marks.
+    """
+    if marks:
+        lo = max(lo, text.rfind("\n", lo, marks[0][0]) + 1)
+        stop = text.find("\n", marks[-1][1], hi)
+        hi = stop if stop >= 0 else hi
+    if lo > 0 and text[lo - 1] != "\n":
         space = text.rfind(" ", max(0, lo - 15), lo)
         lo = space + 1 if space >= 0 else lo
-    if hi < len(text):
+    if hi < len(text) and text[hi] != "\n":
         space = text.find(" ", hi, hi + 15)
         hi = space if space >= 0 else hi
     parts = ["…" if lo > 0 else ""]
