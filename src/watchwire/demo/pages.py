@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 
@@ -63,12 +63,24 @@ def _labels(language: str) -> dict[str, str]:
     return _LABELS.get(language, _LABELS["en"])
 
 
+KYIV = timezone(timedelta(hours=2), "EET")
+"""The site's clock: pages say local time with its offset, as Ukrainian sites do."""
+
+
+def _local(when: datetime) -> datetime:
+    return when.astimezone(KYIV).replace(microsecond=0)
+
+
 def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _local(when).isoformat()
 
 
 def _human(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%d.%m.%y, %H:%M")
+    return _local(when).strftime("%d.%m.%y, %H:%M")
+
+
+def _rfc822(when: datetime) -> str:
+    return format_datetime(_local(when))
 
 
 def _e(text: str) -> str:
@@ -117,7 +129,7 @@ def _header(site: SiteInfo, latest: Sequence[Story], language: str) -> str:
 
 def _sidebar(latest: Sequence[Story], language: str) -> str:
     items = "".join(
-        f'<li><a href="/news/{s.slug}"><time>{s.published_at.astimezone(UTC):%H:%M}</time> '
+        f'<li><a href="/news/{s.slug}"><time>{_local(s.published_at):%H:%M}</time> '
         f"{_e(s.title)}</a></li>"
         for s in latest[:_LATEST]
     )
@@ -288,7 +300,7 @@ def rss_feed(site: SiteInfo, stories: Sequence[Story], *, link_query: str = "") 
         items.append(
             f"""<item><title>{_e(s.title)}</title><link>{url}</link>
   <guid isPermaLink="true">{url}</guid>
-  <pubDate>{format_datetime(s.published_at.astimezone(UTC), usegmt=True)}</pubDate>{updated}
+  <pubDate>{_rfc822(s.published_at)}</pubDate>{updated}
   {creator}<category>{_e(s.section)}</category><description>{_e(s.lead)}</description></item>"""
         )
     built = max((s.last_change for s in stories), default=datetime(2000, 1, 1, tzinfo=UTC))
@@ -300,7 +312,7 @@ def rss_feed(site: SiteInfo, stories: Sequence[Story], *, link_query: str = "") 
 <description>{_e(site.description)}</description>
 <language>{_e(site.language)}</language>
 <atom:link href="{_e(site.base_url)}/rss.xml" rel="self" type="application/rss+xml"/>
-<lastBuildDate>{format_datetime(built.astimezone(UTC), usegmt=True)}</lastBuildDate>
+<lastBuildDate>{_rfc822(built)}</lastBuildDate>
 {chr(10).join(items)}
 </channel>
 </rss>
