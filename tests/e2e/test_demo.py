@@ -206,6 +206,6 @@ def test_watchwire_demo_shows_two_alerts_and_exits_cleanly() -> None:
     console = [line for line in out.splitlines() if line.startswith("   console  │ ")]
     assert len(console) == 2 and all("belarus-sanctions" in line for line in console), out
     assert out.count("✓ signature verified") == 2, out
-    assert "stopped cleanly" in out and "2 alert(s) arrived" in out
+    assert "stopped cleanly" in out and "2 verified webhook(s), 0 rejected" in out
     assert "Kyiv metro" in out  # listed among the stories read but rightly not alerted
     assert elapsed < 40, elapsed

@@ -172,6 +172,22 @@ class WebhookReceiver:
         """Call ``listener`` with every newly received (verified, first-time) webhook."""
         self._listeners.append(listener)
 
+    async def wait_for_article(self, url: str) -> ReceivedWebhook:
+        """Wait for an alert about the article at ``url`` (bound it with ``asyncio.timeout``)."""
+
+        def find() -> ReceivedWebhook | None:
+            for hook in self.received:
+                article = hook.payload.get("article")
+                if isinstance(article, dict) and article.get("url") == url:
+                    return hook
+            return None
+
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: find() is not None)
+        found = find()
+        assert found is not None
+        return found
+
     async def wait_for(self, count: int) -> list[ReceivedWebhook]:
         """Wait until ``count`` webhooks were received (bound it with ``asyncio.timeout``)."""
         async with self._arrived:

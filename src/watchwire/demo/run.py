@@ -15,7 +15,7 @@ import logging
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from watchwire.config import load_config
 from watchwire.demo.receiver import ReceivedWebhook, WebhookReceiver
 from watchwire.demo.site import NewsSite
-from watchwire.demo.stories import Story, load_stories
+from watchwire.demo.stories import load_stories
 from watchwire.timeutil import utcnow
 
 __all__ = ["DEMO_RULE", "DEMO_TERMS", "demo_config", "run_demo"]
@@ -39,8 +39,9 @@ DEMO_TERMS: dict[str, list[str]] = {
 }
 DEMO_RULE = "belarus-sanctions"
 
+_SEED = "us-offers-belarus-grand-bargain"
 _ON_SITE = (
-    "us-offers-belarus-grand-bargain",
+    _SEED,
     "hrafiky-vidkliuchen-svitla-dvi-cherhy",
     "kyiv-metro-later-weekend-trains",
     "ukraine-grain-exports-danube-ports",
@@ -129,6 +130,7 @@ class _Prefixed(io.TextIOBase):
         self._out = out
         self._prefix = prefix
         self._at_line_start = True
+        self.lines = 0
 
     def writable(self) -> bool:
         return True
@@ -139,6 +141,7 @@ class _Prefixed(io.TextIOBase):
                 self._out.write(self._prefix)
             self._out.write(piece)
             self._at_line_start = piece.endswith("\n")
+            self.lines += self._at_line_start
         return len(text)
 
     def flush(self) -> None:
@@ -214,18 +217,18 @@ def _lenient(stream: TextIO) -> Iterator[None]:
 # --- the demo ---------------------------------------------------------------------------------
 
 
-async def _until_received(
-    receiver: WebhookReceiver, count: int, service: asyncio.Task[None], seconds: float
+async def _until_alerted(
+    receiver: WebhookReceiver, url: str, service: asyncio.Task[None], seconds: float
 ) -> bool:
-    """Wait for ``count`` webhooks; False if the time runs out or the service ended."""
-    waiter = asyncio.ensure_future(receiver.wait_for(count))
+    """Wait for the alert about ``url``; False if the time runs out or the service ended."""
+    waiter = asyncio.ensure_future(receiver.wait_for_article(url))
     try:
         await asyncio.wait([waiter, service], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        with contextlib.suppress(asyncio.CancelledError):
             await waiter
-    return len(receiver.received) >= count
+    return waiter.done() and not waiter.cancelled() and waiter.exception() is None
 
 
 async def run_demo(*, keep: bool = False, out: TextIO | None = None) -> int:
@@ -283,22 +286,24 @@ async def _demo(say: _Narrator, folder: Path) -> bool:
         say.say("   younger than 24 h alert, older ones are stored without alerting.")
         receiver.subscribe(say.webhook)
         stop, reload = asyncio.Event(), asyncio.Event()
-        with contextlib.redirect_stdout(_Prefixed(say.out, "   console  │ ")):
+        console = _Prefixed(say.out, "   console  │ ")
+        with contextlib.redirect_stdout(console):
             service = asyncio.create_task(run_service(config, stop=stop, reload=reload))
             try:
                 ok = await _scenario(say, site, receiver, service)
             finally:
                 stop.set()
                 ok = await _stop(say, service) and ok
-        _summary(say, site, receiver, site.stories)
+        _summary(say, site, receiver, console.lines)
         return ok
 
 
 async def _scenario(
     say: _Narrator, site: NewsSite, receiver: WebhookReceiver, service: asyncio.Task[None]
 ) -> bool:
-    if not await _until_received(receiver, 1, service, FIRST_ALERT_TIMEOUT):
-        say.say(f"   ✗ no alert within {FIRST_ALERT_TIMEOUT:g}s")
+    seed = site.story(_SEED)
+    if not await _until_alerted(receiver, site.story_url(seed), service, FIRST_ALERT_TIMEOUT):
+        say.say(f"   ✗ no alert for “{_short(seed.title, 40)}” within {FIRST_ALERT_TIMEOUT:g}s")
         return False
     # Publish once every source had its first (backfill) poll, so the new story is met by a
     # regular poll, as it would be in real life.
@@ -319,9 +324,15 @@ async def _scenario(
         "   It is in the feed, the sitemap and the listing now; the next poll is due within "
         f"{INTERVAL.seconds}s."
     )
-    if not await _until_received(receiver, 2, service, NEXT_ALERT_TIMEOUT):
+    if not await _until_alerted(receiver, site.story_url(fresh), service, NEXT_ALERT_TIMEOUT):
         say.say(f"   ✗ no alert for it within {NEXT_ALERT_TIMEOUT:g}s")
         return False
+    expected = {site.story_url(seed), site.story_url(fresh)}
+    for hook in receiver.received:
+        url = str((hook.payload.get("article") or {}).get("url"))
+        if url not in expected:
+            say.say(f"   ✗ an alert that should not have come: {url}")
+            return False
     return True
 
 
@@ -340,20 +351,17 @@ async def _stop(say: _Narrator, service: asyncio.Task[None]) -> bool:
     return True
 
 
-def _summary(
-    say: _Narrator, site: NewsSite, receiver: WebhookReceiver, stories: Sequence[Story]
-) -> None:
+def _summary(say: _Narrator, site: NewsSite, receiver: WebhookReceiver, console: int) -> None:
     alerted = {str((h.payload.get("article") or {}).get("url")) for h in receiver.received}
     say.heading("What happened:")
     say.say(
-        f"   {len(receiver.received)} alert(s) arrived, each once on the console and once as a "
-        f"verified webhook ({len(receiver.rejected)} rejected, "
-        f"{len(receiver.duplicates)} repeated)."
+        f"   {console} alert line(s) on the console; {len(receiver.received)} verified "
+        f"webhook(s), {len(receiver.rejected)} rejected, {len(receiver.duplicates)} repeated."
     )
-    fetched = [s for s in stories if site.hits(site.story_path(s))]
+    fetched = [s for s in site.stories if site.hits(site.story_path(s))]
     quiet = [s for s in fetched if site.story_url(s) not in alerted]
     if quiet:
-        say.say("   Read, stored, and rightly not alerted:")
+        say.say("   Read, and rightly not alerted:")
         for s in quiet:
             why = _WHY_NOT.get(s.slug, "it does not match the rule")
             say.say(f"     [{s.language}] {_short(s.title, 60)}")
