@@ -55,6 +55,7 @@ class Document:
 
     __slots__ = (
         "_analyses",
+        "_breaks",
         "_found",
         "_located",
         "_offsets",
@@ -98,6 +99,7 @@ class Document:
         self._positions: dict[str, list[int]] | None = None
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}
+        self._breaks: dict[tuple[str, int], list[int]] = {}
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self._located = 0
 
@@ -197,6 +199,39 @@ class Document:
         rank = bisect_left(ps, position) - bisect_left(ps, f * SPACING)
         return found[rank]
 
+    def breaks(self, kind: str, f: int) -> list[int]:
+        """Character offsets where sentences or paragraphs of field ``f`` start."""
+        key = (kind, f)
+        got = self._breaks.get(key)
+        if got is None:
+            text = self.texts[f]
+            got = paragraph_breaks(text) if f == 2 else []
+            if kind == "sentence":
+                got = sorted({*got, *sentence_breaks(text)})
+            self._breaks[key] = got
+        return got
+
+    def window_index(self, kind: str, position: int) -> tuple[int, int] | None:
+        """Which sentence or paragraph (field, number) holds ``position``; None if unknown.
+
+        Cheaper than :meth:`windows` when few words are asked about: it locates the word in
+        the text instead of counting every word. None when the word cannot be located that
+        way (then use :meth:`window_of`).
+        """
+        f = position // SPACING
+        if kind == "paragraph" and f < 2:
+            return (f, 0)
+        if self._offsets is not None:
+            start = self._offsets[f][position - f * SPACING][0]
+        elif self._analyses[f].folded is not None:
+            located = self._locate(position)
+            if located is None:
+                return None
+            start = located[0]
+        else:
+            return None
+        return (f, bisect_right(self.breaks(kind, f), start))
+
     def windows(self, kind: str) -> list[tuple[int, int]]:
         """``(lo, hi)`` position ranges of each sentence or paragraph of every field.
 
@@ -207,7 +242,7 @@ class Document:
         if cached is not None:
             return cached
         out: list[tuple[int, int]] = []
-        for f, text in enumerate(self.texts):
+        for f in range(len(self.texts)):
             count = len(self.tokens[f])
             if not count:
                 continue
@@ -215,9 +250,7 @@ class Document:
             if kind == "paragraph" and f < 2:
                 out.append((base, base + count))
                 continue
-            breaks = paragraph_breaks(text) if f == 2 else []
-            if kind == "sentence":
-                breaks = sorted({*breaks, *sentence_breaks(text)})
+            breaks = self.breaks(kind, f)
             folded = self._analyses[f].folded
             if folded is not None and self._offsets is None:
                 # Count the words between breaks (in C) rather than find every word's offset.

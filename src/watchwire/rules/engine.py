@@ -19,9 +19,11 @@ from watchwire.models import Article, Match, Span
 from watchwire.rules.compiler import (
     CAnd,
     CLeaf,
+    CNear,
     CNode,
     CNot,
     Compiler,
+    COr,
     clauses,
     positive_leaves,
     prefix_literals,
@@ -98,6 +100,9 @@ class CompiledRule:
             # Only windows holding a positive word can hold the positive part, and only those
             # holding every required one (the rarest first: the intersection only shrinks).
             kind = within.kind
+            quick = _windows_of(self.root, doc, kind)
+            if quick is not None and not quick:
+                return None
             if self.required:
                 ranked = sorted((leaf.occurrences(doc)[0] for leaf in self.required), key=len)
                 found = {doc.window_of(kind, s) for s in ranked[0]}
@@ -122,6 +127,41 @@ class CompiledRule:
             if got is not None:
                 out = got if out is None else out + got
         return out
+
+
+def _windows_of(node: CNode, doc: Document, kind: str) -> set[tuple[int, int]] | None:
+    """The sentences or paragraphs (field, number) where ``node`` may hold; None: any.
+
+    A quick superset from the words' character offsets, before any window is cut into words:
+    an empty set means the positive part never holds inside one window.
+    """
+    if isinstance(node, CLeaf):
+        found: set[tuple[int, int]] = set()
+        for s in node.occurrences(doc)[0]:
+            index = doc.window_index(kind, s)
+            if index is None:
+                return None
+            found.add(index)
+        return found
+    if isinstance(node, CAnd | CNear):
+        children = node.children if isinstance(node, CAnd) else (node.left, node.right)
+        common: set[tuple[int, int]] | None = None
+        for child in children:
+            got = _windows_of(child, doc, kind)
+            if got is not None:
+                common = got if common is None else common & got
+                if not common:
+                    return common
+        return common
+    if isinstance(node, COr):
+        union: set[tuple[int, int]] = set()
+        for child in node.children:
+            got = _windows_of(child, doc, kind)
+            if got is None:
+                return None
+            union |= got
+        return union
+    return None
 
 
 def _language(tag: str | None) -> str | None:
