@@ -181,9 +181,20 @@ def _urls(payloads: list[dict[str, Any]]) -> list[str]:
     return [p["article"]["url"] for p in payloads]
 
 
+CHROME = (
+    "Read also", "Читайте також", "Recall", "Нагадаємо", "views", "переглядів",
+    "Electricity outage", "Subscribe", "Підписуйтеся", "cookies", "Breaking", "Терміново",
+    "Latest news", "Останні новини", "42.18", "Kyiv Wire", "Baltic Courier",
+)  # fmt: skip
+"""Words of the sites' page chrome: none may reach an alert."""
+
+
 def _check_alert(payload: dict[str, Any], site: NewsSite, story: Story, sources: set[str]) -> None:
     """The generic webhook body of DESIGN.md, for ``story`` as published on ``site``."""
     article = payload["article"]
+    for field in ("title", "lead", "snippet"):
+        leaked = [c for c in CHROME if c in article[field]]
+        assert not leaked, (field, leaked, article[field])
     assert payload["type"] == "watchwire.alert"
     assert payload["rule"] == RULE
     assert datetime.fromisoformat(payload["created_at"].replace("Z", "+00:00")) > NOW
