@@ -122,11 +122,21 @@ def words(text: str) -> list[str]:
 
 def token_offsets(text: str, analysis: Analysis) -> list[tuple[int, int]]:
     """``(start, end)`` in ``text`` of each word of ``analysis`` (which must be of ``text``)."""
-    if analysis.folded is not None:
-        return [m.span() for m in _PLAIN_WORD.finditer(analysis.folded)]
+    folded = analysis.folded
+    if folded is not None:
+        # Each word is the next occurrence of itself: only separators lie between words, and
+        # they hold no letters. A find per word beats a regex match object per word.
+        out: list[tuple[int, int]] = []
+        find, at = folded.find, 0
+        for word in analysis.words:
+            at = find(word, at)
+            end = at + len(word)
+            out.append((at, end))
+            at = end
+        return out
     if analysis.plain:
         return [m.span() for m in _PLAIN_WORD.finditer(text)]
-    out: list[tuple[int, int]] = []
+    out = []
     for m in WORD.finditer(text):
         span = m.span()
         out.extend(span for _ in WORD.findall(normalize(m[0])))
