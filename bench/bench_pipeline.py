@@ -2,7 +2,8 @@
 
     python -m bench.bench_pipeline                 # 200 sites x 50 articles, 10,000 rules
     python -m bench.bench_pipeline --quick         # 20 sites x 50, 1,000 rules
-    python -m bench.bench_pipeline --profile       # plus a second, profiled crawl
+    python -m bench.bench_pipeline --profile       # sampled by py-spy: CPU per stage
+    python -m bench.bench_pipeline --cprofile      # plus a cProfile'd crawl of 40 sites
 
 Every source is polled once, as ``watchwire once`` does (16 sources at a time, the pipeline's
 own article concurrency), by the real ``Poller`` with SQLite + FTS5 in a temporary directory
@@ -19,18 +20,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import CpuMeter, ProcMeter, emit, profiled, stage_profile
-from bench.universe import Universe, UniverseOptions, make_rules_yaml
-
+from bench.common import (
+    CpuMeter,
+    ProcMeter,
+    emit,
+    profiled,
+    pyspy,
+    pyspy_path,
+    pyspy_stages,
+    stage_profile,
+)
+from bench.universe import Universe, UniverseOptions, _Generator, make_rules_yaml, site_host
 from watchwire.config import Config, load_config
-from watchwire.fetch import Fetcher
+from watchwire.dedupe import canonicalize_url, fingerprint
+from watchwire.extract import extract_article
+from watchwire.fetch import Fetcher, decode_html
 from watchwire.pipeline import PollReport
-from watchwire.rules import compile_rules
+from watchwire.rules import RuleSet, compile_rules
 from watchwire.service import open_runtime
 
 SOURCE_CONCURRENCY = 16
@@ -72,7 +86,7 @@ def write_config(
     return path
 
 
-async def crawl(config: Config, *, profile: bool) -> dict[str, Any]:
+async def crawl(config: Config, *, profile: bool, spy: Path | None = None) -> dict[str, Any]:
     async with open_runtime(config) as rt:
         gate = asyncio.Semaphore(SOURCE_CONCURRENCY)
         reports: list[PollReport] = []
@@ -81,12 +95,15 @@ async def crawl(config: Config, *, profile: bool) -> dict[str, Any]:
             async with gate:
                 reports.append(await rt.poller.poll(source, force=True))
 
-        meter = CpuMeter().start()
-        with profiled(profile) as prof:
-            async with asyncio.TaskGroup() as tg:
-                for source in config.sources:
-                    tg.create_task(poll(source))
-        meter.stop()
+        with contextlib.ExitStack() as stack:
+            if spy is not None:
+                stack.enter_context(pyspy(os.getpid(), spy))
+            meter = CpuMeter().start()
+            with profiled(profile) as prof:
+                async with asyncio.TaskGroup() as tg:
+                    for source in config.sources:
+                        tg.create_task(poll(source))
+            meter.stop()
         drain = CpuMeter().start()
         delivered = 0
         try:
@@ -146,8 +163,14 @@ def main() -> None:
     p.add_argument("--sites", type=int)
     p.add_argument("--articles", type=int, default=50)
     p.add_argument("--rules", type=int)
-    p.add_argument("--profile", action="store_true", help="also run a profiled crawl")
-    p.add_argument("--profile-only", action="store_true")
+    p.add_argument("--profile", action="store_true", help="sample the crawl with py-spy")
+    p.add_argument("--cprofile", action="store_true", help="also run a cProfile'd crawl")
+    p.add_argument(
+        "--profile-sites",
+        type=int,
+        default=40,
+        help="sites in the cProfile'd crawl (cProfile slows it)",
+    )
     a = p.parse_args()
     sites = a.sites or (20 if a.quick else 200)
     n_rules = a.rules or (1000 if a.quick else 10000)
@@ -158,26 +181,32 @@ def main() -> None:
             f"{uni.info['setup_s']:.1f}s",
             flush=True,
         )
-        runs = [("profiled", True)] if a.profile_only else [("plain", False)]
-        if a.profile and not a.profile_only:
+        runs = [("plain", False)]
+        if a.cprofile:
             runs.append(("profiled", True))
+        if a.profile and pyspy_path() is None:
+            print("py-spy is not installed (pip install py-spy): no sampled profile", flush=True)
         results: dict[str, dict[str, Any]] = {}
         for label, prof in runs:
             tmp = Path(tmpdir) / label
             tmp.mkdir()
-            cfg_path = write_config(tmp, uni.feeds, uni.hook, rules=n_rules)
+            feeds = uni.feeds[: a.profile_sites] if prof else uni.feeds
+            cfg_path = write_config(tmp, feeds, uni.hook, rules=n_rules)
             config = load_config(cfg_path)
             t = time.perf_counter()
             rules = compile_rules(config.rules, config.terms)
             compile_s = time.perf_counter() - t
             print(f"[{label}] {len(rules)} rules compiled in {compile_s:.2f}s", flush=True)
             server = ProcMeter(uni.pid).start()
-            r = asyncio.run(crawl(config, profile=prof))
+            spy = Path(tmpdir) / "pyspy.txt" if a.profile and not prof and pyspy_path() else None
+            r = asyncio.run(crawl(config, profile=prof, spy=spy))
+            r["spy"] = spy
             server.stop()
             r["server"] = server
             r["db"] = tmp / "watchwire.db"
             results[label] = r
-            report(label, r, sites * a.articles, quick=a.quick)
+            report(label, r, len(feeds) * a.articles, quick=a.quick)
+        stage_costs(opts, rules, config)
         # The HTTP client alone, on the article pages of the first run.
         first = next(iter(results.values()))
         urls = article_urls(first["db"])
@@ -199,6 +228,63 @@ def main() -> None:
         )
 
 
+def stage_costs(opts: UniverseOptions, rules: RuleSet, config: Config, n: int = 300) -> None:
+    """CPU per article of each pure stage, unprofiled, on ``n`` of the universe's own pages.
+
+    The profile above says where the time goes but inflates Python-heavy code; this says what
+    each stage costs on its own (``time.process_time``, one core), with the same 10,000 rules.
+    """
+    gen = _Generator(opts, [f"{site_host(i)}:80" for i in range(opts.sites)], time.time())
+    refs = list(gen.by_key.values())[:: max(1, len(gen.by_key) // n)][:n]
+    pages = [(gen.sites[r.site].url(r), gen.article_html(r)) for r in refs]
+    extra = config.dedupe.tracking_params
+    costs: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> list[Any]:
+        t = time.process_time()
+        out = [fn(x) for x in items]
+        costs[name] = (time.process_time() - t) / len(items) * 1000
+        return out
+
+    items: list[Any] = pages
+    texts = timed("decode (charset)", lambda p: (p[0], decode_html(p[1], charset="utf-8")))
+    items = texts
+    articles = timed("extract (selectolax)", lambda p: extract_article(p[1], url=p[0]))
+    items = list(zip(pages, articles, strict=True))
+    timed("dedupe (canonical URL + fingerprint)",
+          lambda pa: (canonicalize_url(pa[0][0], extra_params=extra, canonical=pa[1].url),
+                      fingerprint(pa[1].text or pa[1].title)))  # fmt: skip
+    items = articles
+    timed(f"rules ({len(rules):,} rules)", lambda a: rules.match(a, source="s0"))
+    items = pages
+    timed(f"pipeline._intents rule map ({len(config.rules):,} rules)",
+          lambda _p: {r.name: r for r in config.rules})  # fmt: skip
+    print(f"stage costs, unprofiled, on {len(pages)} universe pages (ms CPU per article):")
+    for name, ms in costs.items():
+        print(f"  {name:48s} {ms:6.2f}")
+    print(f"  {'sum':48s} {sum(costs.values()):6.2f}", flush=True)
+    for name, ms in costs.items():
+        emit(f"Stage CPU per article: {name}", round(ms, 2), "ms", note="unprofiled, one core")
+
+
+def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
+    """CPU per article per stage: py-spy's samples scaled to the measured CPU of each thread."""
+    groups = pyspy_stages(path)
+    cpu = {"main": meter.main, "other": meter.cpu - meter.main}
+    print("CPU per stage, py-spy samples scaled to measured CPU (ms per article):")
+    rows: dict[str, float] = defaultdict(float)
+    for group, stages in groups.items():
+        total = sum(stages.values()) or 1
+        for stage, n in stages.items():
+            rows[f"{stage} [{'event loop thread' if group == 'main' else 'other threads'}]"] += (
+                cpu[group] * n / total / max(stored, 1) * 1000
+            )
+    for name, ms in sorted(rows.items(), key=lambda p: -p[1]):
+        print(f"  {name:64s} {ms:6.2f}")
+        emit(f"Profile: {name}", round(ms, 2), "ms/article", note="py-spy, 10,000-article crawl")
+    print(f"  {'total':64s} {sum(rows.values()):6.2f}", flush=True)
+
+
 def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None:
     meter: CpuMeter = r["meter"]
     reports: list[PollReport] = r["reports"]
@@ -214,7 +300,8 @@ def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None
         f"{alerts} alerts queued, in {meter.wall:.1f}s = {rate:.0f} articles/s; CPU "
         f"{meter.cpu:.1f}s = {cpu_ms:.2f} ms/article (event loop {meter.main:.1f}s, other "
         f"threads {meter.cpu - meter.main:.1f}s); universe CPU {server.cpu:.1f}s; delivery: "
-        f"{r['delivered']} in {r['drain'].wall:.1f}s, outbox {r['outbox']}",
+        f"{r['delivered']} in {r['drain'].wall:.1f}s, outbox {r['outbox']}; CPU-bound ceiling "
+        f"of one event loop: {1000 / max(meter.main / max(stored, 1) * 1000, 1e-9):.0f} articles/s",
         flush=True,
     )
     if label == "plain":
@@ -238,6 +325,8 @@ def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None
             "ms",
             note="the loopback sites' process, apart",
         )
+    if r.get("spy") is not None and r["spy"].exists():
+        report_spy(r["spy"], meter, stored)
     if r["prof"] is not None:
         per, top = stage_profile(r["prof"])
         total = sum(per.values())

@@ -259,6 +259,80 @@ def _stage_of(func: tuple[str, int, str]) -> str | None:
     return None
 
 
+# --- py-spy: a sampling profile of the unmodified run -----------------------------------------
+
+_SPECIFIC = tuple(name for name, _ in STAGES if name not in ("glue (pipeline, service, models)",
+                                                            "event loop"))  # fmt: skip
+
+
+def pyspy_path() -> Path | None:
+    """The py-spy executable beside this Python, if installed (``pip install py-spy``)."""
+    exe = Path(sys.executable).with_name("py-spy")
+    return exe if exe.exists() else None
+
+
+@contextmanager
+def pyspy(pid: int, out: Path, *, rate: int = 250) -> Iterator[Path]:
+    """Sample ``pid`` with py-spy (every thread, not idle) into ``out`` (collapsed stacks)."""
+    exe = pyspy_path()
+    if exe is None:
+        raise RuntimeError("py-spy is not installed: pip install py-spy (profiling only)")
+    import signal
+    import subprocess
+
+    cmd = [str(exe), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+           "--output", str(out), "--threads", "--full-filenames", "--nonblocking"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached
+    try:
+        yield out
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _frame_stage(frame: str) -> str | None:
+    """The stage of one py-spy frame, ``func (/path/file.py:line)``."""
+    for stage, needles in STAGES:
+        if any(n in frame for n in needles):
+            return stage
+    return None
+
+
+def pyspy_stages(path: Path) -> dict[str, dict[str, int]]:
+    """Samples per stage, for the main thread and for the other threads.
+
+    A sample is charged to the leaf-most frame that belongs to a specific stage (fetch, the
+    HTTP client, discover, extract, dedupe, store, rules, alerts); failing that, to the glue if
+    watchwire is on the stack, else to the event loop.
+    """
+    out: dict[str, dict[str, int]] = {"main": defaultdict(int), "other": defaultdict(int)}
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        group = "main" if frames and "MainThread" in frames[0] else "other"
+        stage = None
+        glue = False
+        for frame in reversed(frames[1:]):
+            found = _frame_stage(frame)
+            if found in _SPECIFIC:
+                stage = found
+                break
+            glue = glue or found == "glue (pipeline, service, models)"
+        if stage is None:
+            stage = "glue (pipeline, service, models)" if glue else "event loop"
+        if group == "other" and stage == "event loop":
+            stage = "other threads (not watchwire)"
+        out[group][stage] += int(count)
+    return {k: dict(v) for k, v in out.items()}
+
+
 @contextmanager
 def profiled(enabled: bool = True) -> Iterator[cProfile.Profile | None]:
     if not enabled:

@@ -45,7 +45,7 @@ class Spec:
 
 # The order matters little; the system benchmarks first, then the stages'.
 SPECS = (
-    Spec("bench_pipeline", ("--quick",), ("--profile",), 1200, 2400),
+    Spec("bench_pipeline", ("--quick", "--profile"), ("--profile",), 1200, 2400),
     Spec("bench_latency", ("--quick",), (), 900, 1800),
     Spec("bench_steady", ("--quick",), (), 900, 1800),
     Spec("bench_store", ("--quick",), (), 1800, 7200),
@@ -57,14 +57,25 @@ SPECS = (
 )
 
 
-def run_one(spec: Spec, *, quick: bool, logs: Path) -> tuple[list[Row], str, float, int]:
-    """Run one benchmark; its figures, its output, seconds taken, exit status."""
+def run_one(
+    spec: Spec, *, quick: bool, logs: Path, collect: bool = False
+) -> tuple[list[Row], str, float, int]:
+    """Run one benchmark (or, with ``collect``, read its last log); its figures, its output,
+    seconds taken, exit status."""
     args = spec.quick if quick else spec.full
     timeout = spec.timeout_quick if quick else spec.timeout_full
-    mine = "bench.common" in (BENCH / f"{spec.name}.py").read_text()
     cmd = [sys.executable, "-m", f"bench.{spec.name}", *args]
     shown = " ".join(["python -m", f"bench.{spec.name}", *args])
     t = time.perf_counter()
+    log = logs / f"{spec.name}.log"
+    if collect:
+        if not log.exists():
+            return [], "", 0.0, 0
+        out = log.read_text()
+        first = out.splitlines()[0] if out else ""
+        shown = first.removeprefix("$ ") if first.startswith("$ ") else shown
+        status = 0 if "[exit 0]" in out or "[exit" not in out else 1
+        return _figures(spec, out, shown, status), out, 0.0, status
     try:
         proc = subprocess.run(
             cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
@@ -74,7 +85,12 @@ def run_one(spec: Spec, *, quick: bool, logs: Path) -> tuple[list[Row], str, flo
         out = _text(exc.stdout) + _text(exc.stderr) + f"\n[timed out after {timeout:.0f}s]"
         status = -1
     took = time.perf_counter() - t
-    (logs / f"{spec.name}.log").write_text(out)
+    log.write_text(f"$ {shown}\n{out}\n[exit {status}]\n")
+    return _figures(spec, out, shown, status), out, took, status
+
+
+def _figures(spec: Spec, out: str, shown: str, status: int) -> list[Row]:
+    mine = "bench.common" in (BENCH / f"{spec.name}.py").read_text()
     rows = [json.loads(line[6:]) for line in out.splitlines() if line.startswith("BENCH {")]
     if not rows and not mine:
         parser = PARSERS.get(spec.name)
@@ -96,7 +112,7 @@ def run_one(spec: Spec, *, quick: bool, logs: Path) -> tuple[list[Row], str, flo
                 "note": out.strip().splitlines()[-1][:120] if out.strip() else "",
             }
         )
-    return rows, out, took, status
+    return rows
 
 
 def _text(b: bytes | str | None) -> str:
@@ -265,6 +281,11 @@ def main() -> None:
     p.add_argument("--only", help="comma-separated names (pipeline,latency,…)")
     p.add_argument("--write", action="store_true", help="write the table into bench/README.md")
     p.add_argument("--logs", type=Path, default=Path("/tmp/watchwire-bench-logs"))
+    p.add_argument(
+        "--collect",
+        action="store_true",
+        help="run nothing: build the table from the logs of earlier runs (one per benchmark)",
+    )
     a = p.parse_args()
     a.logs.mkdir(parents=True, exist_ok=True)
     wanted = {f"bench_{n.strip().removeprefix('bench_')}" for n in (a.only or "").split(",") if n}
@@ -274,8 +295,8 @@ def main() -> None:
             continue
         if not (BENCH / f"{spec.name}.py").exists():
             continue
-        print(f"running {spec.name} …", flush=True)
-        got, _out, took, status = run_one(spec, quick=a.quick, logs=a.logs)
+        print(f"{'reading' if a.collect else 'running'} {spec.name} …", flush=True)
+        got, _out, took, status = run_one(spec, quick=a.quick, logs=a.logs, collect=a.collect)
         print(
             f"  {len(got)} figure(s) in {took:.0f}s (exit {status}); log in "
             f"{a.logs / (spec.name + '.log')}",
