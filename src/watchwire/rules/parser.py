@@ -1,4 +1,4 @@
-"""The rule query language: lexer, parser and syntax tree.
+"""The rule query language: lexer and parser (the tree's nodes are in ``nodes``).
 
 Grammar, loosest binding first (so precedence is NOT > NEAR > AND > OR)::
 
@@ -12,17 +12,30 @@ Grammar, loosest binding first (so precedence is NOT > NEAR > AND > OR)::
 Operators are upper case; ``and``/``or`` in lower case are words. A bare word that holds
 several words (``Belarus-based``, ``Lukashenko's``) is a phrase of them. Errors are
 :class:`~watchwire.exceptions.QuerySyntaxError` with the 1-based column of the culprit.
-Node positions (``start``/``end``, offsets in the query) do not take part in equality.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Final
 
 from watchwire.exceptions import QuerySyntaxError
+from watchwire.rules.nodes import (
+    DEFAULT_NEAR,
+    FIELDS,
+    MAX_NEAR,
+    And,
+    Fielded,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    TermRef,
+    Word,
+    describe,
+)
 from watchwire.rules.tokens import WORD, words
 
 __all__ = [
@@ -42,84 +55,7 @@ __all__ = [
     "parse_query",
 ]
 
-FIELDS: Final = ("title", "lead", "body")
-DEFAULT_NEAR: Final = 10
-MAX_NEAR: Final = 100_000
 _APOSTROPHES: Final = "'’ʼ‘`′ʹ"
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One normalised word; ``prefix``: any word starting with it."""
-
-    text: str
-    prefix: bool = False
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """Consecutive words. ``joined``: written as one word with an apostrophe (``О'Брайен``)."""
-
-    words: tuple[Word, ...]
-    joined: bool = False
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TermRef:
-    """``@name``: any spelling of a term set."""
-
-    name: str
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    children: tuple[Node, ...]
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    children: tuple[Node, ...]
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    child: Node
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Near:
-    """Both sides in one field with at most ``distance`` words between them."""
-
-    left: Node
-    right: Node
-    distance: int = DEFAULT_NEAR
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Fielded:
-    """``title:x``: ``x`` must hold in that field."""
-
-    field: str
-    child: Node
-    start: int = dataclasses.field(default=0, compare=False)
-    end: int = dataclasses.field(default=0, compare=False)
-
-
-Node = Word | Phrase | TermRef | And | Or | Not | Near | Fielded
 
 
 # --- lexer ------------------------------------------------------------------------------------
@@ -413,30 +349,3 @@ def parse_entry(text: str) -> Word | Phrase:
     if not isinstance(node, Word | Phrase):
         raise QuerySyntaxError("expected a word, prefix or phrase", query=text, column=1)
     return node
-
-
-def describe(node: Node) -> str:
-    """The node in query syntax (normalised words), for reports."""
-    if isinstance(node, Word):
-        return node.text + "*" * node.prefix
-    if isinstance(node, Phrase):
-        return '"' + " ".join(describe(w) for w in node.words) + '"'
-    if isinstance(node, TermRef):
-        return "@" + node.name
-    if isinstance(node, And):
-        return " AND ".join(_paren(c, And) for c in node.children)
-    if isinstance(node, Or):
-        return " OR ".join(_paren(c, Or) for c in node.children)
-    if isinstance(node, Not):
-        return "NOT " + _paren(node.child, Not)
-    if isinstance(node, Near):
-        op = "NEAR" if node.distance == DEFAULT_NEAR else f"NEAR/{node.distance}"
-        return f"{_paren(node.left, Near)} {op} {_paren(node.right, Near)}"
-    return f"{node.field}:{_paren(node.child, Not)}"
-
-
-def _paren(node: Node, parent: type) -> str:
-    rank = {Or: 0, And: 1, Near: 2, Not: 3}
-    inner = rank.get(type(node), 9)
-    text = describe(node)
-    return f"({text})" if inner <= rank[parent] and inner != 9 else text
