@@ -55,7 +55,12 @@ async def test_site_serves_pages_with_charset_etag_304_and_head() -> None:
         head = await client.head(site.feed_url)
         assert head.status_code == 200 and head.content == b""
         assert head.headers["content-type"] == "application/rss+xml; charset=utf-8"
-        assert int(head.headers["content-length"]) == len((await client.get(site.feed_url)).content)
+        feed = await client.get(site.feed_url)
+        assert head.headers["content-length"] == feed.headers["content-length"]
+        assert feed.headers["content-encoding"] == "gzip"  # httpx accepts it; the site obliges
+        plain = await client.get(site.feed_url, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == feed.content
+        assert plain.headers["etag"] != feed.headers["etag"]  # one strong ETag per encoding
 
         robots = await client.get(site.url + "robots.txt")
         assert robots.headers["content-type"] == "text/plain; charset=utf-8"

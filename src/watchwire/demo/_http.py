@@ -112,15 +112,15 @@ class HttpServer:
         server.close()
         for writer in list(self._writers):
             writer.close()
-        # A handler may be waiting (a stalled receiver): it has no one left to answer.
+        # Let the connection handlers see their sockets closed and finish.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        # A handler may still be waiting (a stalled receiver): it has no one left to answer.
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
         await server.wait_closed()
-        # Let the connection handlers see their sockets closed and finish.
-        for _ in range(3):
-            await asyncio.sleep(0)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -150,6 +150,10 @@ class HttpServer:
                 if not keep_alive:
                     return
         except ConnectionError:
+            return
+        except asyncio.CancelledError:
+            # Only ``__aexit__`` cancels a handler: the server is closing, which is no error
+            # (and asyncio's stream callback would log a cancelled handler as one).
             return
         finally:
             self._writers.discard(writer)

@@ -16,6 +16,7 @@ Responses carry a strong ``ETag`` (a hash of the body) and answer ``If-None-Matc
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ class NewsSite:
         charset: str = "utf-8",
         feed_size: int = 20,
         feed_link_query: str = "",
+        header_charset: bool = True,
+        compress: bool = True,
     ) -> None:
         self.name = name
         self.language = language
@@ -77,6 +80,10 @@ class NewsSite:
         self.feed_size = feed_size
         self.feed_link_query = feed_link_query
         """Appended to the feed's item links, e.g. ``utm_source=rss`` (pages ignore it)."""
+        self.header_charset = header_charset
+        """Say the charset of HTML pages in ``Content-Type`` too (else only in ``<meta>``)."""
+        self.compress = compress
+        """Gzip responses for clients that accept it."""
         self._stories: dict[str, Story] = {s.slug: s for s in stories}
         self._server = HttpServer(self._handle, name=name)
         self.requests: list[LoggedRequest] = []
@@ -198,6 +205,28 @@ class NewsSite:
                 return 200, "html", article_page(info, story, stories)
         return 404, "html", not_found_page(info)
 
+    def _respond(self, request: HttpRequest) -> HttpResponse:
+        status, kind, text = self._render(request.path)
+        body = text.encode(self.charset, "xmlcharrefreplace")
+        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        content_type = _TYPES[kind]
+        if self.header_charset or kind != "html":
+            content_type += f"; charset={self.charset}"
+        headers = {
+            "Content-Type": content_type,
+            "Cache-Control": "max-age=0, must-revalidate",
+            "Vary": "Accept-Encoding",
+        }
+        if self.compress and "gzip" in request.headers.get("accept-encoding", "").lower():
+            # mtime=0: the same page gives the same bytes, so the ETag holds.
+            body = gzip.compress(body, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+            etag += "-gzip"  # each representation has its own strong ETag (RFC 9110 §8.8.3)
+        headers["ETag"] = f'"{etag}"'
+        if status == 200 and _matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return HttpResponse(status=304, headers={"ETag": headers["ETag"]})
+        return HttpResponse(status=status, headers=headers, body=body)
+
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         failing = self._failures.get(request.path)
         if request.method not in ("GET", "HEAD"):
@@ -210,19 +239,7 @@ class NewsSite:
                 body=f"{status} (injected failure)\n".encode(),
             )
         else:
-            status, kind, text = self._render(request.path)
-            body = text.encode(self.charset, "xmlcharrefreplace")
-            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-            headers = {
-                "Content-Type": f"{_TYPES[kind]}; charset={self.charset}",
-                "ETag": etag,
-                "Cache-Control": "max-age=0, must-revalidate",
-                "Vary": "Accept-Encoding",
-            }
-            if status == 200 and _matches(request.headers.get("if-none-match"), etag):
-                response = HttpResponse(status=304, headers={"ETag": etag})
-            else:
-                response = HttpResponse(status=status, headers=headers, body=body)
+            response = self._respond(request)
         logged = LoggedRequest(
             method=request.method,
             path=request.path,
