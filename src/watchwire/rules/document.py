@@ -123,7 +123,7 @@ class Document:
 
     def word_positions(self, word: str, prefix: bool) -> list[int]:
         """Positions of a word, or of every word starting with ``word`` when ``prefix``."""
-        positions = self.positions
+        positions = self._positions or self.positions
         if not prefix:
             return positions.get(word, [])
         matching = self.prefix_words.get(word)

@@ -58,6 +58,8 @@ class CompiledRule:
     """One rule, ready to evaluate."""
 
     config: RuleConfig
+    name: str
+    within: Within
     ast: Node
     root: CNode
     clauses: tuple[frozenset[str], ...]
@@ -68,13 +70,6 @@ class CompiledRule:
     sources: frozenset[str] | None
     languages: frozenset[str] | None
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def within(self) -> Within:
-        return self.config.within
 
     def admits(self, article: Article, source: str | None) -> str | None:
         """Why the rule's filters reject the article, or None when they let it through."""
@@ -317,6 +312,8 @@ def compile_rules(
         out.append(
             CompiledRule(
                 config=config,
+                name=config.name,
+                within=config.within,
                 ast=ast,
                 root=root,
                 clauses=clauses(root),
