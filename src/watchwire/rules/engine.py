@@ -70,7 +70,6 @@ class CompiledRule:
     sources: frozenset[str] | None
     languages: frozenset[str] | None
 
-
     def admits(self, article: Article, source: str | None) -> str | None:
         """Why the rule's filters reject the article, or None when they let it through."""
         if source is not None and self.sources is not None and source not in self.sources:
