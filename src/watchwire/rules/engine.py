@@ -70,13 +70,15 @@ class CompiledRule:
     sources: frozenset[str] | None
     languages: frozenset[str] | None
 
-    def admits(self, article: Article, source: str | None) -> str | None:
-        """Why the rule's filters reject the article, or None when they let it through."""
+    def admits(self, source: str | None, language: str | None) -> str | None:
+        """Why the rule's filters reject an article, or None when they let it through.
+
+        ``language`` is the article's primary subtag (``_language``), None when unknown.
+        """
         if source is not None and self.sources is not None and source not in self.sources:
             return f"source '{source}' is not one of the rule's sources"
-        lang = _language(article.language)
-        if lang is not None and self.languages is not None and lang not in self.languages:
-            return f"language '{lang}' is not one of the rule's languages"
+        if language is not None and self.languages is not None and language not in self.languages:
+            return f"language '{language}' is not one of the rule's languages"
         return None
 
     def evaluate(self, doc: Document) -> list[Inst] | None:
@@ -203,9 +205,12 @@ class RuleSet:
         doc = self._document(article)
         out: list[Match] = []
         rules = self._rules
+        language = _language(article.language)
         for index in self._prefilter.candidates(doc.present):
             rule = rules[index]
-            if rule.admits(article, source) is not None:
+            if (rule.sources is not None or rule.languages is not None) and rule.admits(
+                source, language
+            ) is not None:
                 continue
             got = rule.evaluate(doc)
             if got is not None:
@@ -249,7 +254,7 @@ def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
 
 def _explain(rule: CompiledRule, doc: Document, source: str | None) -> RuleReport:
     name = rule.name
-    rejected = rule.admits(doc.article, source)
+    rejected = rule.admits(source, _language(doc.article.language))
     if rejected is not None:
         return RuleReport(rule=name, matched=False, reason=rejected)
     got = rule.evaluate(doc)
