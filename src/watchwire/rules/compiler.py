@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from watchwire.exceptions import QuerySyntaxError
-from watchwire.rules.document import END, SPACING, Document, Inst
+from watchwire.rules.document import END, SPACING, Document, Inst, runs_of
 from watchwire.rules.parser import (
     FIELDS,
     And,
@@ -58,7 +58,7 @@ class CLeaf:
         if self.mask != 7:
             first = [p for p in first if self.mask >> (p // SPACING) & 1]
         n = len(self.words)
-        insts: list[Inst] = [(p, p + n, ((p, p + n),)) for p in first]
+        insts: list[Inst] = [(p, p + n) for p in first]
         result = (first, insts)
         doc.leaf_cache[self.key] = result
         return result
@@ -138,12 +138,14 @@ class CNear:
         longest = max(x[1] - x[0] for x in b)
         n = self.distance
         out: list[Inst] = []
-        for s, e, parts in a:
+        for x in a:
+            s, e = x[0], x[1]
             k = bisect_left(b_starts, s - n - longest)
             stop = bisect_right(b_starts, e + n)
-            for s2, e2, parts2 in b[k:stop]:
+            for y in b[k:stop]:
+                s2, e2 = y[0], y[1]
                 if max(s, s2) - min(e, e2) <= n and s // SPACING == s2 // SPACING:
-                    out.append((min(s, s2), max(e, e2), parts + parts2))
+                    out.append((min(s, s2), max(e, e2), runs_of(x) + runs_of(y)))
         return out or None
 
 

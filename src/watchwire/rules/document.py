@@ -26,7 +26,7 @@ from watchwire.rules.tokens import (
     token_ranges,
 )
 
-__all__ = ["ALL_FIELDS", "END", "SPACING", "Document", "Inst", "field_mask"]
+__all__ = ["ALL_FIELDS", "END", "SPACING", "Document", "Inst", "Run", "field_mask", "runs_of"]
 
 SPACING: Final = 1 << 32
 """Distance between the first positions of two fields."""
@@ -36,10 +36,17 @@ ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
 LOCATE_LIMIT: Final = 32
 """Words located one by one before it is cheaper to find the offsets of all of them."""
 
-Inst = tuple[int, int, tuple[tuple[int, int], ...]]
-"""One occurrence: start and end positions (end exclusive) and the word runs it is made of."""
+Run = tuple[int, int]
+"""Start and end positions (end exclusive) of consecutive words."""
+Inst = Run | tuple[int, int, tuple[Run, ...]]
+"""One occurrence: a run (a word or phrase), or a span with the runs it is made of (NEAR)."""
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def runs_of(inst: Inst) -> tuple[Run, ...]:
+    """The word runs an occurrence is made of."""
+    return inst[2] if len(inst) == 3 else ((inst[0], inst[1]),)
 
 
 def field_mask(fields: tuple[str, ...] | list[str]) -> int:

@@ -29,7 +29,7 @@ from watchwire.rules.compiler import (
     prefix_literals,
     required_leaves,
 )
-from watchwire.rules.document import END, Document, Inst, field_mask
+from watchwire.rules.document import END, Document, Inst, Run, field_mask
 from watchwire.rules.parser import FIELDS, Node, parse_query
 from watchwire.rules.prefilter import Prefilter
 from watchwire.rules.snippet import snippet
@@ -226,7 +226,13 @@ class RuleSet:
 
 def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
     """The matched word runs as character spans, in article order (cached per article)."""
-    runs = tuple(sorted({part for _, _, parts in insts for part in parts}))
+    found: set[Run] = set()
+    for inst in insts:
+        if len(inst) == 2:
+            found.add(inst)
+        else:
+            found.update(inst[2])
+    runs = tuple(sorted(found))
     cached = doc.spans_cache.get(runs)
     if cached is not None:
         return cached
