@@ -346,3 +346,17 @@ def test_snippet_keeps_to_the_paragraph() -> None:
     m = match_one("Belarus", "Kyiv • UNN • 63412 views\n\nThe US talks with Belarus.\n\nNext.")
     assert m is not None
     assert m.snippet == "…The US talks with «Belarus».…"
+
+
+def test_bad_term_set_spelling_points_at_the_rule() -> None:
+    """A term set spelling that does not parse is reported at the ``@`` that uses it."""
+    with pytest.raises(QuerySyntaxError) as info:
+        compile_rules([rule("Belarus @bad")], {"bad": ["fine", "sanc*tion"]})
+    assert info.value.query_column == 9
+    assert "term set '@bad': spelling 'sanc*tion': '*' may only end a word" in str(info.value)
+
+
+def test_empty_term_set_is_an_error() -> None:
+    """A term set with no spellings cannot match anything: an error, not a silent rule."""
+    with pytest.raises(QuerySyntaxError, match="term set '@none' is empty"):
+        compile_rules([rule("@none")], {"none": ["", " "]})

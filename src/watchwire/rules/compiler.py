@@ -174,6 +174,18 @@ class Compiler:
             self._entries[name] = got
         return got
 
+    def _entries_for(self, node: TermRef, query: str) -> tuple[tuple[str, Word | Phrase], ...]:
+        """:meth:`entries`, with a bad spelling reported at the ``@`` of the query using it."""
+        try:
+            return self.entries(node.name)
+        except QuerySyntaxError as exc:
+            problem = exc.message.rsplit(" at column ", 1)[0]
+            raise QuerySyntaxError(
+                f"term set '@{node.name}': spelling {exc.query!r}: {problem}",
+                query=query,
+                column=node.start + 1,
+            ) from None
+
     def check(self, node: Node, query: str) -> None:
         """Raise for ``@names`` that the ``terms:`` map does not define (column of the ``@``)."""
         if isinstance(node, TermRef):
@@ -184,7 +196,7 @@ class Compiler:
                     query=query,
                     column=node.start + 1,
                 )
-            if not self.entries(node.name):
+            if not self._entries_for(node, query):
                 raise QuerySyntaxError(
                     f"term set '@{node.name}' is empty", query=query, column=node.start + 1
                 )
