@@ -240,3 +240,20 @@ async def test_one_refused_recipient_does_not_resend_to_the_others(
     await EmailSender("mail", email_channel(box, security="none")).send(alert_message("m9"))
     assert box.envelopes[0].rcpt_tos == ["analyst@example.org"]
     assert "m9 refused for 1 recipient(s): ana@example.org" in caplog.text
+
+
+async def test_long_mixed_script_subject_arrives_with_its_spaces(smtp_server: SmtpFactory) -> None:
+    """Folding at 78 columns used to eat the space between encoded words on the wire."""
+    box = await smtp_server()
+    title = (
+        "The United States offers Belarus a “grand bargain” that could reduce Russia's "
+        "influence on it — Білорусь і санкції"
+    )
+    sender = EmailSender("mail", email_channel(box, security="none"))
+    await sender.send(
+        OutboxMessage(
+            id="m9", channel="mail", kind="alert", payload=alert_payload("m9", title=title)
+        )
+    )
+    (mail,) = box.messages
+    assert mail["Subject"] == f"[watchwire] belarus-sanctions: {title}"

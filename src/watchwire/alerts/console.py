@@ -41,5 +41,10 @@ class ConsoleSender:
 
     async def send(self, message: OutboxMessage) -> None:
         stream = self._stream if self._stream is not None else sys.stdout
-        stream.write("".join(console_line(a) + "\n" for a in alerts_of(message.payload)))
+        text = "".join(console_line(a) + "\n" for a in alerts_of(message.payload))
+        encoding = getattr(stream, "encoding", None)
+        if encoding:
+            # A console that cannot show Cyrillic gets '?', not an alert retried until it fails.
+            text = text.encode(encoding, errors="replace").decode(encoding)
+        stream.write(text)
         stream.flush()

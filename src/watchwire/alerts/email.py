@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import format_datetime
 from html import escape
 from typing import Any
@@ -44,6 +44,11 @@ from watchwire.exceptions import PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
 
 __all__ = ["EmailSender", "build_email", "message_id_for", "subject_for"]
+
+# The stdlib folds long mixed ASCII/non-ASCII subjects at 78 columns and, doing so, drops the
+# space between adjacent encoded words ("a “grand bargain”" came back as "“grandbargain”").
+# RFC 5322 allows 998: fold only past that.
+SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 log = logging.getLogger(__name__)
 
@@ -247,5 +252,9 @@ class EmailSender:
                     raise PermanentDeliveryError("refusing to send credentials without TLS")
                 password = smtp.password.get_secret_value() if smtp.password else ""
                 await client.login(smtp.username, password)
-            refused, _ = await client.send_message(mail)
+            # Flattened here, with our policy: aiosmtplib's send_message re-flattens with the
+            # stock SMTP policy and its 78-column folding, which loses spaces (see SMTP_POLICY).
+            recipients = [a.addr_spec for a in mail["To"].addresses]
+            sender = mail["From"].addresses[0].addr_spec
+            refused, _ = await client.sendmail(sender, recipients, mail.as_bytes())
         return dict(refused)
