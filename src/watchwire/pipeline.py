@@ -46,7 +46,17 @@ class PollReport:
     stored: int = 0
     alerts: int = 0
     failed: int = 0
+    retry_later: int = 0
+    """Articles whose pages failed for now: the next poll looks for them again."""
     error: str | None = None
+
+
+_Seen = tuple[str, FetchResult, str]
+"""A document read this poll: its URL, the fetch, its body hash."""
+
+
+class _RetryLater(Exception):
+    """An article page failed for now (timeout, 5xx): not stored, so not seen."""
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
@@ -97,7 +107,11 @@ class Poller:
         first_poll = state is None or state.first_polled_at is None
         failures = state.consecutive_failures if state else 0
 
-        doc = await self._fetch_document(source, source.url, settings)
+        # Validators of documents whose links were read are saved only once every new article
+        # was stored or definitely lost: an article whose page failed for now must be found
+        # again next poll, and a 304 or an unchanged body would hide it.
+        seen: list[_Seen] = []
+        doc = await self._fetch_document(source, source.url, settings, seen)
         if doc is None:  # not modified, or the same bytes as last time
             await self._store.record_poll(source.name, url=source.url, now=self._now(), ok=True)
             self._log_recovery(source, failures)
@@ -110,13 +124,19 @@ class Poller:
         if discovery.feeds and (discovery.kind is SourceKind.PAGE or not links):
             # A home page, or a feed URL that now serves HTML (the feed moved): follow the
             # feed the page announces.
-            links = await self._follow(source, settings, discovery.feeds[:1]) or links
+            links = await self._follow(source, settings, discovery.feeds[:1], seen) or links
         if discovery.sitemaps:
-            links += await self._follow(source, settings, discovery.sitemaps[:_MAX_CHILD_SITEMAPS])
+            children = discovery.sitemaps[:_MAX_CHILD_SITEMAPS]
+            links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
             return await self._fail(source, settings, failures, discovery.error)
 
         report = await self._ingest(source, settings, links, first_poll=first_poll)
+        if not report.retry_later:
+            for url, result, body_hash in seen:
+                await self._store.save_validators(
+                    url, result.validators, body_hash=body_hash, now=self._now()
+                )
         await self._store.record_poll(
             source.name, url=source.url, now=self._now(), ok=True, kind=str(discovery.kind)
         )
@@ -131,9 +151,12 @@ class Poller:
         return report
 
     async def _fetch_document(
-        self, source: SourceConfig, url: str, settings: CrawlSettings
+        self, source: SourceConfig, url: str, settings: CrawlSettings, seen: list[_Seen]
     ) -> Discovery | FetchResult | None:
-        """Fetch and parse a feed/sitemap/listing: None when unchanged, the result on error."""
+        """Fetch and parse a feed/sitemap/listing: None when unchanged, the result on error.
+
+        A parsed document is appended to ``seen``: its validators are the caller's to save.
+        """
         cached = await self._store.validators(url)
         result = await self._fetcher.fetch(
             url, settings=settings, validators=cached.validators if cached else None, purpose="feed"
@@ -144,11 +167,13 @@ class Poller:
         if not result.ok:
             return result
         body_hash = feed_fingerprint(result.content)
-        await self._store.save_validators(
-            url, result.validators, body_hash=body_hash, now=self._now()
-        )
         if cached is not None and cached.body_hash == body_hash:
-            return None  # many sites ignore conditional GET: same bytes, nothing to parse
+            # Many sites ignore conditional GET: same bytes, nothing to parse.
+            await self._store.save_validators(
+                url, result.validators, body_hash=body_hash, now=self._now()
+            )
+            return None
+        seen.append((url, result, body_hash))
         kind = SourceKind(source.kind) if source.kind and url == source.url else None
         return discover(
             result.content,
@@ -160,12 +185,13 @@ class Poller:
         )
 
     async def _follow(
-        self, source: SourceConfig, settings: CrawlSettings, urls: Sequence[str]
-    ) -> list[Link]:
+        self, source: SourceConfig, settings: CrawlSettings, urls: Sequence[str],
+        seen: list[_Seen],
+    ) -> list[Link]:  # fmt: skip
         """Links from autodiscovered feeds or child sitemaps (one level deep)."""
         links: list[Link] = []
         for url in urls:
-            doc = await self._fetch_document(source, url, settings)
+            doc = await self._fetch_document(source, url, settings, seen)
             if isinstance(doc, Discovery):
                 links += doc.links
             elif isinstance(doc, FetchResult):
@@ -213,14 +239,18 @@ class Poller:
         ]
         todo.sort(key=lambda p: _when(p[1]) or datetime.max, reverse=True)  # undated first
         todo = todo[: settings.max_articles_per_poll]
-        stored = alerts = failed = 0
+        stored = alerts = failed = retry_later = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, failed
+            nonlocal stored, alerts, failed, retry_later
             async with gate:
                 try:
                     n = await self._article(source, settings, url, link, first_poll=first_poll)
+                except _RetryLater:
+                    failed += 1
+                    retry_later += 1
+                    return
                 except Exception:
                     failed += 1
                     log.exception("cannot process %s", redact_url(link.url),
@@ -237,7 +267,7 @@ class Poller:
                 tg.create_task(one(url, link))
         return PollReport(
             source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
-            alerts=alerts, failed=failed,
+            alerts=alerts, failed=failed, retry_later=retry_later,
         )  # fmt: skip
 
     async def _article(
@@ -253,6 +283,8 @@ class Poller:
             reason = result.error or "nothing extracted"
             log.warning("no article at %s: %s", redact_url(link.url), reason,
                         extra={"source": source.name})  # fmt: skip
+            if not result.ok and result.transient:
+                raise _RetryLater
             return None
         canonical = canonicalize_url(
             result.final_url if result.ok else url,

@@ -147,6 +147,7 @@ async def run_once(
 ) -> OnceReport:
     """Poll every enabled source once, deliver what is due (bounded wait), and return."""
     async with open_runtime(config) as rt:
+        await _take_over_outbox(rt)
         sources = [s for s in config.sources if s.enabled]
         reports: list[PollReport] = []
         gate = asyncio.Semaphore(16)
@@ -226,6 +227,7 @@ async def run_service(
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
     async with open_runtime(config) as rt, asyncio.TaskGroup() as tg:
         scheduler = Scheduler(tg)
+        await _take_over_outbox(rt)
         _schedule(rt, scheduler, first=True)
         scheduler.start()
         counts = await rt.store.outbox_counts()
@@ -247,6 +249,17 @@ async def run_service(
         log.info("stopping")
         await scheduler.stop(grace=SHUTDOWN_GRACE)
     log.info("stopped")
+
+
+async def _take_over_outbox(rt: Runtime) -> None:
+    """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
+
+    The embedded store has one deliverer, this process: a row still 'delivering' belongs to a
+    process that died. Delivery is at least once, so a receiver may see it twice, with one id.
+    """
+    released = await rt.store.release_leases(now=utcnow())
+    if released:
+        log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
 def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:

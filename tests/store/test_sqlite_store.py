@@ -146,7 +146,7 @@ async def test_concurrent_saves_of_one_story_make_one_alert(tmp_path: Path) -> N
             *(
                 store.save_article(
                     new_article(f"https://s{i}/x", "same", source=f"s{i}"), [intent()], now=T0
-                )  # fmt: skip
+                )
                 for i in range(8)
             )
         )
@@ -221,3 +221,13 @@ async def test_validators_and_fetch_history(tmp_path: Path) -> None:
         assert health.errors == 1 and health.last_error == "boom"
         state = await store.record_poll("s1", url="https://a/feed", now=T0, ok=True)
         assert state.consecutive_failures == 0 and state.first_polled_at == T0
+
+
+async def test_release_leases_makes_interrupted_deliveries_due_now(tmp_path: Path) -> None:
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        await store.save_article(new_article("https://a/1", "t"), [intent()], now=T0)
+        (m,) = await store.claim_due(now=T0, limit=10, lease=timedelta(minutes=10))
+        assert await store.release_leases(now=T0 + timedelta(seconds=1)) == 1
+        (again,) = await store.claim_due(now=T0 + timedelta(seconds=1), limit=10,
+                                         lease=timedelta(minutes=10))  # fmt: skip
+        assert again.id == m.id

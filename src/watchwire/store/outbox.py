@@ -56,6 +56,19 @@ class OutboxPart(Connected):
             key=lambda m: m.id,
         )
 
+    async def release_leases(self, *, now: datetime) -> int:
+        """Make messages left mid-delivery by a dead process due now, not when leases expire.
+
+        Only for a process that knows it is the store's one deliverer (the embedded mode):
+        another live deliverer could be sending them this very moment.
+        """
+        stamp = to_iso(now)
+        return await self._write(
+            """UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?,
+                      updated_at = ? WHERE state = 'delivering'""",
+            (stamp, stamp),
+        )
+
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None:
         stamp = to_iso(now)
         await self._write(
