@@ -8,6 +8,7 @@ are about something else), prefixes, phrases taken from the text, term sets shar
 rules, NEAR, NOT, field qualifiers, and sentence/paragraph/N-word windows.
 
     .venv/bin/python bench/bench_rules.py [--sizes 100,1000,10000,100000] [--repeat 5]
+    .venv/bin/python bench/bench_rules.py --frequencies   # plain vs word-frequency anchoring
 
 One core, one process; the figure is the median (and p90) over articles of the best of
 ``--repeat`` runs of ``RuleSet.match`` on that article.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from watchwire.config import RuleConfig
 from watchwire.models import Article
-from watchwire.rules import compile_rules
+from watchwire.rules import WordFrequencies, compile_rules
 from watchwire.rules.tokens import words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,14 @@ CORPUS = ROOT / "tests" / "data" / "extraction" / "ground-truth.json"
 WORDS_PER_ARTICLE = 1000
 
 
-def load_articles() -> list[Article]:
+def load_bodies() -> list[str]:
     bodies = [v["articleBody"] for v in json.loads(CORPUS.read_text("utf-8")).values()]
-    bodies = [b for b in bodies if b and len(b.split()) > 50]
+    return [b for b in bodies if b and len(b.split()) > 50]
+
+
+def load_articles(bodies: list[str] | None = None) -> list[Article]:
+    """One 1,000-word article per body, padded with the bodies after it (wrapping around)."""
+    bodies = load_bodies() if bodies is None else bodies
     out: list[Article] = []
     for i, _ in enumerate(bodies):
         paragraphs: list[str] = []
@@ -126,10 +132,17 @@ def make_rules(n: int, articles: list[Article], seed: int = 6) -> tuple[list[Rul
     return rules, terms
 
 
-def measure(n: int, articles: list[Article], repeat: int) -> dict[str, float]:
-    rules, terms = make_rules(n, articles)
+def measure(
+    n: int,
+    articles: list[Article],
+    repeat: int,
+    *,
+    vocabulary: list[Article] | None = None,
+    frequencies: WordFrequencies | None = None,
+) -> dict[str, float]:
+    rules, terms = make_rules(n, vocabulary or articles)
     t0 = time.perf_counter()
-    ruleset = compile_rules(rules, terms)
+    ruleset = compile_rules(rules, terms, frequencies=frequencies)
     compile_s = time.perf_counter() - t0
     per_article: list[float] = []
     matches = 0
@@ -166,7 +179,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--frequencies",
+        action="store_true",
+        help="also anchor rules on word frequencies counted on the first half of the bodies,"
+        " and measure on articles made of the other half only",
+    )
     args = parser.parse_args()
+    if args.frequencies:
+        frequencies_table(args)
+        return
     articles = load_articles()
     print(f"{len(articles)} articles of {WORDS_PER_ARTICLE} words; best of {args.repeat} runs")
     print(f"calibration: an empty 1,000-step loop takes {calibration():.1f} µs of CPU")
@@ -176,6 +198,28 @@ def main() -> None:
         print(
             f"{r['rules']:>8} {r['median']:>10.3f} {r['p90']:>8.3f} "
             f"{r['matches']:>16.1f} {r['compile']:>10.2f}"
+        )
+
+
+def frequencies_table(args: argparse.Namespace) -> None:
+    bodies = load_bodies()
+    half = len(bodies) // 2
+    everything = load_articles(bodies)
+    seen, unseen = load_articles(bodies[:half]), load_articles(bodies[half:])
+    frequencies = WordFrequencies.from_articles(seen)
+    print(
+        f"{len(unseen)} articles of {WORDS_PER_ARTICLE} words from bodies the frequencies never"
+        f" saw ({len(seen)} others counted); best of {args.repeat} runs"
+    )
+    print(f"calibration: an empty 1,000-step loop takes {calibration():.1f} µs of CPU")
+    print(f"{'rules':>8} {'plain median':>13} {'p90':>7} {'tuned median':>13} {'p90':>7}")
+    for n in (int(s) for s in args.sizes.split(",")):
+        plain = measure(n, unseen, args.repeat, vocabulary=everything)
+        tuned = measure(n, unseen, args.repeat, vocabulary=everything, frequencies=frequencies)
+        assert plain["matches"] == tuned["matches"]
+        print(
+            f"{n:>8} {plain['median']:>13.3f} {plain['p90']:>7.3f}"
+            f" {tuned['median']:>13.3f} {tuned['p90']:>7.3f}"
         )
 
 

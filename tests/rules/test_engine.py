@@ -360,3 +360,17 @@ def test_empty_term_set_is_an_error() -> None:
     """A term set with no spellings cannot match anything: an error, not a silent rule."""
     with pytest.raises(QuerySyntaxError, match="term set '@none' is empty"):
         compile_rules([rule("@none")], {"none": ["", " "]})
+
+
+def test_word_frequencies_shares() -> None:
+    """Shares of articles per word; a prefix sums its words; unseen words are rare."""
+    from watchwire.rules import WordFrequencies
+
+    freq = WordFrequencies.from_articles(
+        [article("Belarus sanctions"), article("Belarus Belarus"), article("potash")]
+    )
+    assert freq.share("belarus") == pytest.approx(2 / 3)
+    assert freq.share("sanction*") == pytest.approx(1 / 3)
+    assert freq.share("bel*") == pytest.approx(2 / 3)
+    assert freq.share("poland") < 0.2
+    assert freq.clause_cost(frozenset({"belarus", "potash"})) == pytest.approx(1.0)

@@ -80,3 +80,18 @@ def test_spans_are_words_of_the_text(query: Node, text: str) -> None:
         assert text[span.start : span.end] == span.text
         assert span.start == 0 or text[span.start - 1] == " "
         assert span.end == len(text) or text[span.end] == " "
+
+
+@SETTINGS
+@given(st.lists(queries_st, min_size=1, max_size=8), st.lists(texts_st, min_size=1, max_size=6))
+def test_word_frequencies_never_change_results(queries: list[Node], texts: list[str]) -> None:
+    """Anchoring on measured word frequencies changes speed, never matches."""
+    from watchwire.rules import WordFrequencies, compile_rules
+
+    from .helpers import rule
+
+    rules = [rule(render(q), name=f"r{i}") for i, q in enumerate(queries)]
+    freq = WordFrequencies.from_articles(article(t) for t in texts[::2])
+    plain, tuned = compile_rules(rules, {}), compile_rules(rules, {}, frequencies=freq)
+    for t in texts:
+        assert plain.match(article(t)) == tuned.match(article(t))

@@ -8,6 +8,7 @@ their spans and a snippet; ``to_fts5`` turns a query into an SQLite FTS5 prefilt
 from __future__ import annotations
 
 from watchwire.rules.engine import CompiledRule, RuleReport, RuleSet, compile_rules
+from watchwire.rules.frequencies import WordFrequencies
 from watchwire.rules.fts import to_fts5
 from watchwire.rules.parser import (
     And,
@@ -37,6 +38,7 @@ __all__ = [
     "TermRef",
     "Token",
     "Word",
+    "WordFrequencies",
     "compile_rules",
     "normalize",
     "parse_query",

@@ -15,7 +15,7 @@ The cost per article is its distinct words plus the candidates, not the number o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 import ahocorasick
@@ -32,12 +32,17 @@ Clauses = tuple[frozenset[str], ...]
 class Prefilter:
     """An index from literals to the rules that need them."""
 
-    def __init__(self, rule_clauses: Sequence[Clauses], prefixes: Iterable[str]) -> None:
+    def __init__(
+        self,
+        rule_clauses: Sequence[Clauses],
+        prefixes: Iterable[str],
+        cost: Callable[[frozenset[str]], float] = clause_cost,
+    ) -> None:
         anchors: dict[str, list[int]] = {}
         pairs: dict[str, dict[str, list[int]]] = {}
         always: list[int] = []
         for index, clauses in enumerate(rule_clauses):
-            ranked = sorted(set(clauses), key=clause_cost)
+            ranked = sorted(set(clauses), key=cost)
             if len(ranked) >= 2:
                 first, second = ranked[0], ranked[1]
                 for x in first:
@@ -100,10 +105,6 @@ class Prefilter:
         ]
         out.sort()
         return out
-
-
-def _cost(lit: str) -> float:
-    return clause_cost(frozenset((lit,)))
 
 
 def _automaton(keys: Mapping[str, object]) -> ahocorasick.Automaton | None:
