@@ -269,7 +269,8 @@ def stage_costs(opts: UniverseOptions, rules: RuleSet, config: Config, n: int = 
 
 def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
     """CPU per article per stage: py-spy's samples scaled to the measured CPU of each thread."""
-    groups = pyspy_stages(path)
+    detail: dict[str, dict[str, int]] = {}
+    groups = pyspy_stages(path, detail)
     cpu = {"main": meter.main, "other": meter.cpu - meter.main}
     print("CPU per stage, py-spy samples scaled to measured CPU (ms per article):")
     rows: dict[str, float] = defaultdict(float)
@@ -283,6 +284,12 @@ def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
         print(f"  {name:64s} {ms:6.2f}")
         emit(f"Profile: {name}", round(ms, 2), "ms/article", note="py-spy, 10,000-article crawl")
     print(f"  {'total':64s} {sum(rows.values()):6.2f}", flush=True)
+    print("where, in the biggest stages (share of that stage's samples):")
+    for key, frames in sorted(detail.items(), key=lambda p: -sum(p[1].values()))[:4]:
+        total = sum(frames.values())
+        print(f"  {key}")
+        for frame, n in sorted(frames.items(), key=lambda p: -p[1])[:8]:
+            print(f"    {100 * n / total:5.1f}%  {frame}")
 
 
 def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None:

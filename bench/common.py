@@ -15,6 +15,7 @@ import cProfile
 import json
 import os
 import pstats
+import re
 import resource
 import sys
 import time
@@ -303,7 +304,9 @@ def _frame_stage(frame: str) -> str | None:
     return None
 
 
-def pyspy_stages(path: Path) -> dict[str, dict[str, int]]:
+def pyspy_stages(
+    path: Path, detail: dict[str, dict[str, int]] | None = None
+) -> dict[str, dict[str, int]]:
     """Samples per stage, for the main thread and for the other threads.
 
     A sample is charged to the leaf-most frame that belongs to a specific stage (fetch, the
@@ -318,18 +321,24 @@ def pyspy_stages(path: Path) -> dict[str, dict[str, int]]:
         frames = stack.split(";")
         group = "main" if frames and "MainThread" in frames[0] else "other"
         stage = None
-        glue = False
+        glue: str | None = None
+        where = frames[-1]
         for frame in reversed(frames[1:]):
             found = _frame_stage(frame)
             if found in _SPECIFIC:
-                stage = found
+                stage, where = found, frame
                 break
-            glue = glue or found == "glue (pipeline, service, models)"
+            if glue is None and found == "glue (pipeline, service, models)":
+                glue = frame
         if stage is None:
             stage = "glue (pipeline, service, models)" if glue else "event loop"
+            where = glue or where
         if group == "other" and stage == "event loop":
             stage = "other threads (not watchwire)"
         out[group][stage] += int(count)
+        if detail is not None:
+            short = re.sub(r"\(/\S*/(site-packages|lib/python3\.\d+|src)/", "(", where)
+            detail.setdefault(f"{stage} [{group}]", defaultdict(int))[short] += int(count)
     return {k: dict(v) for k, v in out.items()}
 
 

@@ -166,8 +166,12 @@ def parse_extract(out: str) -> list[Row]:
         f1 = _num(rec.get("f1", ""))
         ms = _num(rec.get("median ms/page", ""))
         own = name == "watchwire"
-        rows.append(_row(f"Extraction F1 ({name})", f1, "", ">= 0.955" if own else ""))
-        rows.append(_row(f"Extraction median ms/page ({name})", ms, "ms", "<= 4" if own else ""))
+        if f1 is not None:
+            rows.append(_row(f"Extraction F1 ({name})", f1, "", ">= 0.955" if own else ""))
+        if ms is not None:
+            rows.append(
+                _row(f"Extraction median ms/page ({name})", ms, "ms", "<= 4" if own else "")
+            )
     return rows
 
 
