@@ -1,0 +1,101 @@
+"""``run_service`` in this process: the scheduler drives polls, drains and digests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.site import Site, page
+from tests.pipeline.test_poll import MATCHING
+from tests.support.httpserver import ServerFactory
+from watchwire.config import Config, parse_config
+from watchwire.service import run_service
+from watchwire.store import SqliteStore
+
+
+@pytest.fixture
+async def http_server() -> AsyncIterator[ServerFactory]:
+    factory = ServerFactory()
+    try:
+        yield factory
+    finally:
+        await factory.aclose()
+
+
+def config_for(tmp_path: Path, feed: str, *, query: str = "@belarus AND @sanctions") -> Config:
+    return parse_config(
+        f"""
+storage: {tmp_path / "w.db"}
+crawl: {{interval: 1s, per_host_delay: 0s, timeout: 5s}}
+sources:
+  - {{name: site, url: "{feed}"}}
+channels:
+  now: {{type: console}}
+  daily: {{type: console, digest: 1s}}
+terms:
+  belarus: [Belarus, Belarusian*]
+  sanctions: [sanction*]
+rules:
+  - {{name: r1, query: "{query}"}}
+""",
+        file=str(tmp_path / "w.yaml"),
+        env={},
+        path=tmp_path / "w.yaml",
+    )
+
+
+async def wait_until(check: object, *, every: asyncio.Event) -> None:
+    """Re-check after each event, bounded: the service signals progress by fetching."""
+    assert callable(check)
+    async with asyncio.timeout(15):
+        while not await check():
+            every.clear()
+            await every.wait()
+
+
+async def test_scheduler_polls_delivers_and_seals_digests(
+    tmp_path: Path, http_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    site = Site(await http_server())
+    site.pages = {"deal": page("deal", "US offers Belarus a deal", *MATCHING)}
+    site.install()
+    fetched = asyncio.Event()
+    original = site.server._handler  # tap every request: the progress signal we wait on
+
+    def tapped(path: str):  # type: ignore[no-untyped-def]
+        fetched.set()
+        return original(path)
+
+    monkeypatch.setattr(site.server, "_handler", tapped)
+    config = config_for(tmp_path, site.server.url("/feed.xml"))
+    stop, reload = asyncio.Event(), asyncio.Event()
+    service = asyncio.create_task(run_service(config, stop=stop, reload=reload,
+                                              loader=lambda: config))  # fmt: skip
+
+    async def delivered_both() -> bool:
+        return out.getvalue().count("US offers Belarus a deal") == 2  # immediate + digest
+
+    try:
+        await wait_until(delivered_both, every=fetched)
+        reload.set()  # same config again: jobs are replaced, nothing repeats
+        site.publish(page("more", "Quiet day", "Nothing to see here at all, really."))
+        await wait_until(lambda: _stored(tmp_path, 2), every=fetched)
+    finally:
+        stop.set()
+        async with asyncio.timeout(20):
+            await service
+    assert out.getvalue().count("US offers Belarus a deal") == 2
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        counts = await store.outbox_counts()
+    assert counts["delivered"] == 2 and counts["pending"] == 0 and counts["queued"] == 0
+
+
+async def _stored(tmp_path: Path, n: int) -> bool:
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        return await store.count_articles() == n
