@@ -203,7 +203,13 @@ def _parse_digest(value: object) -> timedelta | str | None:
     if value is None or value == "immediate":
         return None
     if isinstance(value, str) and len(value.split()) == 5:
-        return value  # a crontab expression, checked by the scheduler
+        from watchwire.scheduler import validate_crontab
+
+        try:
+            validate_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"invalid crontab expression {value!r}: {exc}") from None
+        return value
     return _positive(parse_duration(value))
 
 

@@ -250,3 +250,11 @@ def test_env_reference_inside_a_flow_mapping() -> None:
     assert mail.smtp.port == 587
     assert mail.smtp.password is not None
     assert mail.smtp.password.get_secret_value() == "p{a}ss: word"
+
+
+def test_digest_forms() -> None:
+    base = "channels:\n  m: {{type: console, digest: '{}'}}\n"
+    assert load(base.format("immediate")).channels["m"].digest is None  # type: ignore[attr-defined]
+    assert load(base.format("0 8 * * 1-5")).channels["m"].digest == "0 8 * * 1-5"  # type: ignore[attr-defined]
+    msg = error_of(base.format("0 25 * * *"))
+    assert msg.startswith("w.yaml:2:30: channels.m.digest: invalid crontab expression")
