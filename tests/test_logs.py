@@ -15,7 +15,10 @@ from watchwire.logs import redact_url, setup_logging
     ("url", "expected"),
     [
         ("https://user:pw@news.example.org/rss", "https://***@news.example.org/rss"),
-        ("https://a.example/feed?token=abc&page=2", "https://a.example/feed?token=%2A%2A%2A&page=2"),
+        (
+            "https://a.example/feed?token=abc&page=2",
+            "https://a.example/feed?token=%2A%2A%2A&page=2",
+        ),
         ("https://a.example/feed?api_key=k", "https://a.example/feed?api_key=%2A%2A%2A"),
         ("https://a.example/news?id=5", "https://a.example/news?id=5"),
     ],
