@@ -38,7 +38,8 @@ from bench.common import (
     pyspy_stages,
     stage_profile,
 )
-from bench.universe import Universe, UniverseOptions, _Generator, make_rules_yaml, site_host
+from bench.corpus import _Generator, make_rules_yaml
+from bench.universe import Universe, UniverseOptions, site_host
 from watchwire.config import Config, load_config
 from watchwire.dedupe import canonicalize_url, fingerprint
 from watchwire.extract import extract_article
@@ -264,7 +265,13 @@ def stage_costs(opts: UniverseOptions, rules: RuleSet, config: Config, n: int = 
         print(f"  {name:48s} {ms:6.2f}")
     print(f"  {'sum':48s} {sum(costs.values()):6.2f}", flush=True)
     for name, ms in costs.items():
-        emit(f"Stage CPU per article: {name}", round(ms, 2), "ms", note="unprofiled, one core")
+        emit(
+            f"Stage CPU per article: {name}",
+            round(ms, 2),
+            "ms",
+            note="unprofiled, one core",
+            detail=True,
+        )
 
 
 def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
@@ -282,7 +289,7 @@ def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
             )
     for name, ms in sorted(rows.items(), key=lambda p: -p[1]):
         print(f"  {name:64s} {ms:6.2f}")
-        emit(f"Profile: {name}", round(ms, 2), "ms/article", note="py-spy, 10,000-article crawl")
+        emit(f"Profile: {name}", round(ms, 2), "ms/article", note="py-spy", detail=True)
     print(f"  {'total':64s} {sum(rows.values()):6.2f}", flush=True)
     print("where, in the biggest stages (share of that stage's samples):")
     for key, frames in sorted(detail.items(), key=lambda p: -sum(p[1].values()))[:4]:

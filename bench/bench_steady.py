@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ProcMeter, emit, proc_peak_rss, proc_rss
+from bench.common import (
+    ProcMeter,
+    emit,
+    proc_peak_rss,
+    proc_rss,
+    pyspy,
+    pyspy_path,
+    pyspy_stages,
+)
 from bench.harness import Receiver, ServiceProcess, wait_until, write_service_config
 from bench.universe import Universe, UniverseOptions
 
@@ -31,6 +39,7 @@ def main() -> None:
     p.add_argument("--interval", type=int, default=60, help="poll interval, seconds")
     p.add_argument("--window", type=float, help="seconds measured")
     p.add_argument("--rules", type=int, default=1000)
+    p.add_argument("--profile", action="store_true", help="py-spy the restarted service")
     a = p.parse_args()
     window = a.window or (120.0 if a.quick else 240.0)
     opts = UniverseOptions(
@@ -53,7 +62,12 @@ def main() -> None:
         with ServiceProcess(cfg, tmp / "service-restarted.log") as svc:
             seen = uni.stats()["counts"].get("feed_304", 0)
             settle(uni, svc, a.sources, a.interval, after=seen)
-            restarted = measure(uni, svc, window)
+            if a.profile and pyspy_path() is not None:
+                with pyspy(svc.pid, tmp / "pyspy.txt"):
+                    restarted = measure(uni, svc, window)
+                print_profile(tmp / "pyspy.txt", restarted)
+            else:
+                restarted = measure(uni, svc, window)
     for label, m in (("after its first crawl", first), ("restarted on the store", restarted)):
         n304 = m["polls"].get("feed_304", 0)
         print(
@@ -72,6 +86,23 @@ def main() -> None:
             "ms",
             note=scale,
         )
+
+
+def print_profile(path: Path, m: dict[str, Any]) -> None:
+    """Where a 304 poll's CPU goes: py-spy samples, scaled to the measured CPU."""
+    detail: dict[str, dict[str, int]] = {}
+    groups = pyspy_stages(path, detail)
+    total = sum(sum(v.values()) for v in groups.values()) or 1
+    n304 = max(m["polls"].get("feed_304", 0), 1)
+    print("CPU per 304 poll by stage (py-spy samples scaled to the measured CPU, all threads):")
+    flat = [(f"{stage} [{g}]", n) for g, st in groups.items() for stage, n in st.items()]
+    for name, n in sorted(flat, key=lambda p: -p[1]):
+        print(f"  {name:56s} {1000 * m['cpu'] * n / total / n304:6.3f} ms")
+    for key, frames in sorted(detail.items(), key=lambda p: -sum(p[1].values()))[:4]:
+        sub = sum(frames.values())
+        print(f"  {key}")
+        for frame, n in sorted(frames.items(), key=lambda p: -p[1])[:6]:
+            print(f"    {100 * n / sub:5.1f}%  {frame}")
 
 
 def settle(uni: Universe, svc: ServiceProcess, sources: int, interval: int, after: int = 0) -> None:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import emit, proc_peak_rss, proc_rss
-from bench.universe import _BELARUS_EN, _BELARUS_UK, _make_lang
+from bench.corpus import _BELARUS_EN, _BELARUS_UK, _make_lang
 from watchwire.config import RuleConfig
 from watchwire.dedupe import fingerprint
 from watchwire.models import Article

@@ -47,8 +47,12 @@ def emit(
     target: str = "",
     command: str = "",
     note: str = "",
+    detail: bool = False,
 ) -> dict[str, Any]:
-    """Print one result line for ``bench.run`` (and a human) and return it."""
+    """Print one result line for ``bench.run`` (and a human) and return it.
+
+    A ``detail`` figure (a profile row, say) is kept in the logs but left out of the table.
+    """
     met: bool | None = None
     if measured is not None and target:
         op, _, value = target.partition(" ")
@@ -67,6 +71,7 @@ def emit(
         "met": met,
         "command": command or _command(),
         "note": note,
+        "detail": detail,
     }
     print("BENCH " + json.dumps(row, ensure_ascii=False), flush=True)
     return row
@@ -246,6 +251,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("store", ("watchwire/store/", "/aiosqlite/", "sqlite3")),
     ("rules", ("watchwire/rules/", "ahocorasick", "unicodedata")),
     ("alerts", ("watchwire/alerts/",)),
+    ("scheduler (APScheduler)", ("watchwire/scheduler.py", "/apscheduler/", "/tzlocal/")),
+    ("logging", ("/logging/", "watchwire/logs.py")),
     ("glue (pipeline, service, models)", ("watchwire/",)),
     ("event loop", ("/asyncio/", "selectors", "'select.", "socket", "/ssl", "threading")),
 )
@@ -332,7 +339,7 @@ def pyspy_stages(
                 glue = frame
         if stage is None:
             stage = "glue (pipeline, service, models)" if glue else "event loop"
-            where = glue or where
+            where = f"{glue} … {where}" if glue else where
         if group == "other" and stage == "event loop":
             stage = "other threads (not watchwire)"
         out[group][stage] += int(count)
