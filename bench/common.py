@@ -335,7 +335,8 @@ def pyspy_stages(
             if found in _SPECIFIC:
                 stage, where = found, frame
                 break
-            if glue is None and found == "glue (pipeline, service, models)":
+            root = "watchwire/cli.py" in frame or "watchwire/__main__.py" in frame
+            if glue is None and found == "glue (pipeline, service, models)" and not root:
                 glue = frame
         if stage is None:
             stage = "glue (pipeline, service, models)" if glue else "event loop"

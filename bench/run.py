@@ -96,6 +96,8 @@ def _figures(spec: Spec, out: str, shown: str, status: int) -> list[Row]:
         parser = PARSERS.get(spec.name)
         rows = parser(out) if parser else []
     for row in rows:
+        # Logs from before ``detail``: profile rows belong in the README sections, not the table.
+        row.setdefault("detail", row["figure"].startswith(("Profile:", "Stage CPU")))
         command = row.get("command") or shown
         row["command"] = shown if command.startswith("python -m bench.") else command
         row["source"] = spec.name
