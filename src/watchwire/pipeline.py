@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchwire.alerts import build_alert_payload
-from watchwire.config import ChannelConfig, Config, CrawlSettings, SourceConfig
+from watchwire.config import Config, CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url, fingerprint
 from watchwire.discover import discover, feed_fingerprint
 from watchwire.extract import extract_article
@@ -34,6 +34,8 @@ _MAX_CHILD_SITEMAPS = 3
 """Child sitemaps read per poll, newest first: news sitemaps put what is new up front."""
 _ARTICLE_CONCURRENCY = 8
 """Article fetches in flight per poll; the fetcher's per-host slots bound them further."""
+_MAX_ARTICLES_IN_FLIGHT = 64
+"""Articles being fetched and processed at once, all sources together."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +75,21 @@ class _Runtime:
 
     config: Config
     rules: RuleSet
+    targets: Mapping[str, tuple[tuple[str, bool], ...]]
+    """Rule name → its channels, each with whether it is a digest channel."""
+
+    @classmethod
+    def build(cls, config: Config, rules: RuleSet) -> _Runtime:
+        channels = config.channels
+        targets = {
+            rule.name: tuple(
+                (name, channels[name].digest is not None)
+                for name in (rule.notify if rule.notify is not None else tuple(channels))
+                if name in channels
+            )
+            for rule in config.rules
+        }
+        return cls(config=config, rules=rules, targets=targets)
 
 
 class Poller:
@@ -86,13 +103,16 @@ class Poller:
         store: Store,
         fetcher: Fetcher,
     ) -> None:
-        self._rt = _Runtime(config=config, rules=rules)
+        self._rt = _Runtime.build(config, rules)
         self._store = store
         self._fetcher = fetcher
         self._now = utcnow
+        # Across all polls: a first crawl of many sources must not hold thousands of pages
+        # (and their parsed trees) in memory at once.
+        self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
 
     def reconfigure(self, config: Config, rules: RuleSet) -> None:
-        self._rt = _Runtime(config=config, rules=rules)
+        self._rt = _Runtime.build(config, rules)
 
     # --- one source ---------------------------------------------------------------------------
 
@@ -104,7 +124,6 @@ class Poller:
         if not force and state and state.next_poll_at and state.next_poll_at > now:
             log.debug("backing off until %s", state.next_poll_at, extra={"source": source.name})
             return PollReport(source=source.name, ok=False, skipped=True)
-        first_poll = state is None or state.first_polled_at is None
         failures = state.consecutive_failures if state else 0
 
         # Validators of documents whose links were read are saved only once every new article
@@ -131,7 +150,7 @@ class Poller:
         if discovery.error and not links:
             return await self._fail(source, settings, failures, discovery.error)
 
-        report = await self._ingest(source, settings, links, first_poll=first_poll)
+        report = await self._ingest(source, settings, links)
         if not report.retry_later:
             for url, result, body_hash in seen:
                 await self._store.save_validators(
@@ -221,9 +240,8 @@ class Poller:
     # --- articles -----------------------------------------------------------------------------
 
     async def _ingest(
-        self, source: SourceConfig, settings: CrawlSettings, links: Sequence[Link], *,
-        first_poll: bool,
-    ) -> PollReport:  # fmt: skip
+        self, source: SourceConfig, settings: CrawlSettings, links: Sequence[Link]
+    ) -> PollReport:
         extra = self._rt.config.dedupe.tracking_params
         by_url: dict[str, Link] = {}
         for link in links:
@@ -244,9 +262,9 @@ class Poller:
 
         async def one(url: str, link: Link) -> None:
             nonlocal stored, alerts, failed, retry_later
-            async with gate:
+            async with gate, self._in_flight:
                 try:
-                    n = await self._article(source, settings, url, link, first_poll=first_poll)
+                    n = await self._article(source, settings, url, link)
                 except _RetryLater:
                     failed += 1
                     retry_later += 1
@@ -271,9 +289,8 @@ class Poller:
         )  # fmt: skip
 
     async def _article(
-        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link, *,
-        first_poll: bool,
-    ) -> int | None:  # fmt: skip
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
+    ) -> int | None:
         """Fetch, extract, store and match one article. Its alert count, or None if lost."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         if not result.ok:
@@ -303,7 +320,7 @@ class Poller:
         )
         now = self._now()
         intents: list[AlertIntent] = []
-        if self._alertable(article, settings, now, first_poll=first_poll):
+        if self._alertable(article, settings, now):
             matches = self._rt.rules.match(article, source=source.name)
             intents = self._intents(source.name, article, matches)
         saved = await self._store.save_article(new, intents, now=now)
@@ -329,9 +346,7 @@ class Poller:
         )
 
     @staticmethod
-    def _alertable(
-        article: Article, settings: CrawlSettings, now: datetime, *, first_poll: bool
-    ) -> bool:
+    def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:
         """Backlog is stored, never alerted: only news younger than ``backfill`` alerts.
 
         Undated articles are judged by first-seen time (now), so they alert.
@@ -339,31 +354,20 @@ class Poller:
         published = article.published_at
         if published is None:
             return True
-        return published >= now - settings.backfill or (
-            not first_poll and published > now  # clocks of sites run ahead; still news
-        )
+        return published >= now - settings.backfill
 
     def _intents(
         self, source: str, article: Article, matches: Sequence[Match]
     ) -> list[AlertIntent]:
-        channels: Mapping[str, ChannelConfig] = self._rt.config.channels
-        rules = {r.name: r for r in self._rt.config.rules}
-        intents: list[AlertIntent] = []
-        for match in matches:
-            rule = rules.get(match.rule)
-            if rule is None:
-                continue
-            for name in rule.notify if rule.notify is not None else tuple(channels):
-                channel = channels.get(name)
-                if channel is None:
-                    continue
-                intents.append(
-                    AlertIntent(
-                        rule=match.rule, channel=name, digest=channel.digest is not None,
-                        render=_renderer(match, article, source),
-                    )
-                )  # fmt: skip
-        return intents
+        targets = self._rt.targets
+        return [
+            AlertIntent(
+                rule=match.rule, channel=channel, digest=digest,
+                render=_renderer(match, article, source),
+            )
+            for match in matches
+            for channel, digest in targets.get(match.rule, ())
+        ]  # fmt: skip
 
 
 def _renderer(
