@@ -105,7 +105,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from watchwire.service import run_service
+    from watchwire.service import default_workers, run_service
 
     config = _config(args)
     path = config.path
@@ -117,17 +117,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, reload.set)
         assert path is not None
-        await run_service(config, stop=stop, reload=reload, loader=lambda: load_config(path))
+        await run_service(
+            config, stop=stop, reload=reload, loader=lambda: load_config(path),
+            workers=default_workers(),
+        )  # fmt: skip
 
     asyncio.run(go())
     return EXIT_OK
 
 
 def _cmd_once(args: argparse.Namespace) -> int:
-    from watchwire.service import run_once
+    from watchwire.service import default_workers, run_once
 
     config = _config(args)
-    report = asyncio.run(run_once(config, drain_timeout=args.drain_timeout, progress=sys.stderr))
+    report = asyncio.run(
+        run_once(config, drain_timeout=args.drain_timeout, progress=sys.stderr,
+                 workers=default_workers())
+    )  # fmt: skip
     for p in report.polls:
         status = "ok" if p.ok else f"FAILED: {p.error}"
         print(f"{p.source:24} {status:10} new={p.new} stored={p.stored} alerts={p.alerts}"

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from watchwire.alerts import build_alert_payload
+from watchwire.analyze import Analysis, analyze_page
 from watchwire.config import Config, CrawlSettings, SourceConfig
-from watchwire.dedupe import canonicalize_url, fingerprint
+from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
-from watchwire.extract import extract_article
-from watchwire.fetch import Fetcher, decode_html
+from watchwire.fetch import Fetcher
 from watchwire.logs import redact_url
 from watchwire.models import Article, Discovery, FetchResult, Link, Match, SourceKind
 from watchwire.rules import RuleSet
@@ -102,10 +105,12 @@ class Poller:
         *,
         store: Store,
         fetcher: Fetcher,
+        workers: Executor | None = None,
     ) -> None:
         self._rt = _Runtime.build(config, rules)
         self._store = store
         self._fetcher = fetcher
+        self._workers = workers
         self._now = utcnow
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
@@ -295,8 +300,8 @@ class Poller:
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
-        article = self._extract(source, result, link)
-        if article is None:
+        analysis = await self._analyze(source, result, link)
+        if analysis is None:
             reason = result.error or "nothing extracted"
             log.warning("no article at %s: %s", redact_url(link.url), reason,
                         extra={"source": source.name})  # fmt: skip
@@ -306,10 +311,10 @@ class Poller:
         canonical = canonicalize_url(
             result.final_url if result.ok else url,
             extra_params=self._rt.config.dedupe.tracking_params,
-            canonical=article.url,
+            canonical=analysis.article.url,
         )
-        article = replace(article, url=canonical)
-        fp = fingerprint(article.text or article.title)
+        article = replace(analysis.article, url=canonical)
+        fp = analysis.fingerprint
         new = NewArticle(
             url=canonical,
             source=source.name,
@@ -326,24 +331,26 @@ class Poller:
         saved = await self._store.save_article(new, intents, now=now)
         return len(saved.alerts)
 
-    def _extract(self, source: SourceConfig, result: FetchResult, link: Link) -> Article | None:
-        article: Article | None = None
-        if result.ok:
-            article = extract_article(
-                decode_html(result.content, charset=result.charset), url=result.final_url
-            )
-        if (article is None or not article.text) and link.content_html:
-            article = extract_article(link.content_html, url=link.url)
-        if article is None or not (article.text or article.title):
-            return None
-        return replace(
-            article,
-            title=article.title or link.title or "",
-            published_at=article.published_at or link.published_at,
-            modified_at=article.modified_at or link.updated_at,
-            language=article.language or link.language or source.language,
-            lead=article.lead or (link.summary or "")[:1000],
+    async def _analyze(
+        self, source: SourceConfig, result: FetchResult, link: Link
+    ) -> Analysis | None:
+        """Extract and fingerprint, in a worker process when the service has some."""
+        call = partial(
+            analyze_page,
+            result.content if result.ok else None,
+            charset=result.charset,
+            url=result.final_url,
+            link=link,
+            language=source.language,
         )
+        if self._workers is None:
+            return call()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._workers, call)
+        except BrokenProcessPool:
+            log.error("extraction workers died; extracting in the service process from now on")
+            self._workers = None
+            return call()
 
     @staticmethod
     def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:

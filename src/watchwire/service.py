@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +32,14 @@ from watchwire.scheduler import Scheduler, next_fire_time
 from watchwire.store import SqliteStore, Store
 from watchwire.timeutil import utcnow
 
-__all__ = ["OnceReport", "Runtime", "open_runtime", "run_once", "run_service"]
+__all__ = [
+    "OnceReport",
+    "Runtime",
+    "default_workers",
+    "open_runtime",
+    "run_once",
+    "run_service",
+]
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +114,36 @@ def _near_distance(config: Config) -> int:
     return NEAR_DUPLICATE_DISTANCE if configured is None else configured
 
 
+def default_workers() -> int:
+    """Extraction worker processes: every core but the one the event loop runs on."""
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+async def _open_workers(stack: AsyncExitStack, count: int) -> Executor | None:
+    if count <= 0:
+        return None
+    # forkserver, not fork: this process already runs threads (aiosqlite's, the resolver's).
+    pool = ProcessPoolExecutor(
+        max_workers=count, mp_context=multiprocessing.get_context("forkserver")
+    )
+
+    async def shutdown() -> None:
+        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    stack.push_async_callback(shutdown)
+    return pool
+
+
 @asynccontextmanager
-async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
-    """Open the store, the fetcher and the channels of ``config``; close them all on exit."""
+async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Runtime]:
+    """Open the store, the fetcher and the channels of ``config``; close them all on exit.
+
+    ``workers`` > 0 extracts articles in that many worker processes (the service uses
+    ``default_workers()``); 0 extracts in this process.
+    """
     rules = compile_rules(config.rules, config.terms)
     async with AsyncExitStack() as stack:
+        pool = await _open_workers(stack, workers)
         store = await stack.enter_async_context(
             SqliteStore.open(
                 config.storage_path(),
@@ -123,7 +158,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             store=store,
             fetcher=fetcher,
             rules=rules,
-            poller=Poller(config, rules, store=store, fetcher=fetcher),
+            poller=Poller(config, rules, store=store, fetcher=fetcher, workers=pool),
             dispatcher=_dispatcher(config, store, channels),
             channel_stack=channel_stack,
         )
@@ -145,9 +180,10 @@ async def run_once(
     *,
     drain_timeout: float = 30.0,
     progress: TextIO | None = None,
+    workers: int = 0,
 ) -> OnceReport:
     """Poll every enabled source once, deliver what is due (bounded wait), and return."""
-    async with open_runtime(config) as rt:
+    async with open_runtime(config, workers=workers) as rt:
         await _take_over_outbox(rt)
         sources = [s for s in config.sources if s.enabled]
         reports: list[PollReport] = []
@@ -222,11 +258,12 @@ async def run_service(
     stop: asyncio.Event,
     reload: asyncio.Event,
     loader: Callable[[], Config] | None = None,
+    workers: int = 0,
 ) -> None:
     """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set."""
     path = config.path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
-    async with open_runtime(config) as rt, asyncio.TaskGroup() as tg:
+    async with open_runtime(config, workers=workers) as rt, asyncio.TaskGroup() as tg:
         scheduler = Scheduler(tg)
         await _take_over_outbox(rt)
         _schedule(rt, scheduler, first=True)
