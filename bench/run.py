@@ -336,9 +336,13 @@ def main() -> None:
         )
         rows += got
     m = machine()
+    how = (
+        "collected from the logs of each row's command"
+        if a.collect
+        else f"measured with `python -m bench.run{' --quick' if a.quick else ''}`"
+    )
     header = (
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
-        f"`python -m bench.run{' --quick' if a.quick else ''}` on {m['cores']} cores "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {how}, on {m['cores']} cores "
         f"({m['cpu'] or 'unknown CPU'}), {m['memory']}; Python {m['python']}, SQLite "
         f"{m['sqlite']}, httpx {m['httpx']}, httpx-aiohttp {m['httpx-aiohttp']}, aiohttp "
         f"{m['aiohttp']}, selectolax {m['selectolax']}, aiosqlite {m['aiosqlite']}."
