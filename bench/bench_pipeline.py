@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    ChildrenMeter,
     CpuMeter,
     ProcMeter,
+    descendants,
     emit,
     profiled,
     pyspy,
@@ -46,7 +48,7 @@ from watchwire.extract import extract_article
 from watchwire.fetch import Fetcher, decode_html
 from watchwire.pipeline import PollReport
 from watchwire.rules import RuleSet, compile_rules
-from watchwire.service import open_runtime
+from watchwire.service import default_workers, open_runtime
 
 SOURCE_CONCURRENCY = 16
 """Sources polled at once, as ``watchwire once`` (``service.run_once``) does."""
@@ -87,8 +89,15 @@ def write_config(
     return path
 
 
-async def crawl(config: Config, *, profile: bool, spy: Path | None = None) -> dict[str, Any]:
-    async with open_runtime(config) as rt:
+async def crawl(
+    config: Config,
+    *,
+    profile: bool,
+    spy: Path | None = None,
+    workers: int = 0,
+    exclude: frozenset[int] = frozenset(),
+) -> dict[str, Any]:
+    async with open_runtime(config, workers=workers) as rt:
         gate = asyncio.Semaphore(SOURCE_CONCURRENCY)
         reports: list[PollReport] = []
 
@@ -99,12 +108,14 @@ async def crawl(config: Config, *, profile: bool, spy: Path | None = None) -> di
         with contextlib.ExitStack() as stack:
             if spy is not None:
                 stack.enter_context(pyspy(os.getpid(), spy))
+            kids = ChildrenMeter(exclude=exclude | _spy_pids()).start()
             meter = CpuMeter().start()
             with profiled(profile) as prof:
                 async with asyncio.TaskGroup() as tg:
                     for source in config.sources:
                         tg.create_task(poll(source))
             meter.stop()
+            kids.stop()
         drain = CpuMeter().start()
         delivered = 0
         try:
@@ -117,6 +128,7 @@ async def crawl(config: Config, *, profile: bool, spy: Path | None = None) -> di
         counts = await rt.store.outbox_counts()
     return {
         "meter": meter,
+        "kids": kids,
         "reports": reports,
         "prof": prof,
         "drain": drain,
@@ -151,6 +163,19 @@ async def fetch_only(config: Config, urls: list[str], concurrency: int) -> tuple
     return meter, ok
 
 
+def _spy_pids() -> frozenset[int]:
+    """py-spy, a child of ours too, is not the pipeline's CPU."""
+    out = set()
+    for pid in descendants():
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "py-spy":
+                    out.add(pid)
+        except FileNotFoundError:
+            continue
+    return frozenset(out)
+
+
 def article_urls(db: Path) -> list[str]:
     import sqlite3
 
@@ -165,6 +190,12 @@ def main() -> None:
     p.add_argument("--articles", type=int, default=50)
     p.add_argument("--rules", type=int)
     p.add_argument("--profile", action="store_true", help="sample the crawl with py-spy")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="extraction worker processes, as the service uses (default: cores - 1)",
+    )
     p.add_argument("--cprofile", action="store_true", help="also run a cProfile'd crawl")
     p.add_argument(
         "--profile-sites",
@@ -200,7 +231,12 @@ def main() -> None:
             print(f"[{label}] {len(rules)} rules compiled in {compile_s:.2f}s", flush=True)
             server = ProcMeter(uni.pid).start()
             spy = Path(tmpdir) / "pyspy.txt" if a.profile and not prof and pyspy_path() else None
-            r = asyncio.run(crawl(config, profile=prof, spy=spy))
+            r = asyncio.run(
+                crawl(
+                    config, profile=prof, spy=spy, workers=a.workers, exclude=frozenset({uni.pid})
+                )
+            )
+            r["workers"] = a.workers
             r["spy"] = spy
             server.stop()
             r["server"] = server
@@ -274,7 +310,7 @@ def stage_costs(opts: UniverseOptions, rules: RuleSet, config: Config, n: int = 
         )
 
 
-def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
+def report_spy(path: Path, meter: CpuMeter, stored: int, *, workers_cpu: float = 0.0) -> None:
     """CPU per article per stage: py-spy's samples scaled to the measured CPU of each thread."""
     detail: dict[str, dict[str, int]] = {}
     groups = pyspy_stages(path, detail)
@@ -287,6 +323,10 @@ def report_spy(path: Path, meter: CpuMeter, stored: int) -> None:
             rows[f"{stage} [{'event loop thread' if group == 'main' else 'other threads'}]"] += (
                 cpu[group] * n / total / max(stored, 1) * 1000
             )
+    if workers_cpu:
+        rows["decode + extract + fingerprint [worker processes]"] = (
+            workers_cpu / max(stored, 1) * 1000
+        )
     for name, ms in sorted(rows.items(), key=lambda p: -p[1]):
         print(f"  {name:64s} {ms:6.2f}")
         emit(f"Profile: {name}", round(ms, 2), "ms/article", note="py-spy", detail=True)
@@ -307,19 +347,22 @@ def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None
     alerts = sum(x.alerts for x in reports)
     bad = [x for x in reports if not x.ok]
     rate = stored / meter.wall if meter.wall else 0.0
-    cpu_ms = meter.cpu / max(stored, 1) * 1000
+    kids: ChildrenMeter = r["kids"]
+    cpu_ms = (meter.cpu + kids.cpu) / max(stored, 1) * 1000
     server: ProcMeter = r["server"]
     print(
         f"[{label}] {stored}/{expected} stored ({failed} failed, {len(bad)} sources failed), "
         f"{alerts} alerts queued, in {meter.wall:.1f}s = {rate:.0f} articles/s; CPU "
         f"{meter.cpu:.1f}s = {cpu_ms:.2f} ms/article (event loop {meter.main:.1f}s, other "
-        f"threads {meter.cpu - meter.main:.1f}s); universe CPU {server.cpu:.1f}s; delivery: "
+        f"threads {meter.cpu - meter.main:.1f}s, {r['workers']} extraction worker process(es) "
+        f"{kids.cpu:.1f}s); universe CPU {server.cpu:.1f}s; delivery: "
         f"{r['delivered']} in {r['drain'].wall:.1f}s, outbox {r['outbox']}; CPU-bound ceiling "
         f"of one event loop: {1000 / max(meter.main / max(stored, 1) * 1000, 1e-9):.0f} articles/s",
         flush=True,
     )
     if label == "plain":
         scale = "quick: 1,000 articles, 1,000 rules" if quick else "10,000 articles, 10,000 rules"
+        scale += f", {r['workers']} extraction worker(s)"
         emit(
             "End-to-end throughput, cold crawl",
             round(rate, 1),
@@ -340,7 +383,7 @@ def report(label: str, r: dict[str, Any], expected: int, *, quick: bool) -> None
             note="the loopback sites' process, apart",
         )
     if r.get("spy") is not None and r["spy"].exists():
-        report_spy(r["spy"], meter, stored)
+        report_spy(r["spy"], meter, stored, workers_cpu=r["kids"].cpu)
     if r["prof"] is not None:
         per, top = stage_profile(r["prof"])
         total = sum(per.values())

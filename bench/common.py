@@ -126,6 +126,56 @@ def thread_cpu(pid: int | None = None) -> dict[int, float]:
     return out
 
 
+def descendants(pid: int | None = None) -> list[int]:
+    """Every process below ``pid`` (default: this one), children first."""
+    out: list[int] = []
+    todo = [pid or os.getpid()]
+    while todo:
+        parent = todo.pop()
+        try:
+            tids = os.listdir(f"/proc/{parent}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except (FileNotFoundError, ValueError):
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+@dataclass(slots=True)
+class ChildrenMeter:
+    """CPU of this process's descendants (worker pools) over an interval, minus ``exclude``."""
+
+    exclude: frozenset[int] = frozenset()
+    cpu: float = 0.0
+    _start: dict[int, float] | None = None
+
+    def _now(self) -> dict[int, float]:
+        out = {}
+        for pid in descendants():
+            if pid in self.exclude:
+                continue
+            try:
+                out[pid] = proc_cpu(pid)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        return out
+
+    def start(self) -> ChildrenMeter:
+        self._start = self._now()
+        return self
+
+    def stop(self) -> ChildrenMeter:
+        start = self._start or {}
+        self.cpu = sum(c - start.get(pid, 0.0) for pid, c in self._now().items())
+        return self
+
+
 @dataclass(slots=True)
 class CpuMeter:
     """CPU and wall time of this process between ``start()`` and ``stop()``, main thread apart."""
