@@ -293,9 +293,6 @@ def stage_costs(opts: UniverseOptions, rules: RuleSet, config: Config, n: int = 
                       fingerprint(pa[1].text or pa[1].title)))  # fmt: skip
     items = articles
     timed(f"rules ({len(rules):,} rules)", lambda a: rules.match(a, source="s0"))
-    items = pages
-    timed(f"pipeline._intents rule map ({len(config.rules):,} rules)",
-          lambda _p: {r.name: r for r in config.rules})  # fmt: skip
     print(f"stage costs, unprofiled, on {len(pages)} universe pages (ms CPU per article):")
     for name, ms in costs.items():
         print(f"  {name:48s} {ms:6.2f}")
