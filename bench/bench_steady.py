@@ -107,8 +107,16 @@ def print_profile(path: Path, m: dict[str, Any]) -> None:
 
 def settle(uni: Universe, svc: ServiceProcess, sources: int, interval: int, after: int = 0) -> None:
     """Wait until every feed has answered one more 304 than ``after`` counts."""
+    initial = uni.opts.sites * uni.opts.articles  # the first crawl is over, too
+
+    def done() -> bool:
+        counts = uni.stats()["counts"]
+        return (
+            counts.get("feed_304", 0) >= after + sources and counts.get("article_200", 0) >= initial
+        )
+
     ok = wait_until(
-        lambda: svc.alive() and uni.stats()["counts"].get("feed_304", 0) >= after + sources,
+        lambda: svc.alive() and done(),
         timeout=600 + 2 * interval,
         what="a full round of 304s",
     )
