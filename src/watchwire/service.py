@@ -151,9 +151,9 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
             )
         )
         fetcher = await stack.enter_async_context(Fetcher(config.settings_for(None)))
-        channel_stack = await stack.enter_async_context(AsyncExitStack())
+        channel_stack = AsyncExitStack()
         channels = await channel_stack.enter_async_context(open_channels(config.channels))
-        yield Runtime(
+        rt = Runtime(
             config=config,
             store=store,
             fetcher=fetcher,
@@ -162,6 +162,9 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
             dispatcher=_dispatcher(config, store, channels),
             channel_stack=channel_stack,
         )
+        # Whichever channels are live at exit: a reload swaps in a new stack.
+        stack.push_async_callback(lambda: rt.channel_stack.aclose())
+        yield rt
 
 
 # --- once -------------------------------------------------------------------------------------
@@ -204,11 +207,10 @@ async def run_once(
                 tg.create_task(poll(source))
         bar.done()
         await rt.seal_due_digests(utcnow())
-        delivered = 0
         try:
             async with asyncio.timeout(drain_timeout):
                 while True:
-                    delivered += await rt.drain()
+                    await rt.drain()
                     due = await rt.store.next_due()
                     if due is None or due > utcnow() + timedelta(seconds=drain_timeout):
                         break
