@@ -621,10 +621,8 @@ def _cross_check(config: Config, positions: _Positions, file: str) -> None:
 
 def _check_queries(config: Config, positions: _Positions, file: str) -> None:
     """Parse every rule query so that a typo fails at load, with its column in the file."""
-    try:
-        from watchwire.rules import compile_rules
-    except ImportError:  # the rules engine is not built yet
-        return
+    from watchwire.rules import compile_rules  # here: rules imports this module
+
     try:
         compile_rules(config.rules, config.terms)
     except QuerySyntaxError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -24,7 +24,15 @@ from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
 from watchwire.fetch import Fetcher
 from watchwire.logs import redact_url
-from watchwire.models import Article, Discovery, FetchResult, Link, Match, SourceKind
+from watchwire.models import (
+    Article,
+    Discovery,
+    FetchOutcome,
+    FetchResult,
+    Link,
+    Match,
+    SourceKind,
+)
 from watchwire.rules import RuleSet
 from watchwire.store import AlertContext, AlertIntent, NewArticle, Store
 from watchwire.timeutil import utcnow
@@ -186,7 +194,7 @@ class Poller:
             url, settings=settings, validators=cached.validators if cached else None, purpose="feed"
         )
         await self._store.record_fetch(source.name, result, now=self._now())
-        if result.outcome == "not_modified":
+        if result.outcome is FetchOutcome.NOT_MODIFIED:
             return None
         if not result.ok:
             return result
@@ -260,7 +268,7 @@ class Poller:
             for url, link in by_url.items()
             if url not in known or _updated_since(link, known[url])
         ]
-        todo.sort(key=lambda p: _when(p[1]) or datetime.max, reverse=True)  # undated first
+        todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
         todo = todo[: settings.max_articles_per_poll]
         stored = alerts = failed = retry_later = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
@@ -389,9 +397,11 @@ def _renderer(
     return render
 
 
-def _when(link: Link) -> datetime | None:
-    when = link.updated_at or link.published_at
-    return when.replace(tzinfo=None) if when else None
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+
+def _when(link: Link) -> datetime:
+    return link.updated_at or link.published_at or _UNDATED
 
 
 def _updated_since(link: Link, known: datetime | None) -> bool:

@@ -13,10 +13,9 @@ from watchwire.store.base import (
     SourceState,
     Store,
 )
-from watchwire.store.sqlite import DEFAULT_NEAR_DISTANCE, SqliteStore, new_id
+from watchwire.store.sqlite import SqliteStore, new_id
 
 __all__ = [
-    "DEFAULT_NEAR_DISTANCE",
     "AlertContext",
     "AlertIntent",
     "ArticleRow",

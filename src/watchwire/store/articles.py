@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
@@ -22,8 +22,6 @@ from watchwire.store.connection import _CHUNK, Connected, _iso, _signed, _unsign
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["ArticlesPart"]
-
-_FETCH_HISTORY = timedelta(days=7)
 
 
 class ArticlesPart(Connected):

@@ -17,8 +17,6 @@ from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
 
-_FETCH_HISTORY = timedelta(days=7)
-
 
 class OutboxPart(Connected):
     async def claim_due(

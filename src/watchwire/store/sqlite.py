@@ -16,6 +16,7 @@ from typing import Self
 
 import aiosqlite
 
+from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import StoreError
 from watchwire.store.articles import ArticlesPart
 from watchwire.store.connection import new_id
@@ -23,12 +24,9 @@ from watchwire.store.outbox import OutboxPart
 from watchwire.store.schema import MIGRATIONS
 from watchwire.store.sources import SourcesPart
 
-__all__ = ["DEFAULT_NEAR_DISTANCE", "SqliteStore", "new_id"]
+__all__ = ["SqliteStore", "new_id"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_NEAR_DISTANCE = 8
-"""Matches ``watchwire.dedupe.NEAR_DUPLICATE_DISTANCE``; the service passes that one."""
 
 
 class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
@@ -39,7 +37,7 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: str | Path, *, near_distance: int = DEFAULT_NEAR_DISTANCE
+        cls, path: str | Path, *, near_distance: int = NEAR_DUPLICATE_DISTANCE
     ) -> AsyncIterator[Self]:
         path = Path(path)
         if str(path) != ":memory:":
