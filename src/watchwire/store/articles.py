@@ -6,9 +6,8 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
-
-import aiosqlite
 
 from watchwire.exceptions import StoreError
 from watchwire.models import Article, StoredArticle
@@ -27,188 +26,18 @@ __all__ = ["ArticlesPart"]
 class ArticlesPart(Connected):
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
         """Which of ``urls`` are stored, with the article's last known publish/edit time."""
-        found: dict[str, datetime | None] = {}
-        for i in range(0, len(urls), _CHUNK):
-            chunk = list(urls[i : i + _CHUNK])
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT url, COALESCE(modified_at, published_at) FROM articles "
-                f"WHERE url IN ({marks})",
-                chunk,
-            ) as cur:
-                found.update((row[0], from_iso(row[1])) for row in await cur.fetchall())
-        return found
+        return await self._read(partial(_known_urls, list(urls)))
 
     async def save_article(
         self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
     ) -> StoredArticle:
-        """Store an article once, join it to its story, and write its alerts: one transaction."""
-        a = new.article
-        stamp = to_iso(now)
-        fields = {
-            "title": a.title, "lead": a.lead, "body": a.text,
-            "published_at": _iso(a.published_at), "modified_at": _iso(a.modified_at),
-            "language": a.language, "authors": json.dumps(list(a.authors), ensure_ascii=False),
-            "section": a.section, "tags": json.dumps(list(a.tags), ensure_ascii=False),
-            "image": a.image, "content_hash": new.content_hash,
-            "simhash": None if new.simhash is None else _signed(new.simhash),
-        }  # fmt: skip
-        async with self._transaction() as db:
-            async with db.execute(
-                "SELECT id, story_id, content_hash FROM articles WHERE url = ?", (new.url,)
-            ) as cur:
-                existing = await cur.fetchone()
-            created = new_version = False
-            duplicate_of: int | None = None
-            if existing is not None:
-                article_id, story_id = int(existing["id"]), int(existing["story_id"])
-                if existing["content_hash"] != new.content_hash:
-                    new_version = True
-                    sets = ", ".join(f"{k} = :{k}" for k in fields)
-                    await db.execute(
-                        f"UPDATE articles SET {sets}, version = version + 1, updated_at = :now "
-                        "WHERE id = :id",
-                        {**fields, "now": stamp, "id": article_id},
-                    )
-                    await db.execute(
-                        "DELETE FROM simhash_bands WHERE article_id = ?", (article_id,)
-                    )
-                    await self._insert_bands(db, article_id, new)
-            else:
-                created = True
-                duplicate_of, found_story = await self._find_story(db, new)
-                if found_story is not None:
-                    story_id = found_story
-                else:
-                    async with db.execute(
-                        "INSERT INTO stories (created_at) VALUES (?) RETURNING id", (stamp,)
-                    ) as cur:
-                        row = await cur.fetchone()
-                    assert row is not None
-                    story_id = int(row[0])
-                cols = ", ".join(fields)
-                marks = ", ".join(f":{k}" for k in fields)
-                async with db.execute(
-                    f"INSERT INTO articles (url, story_id, source, first_seen_at, updated_at, "
-                    f"{cols}) VALUES (:url, :story, :source, :now, :now, {marks}) RETURNING id",
-                    {**fields, "url": new.url, "story": story_id, "source": new.source,
-                     "now": stamp},
-                ) as cur:  # fmt: skip
-                    row = await cur.fetchone()
-                assert row is not None
-                article_id = int(row[0])
-                await self._insert_bands(db, article_id, new)
-            written = await self._write_alerts(db, intents, article_id, story_id, now)
-        return StoredArticle(
-            article_id=article_id,
-            story_id=story_id,
-            created=created,
-            new_version=new_version,
-            duplicate_of=duplicate_of,
-            alerts=tuple(written),
+        """Store an article once, join it to its story, and write its alerts: all or nothing."""
+        return await self._batched(
+            partial(_save_article, new, tuple(intents), now, near_distance=self._near_distance)
         )
-
-    async def _find_story(
-        self, db: aiosqlite.Connection, new: NewArticle
-    ) -> tuple[int | None, int | None]:
-        """The story an unseen URL belongs to: same text, then near-same text."""
-        async with db.execute(
-            "SELECT id, story_id FROM articles WHERE content_hash = ? LIMIT 1",
-            (new.content_hash,),
-        ) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            return int(row["id"]), int(row["story_id"])
-        if new.simhash is None or not new.band_keys:
-            return None, None
-        pairs = ",".join("(?, ?)" for _ in new.band_keys)
-        params: list[int] = []
-        for band, key in enumerate(new.band_keys):
-            params += [band, key]
-        async with db.execute(
-            # A join on VALUES, not `(band, key) IN (VALUES …)`: SQLite 3.40 plans the IN form
-            # as a scan of the whole band table (seconds at a million articles).
-            f"""SELECT a.id, a.story_id, a.simhash FROM articles a
-                WHERE a.id IN (SELECT b.article_id FROM (VALUES {pairs}) AS q
-                               JOIN simhash_bands b
-                                 ON b.band = q.column1 AND b.key = q.column2)""",
-            params,
-        ) as cur:
-            candidates = await cur.fetchall()
-        best: tuple[int, int, int] | None = None
-        for c in candidates:
-            if c["simhash"] is None:
-                continue
-            distance = (_unsigned(int(c["simhash"])) ^ new.simhash).bit_count()
-            if distance <= self._near_distance and (best is None or distance < best[0]):
-                best = (distance, int(c["id"]), int(c["story_id"]))
-        return (best[1], best[2]) if best else (None, None)
-
-    @staticmethod
-    async def _insert_bands(db: aiosqlite.Connection, article_id: int, new: NewArticle) -> None:
-        if new.simhash is None:
-            return
-        await db.executemany(
-            "INSERT OR IGNORE INTO simhash_bands (band, key, article_id) VALUES (?, ?, ?)",
-            [(band, key, article_id) for band, key in enumerate(new.band_keys)],
-        )
-
-    async def _write_alerts(
-        self,
-        db: aiosqlite.Connection,
-        intents: Sequence[AlertIntent],
-        article_id: int,
-        story_id: int,
-        now: datetime,
-    ) -> list[str]:
-        if not intents:
-            return []
-        stamp = to_iso(now)
-        copies = tuple(await self._story_copies(db, story_id))
-        written: list[str] = []
-        for intent in intents:
-            alert_id = new_id(now)
-            async with db.execute(
-                "SELECT 1 FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
-                (intent.rule, story_id, intent.channel),
-            ) as cur:
-                if await cur.fetchone() is not None:
-                    continue  # cheap early exit; the UNIQUE constraint is the real guard
-            payload = intent.render(
-                AlertContext(alert_id=alert_id, story_id=story_id, copies=copies, created_at=now)
-            )
-            body = json.dumps(payload, ensure_ascii=False)
-            cur = await db.execute(
-                """INSERT INTO alerts (id, rule, story_id, channel, article_id, payload, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, story_id, channel) DO NOTHING""",
-                (alert_id, intent.rule, story_id, intent.channel, article_id, body, stamp),
-            )
-            inserted = cur.rowcount == 1
-            await cur.close()
-            if not inserted:
-                continue
-            if not intent.digest:
-                await db.execute(
-                    """INSERT INTO outbox (id, channel, kind, payload, next_attempt_at,
-                                           created_at, updated_at)
-                       VALUES (?, ?, 'alert', ?, ?, ?, ?)""",
-                    (alert_id, intent.channel, body, stamp, stamp, stamp),
-                )
-                await db.execute(
-                    "UPDATE alerts SET message_id = ? WHERE id = ?", (alert_id, alert_id)
-                )
-            written.append(alert_id)
-        return written
-
-    @staticmethod
-    async def _story_copies(db: aiosqlite.Connection, story_id: int) -> list[str]:
-        async with db.execute(
-            "SELECT url FROM articles WHERE story_id = ? ORDER BY id", (story_id,)
-        ) as cur:
-            return [r[0] for r in await cur.fetchall()]
 
     async def story_copies(self, story_id: int) -> list[str]:
-        return await self._story_copies(self._db, story_id)
+        return await self._read(partial(_story_copies, story_id=story_id))
 
     async def article(self, article_id: int) -> ArticleRow | None:
         async with self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cur:
@@ -243,6 +72,178 @@ class ArticlesPart(Connected):
         async with self._db.execute("SELECT COUNT(*) FROM articles") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+
+# --- on the connection's thread -----------------------------------------------------------------
+
+
+def _known_urls(urls: list[str], db: sqlite3.Connection) -> dict[str, datetime | None]:
+    found: dict[str, datetime | None] = {}
+    for i in range(0, len(urls), _CHUNK):
+        chunk = urls[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT url, COALESCE(modified_at, published_at) FROM articles WHERE url IN ({marks})",
+            chunk,
+        )
+        found.update((row[0], from_iso(row[1])) for row in rows)
+    return found
+
+
+def _save_article(
+    new: NewArticle,
+    intents: Sequence[AlertIntent],
+    now: datetime,
+    db: sqlite3.Connection,
+    *,
+    near_distance: int,
+) -> StoredArticle:
+    a = new.article
+    stamp = to_iso(now)
+    fields = {
+        "title": a.title, "lead": a.lead, "body": a.text,
+        "published_at": _iso(a.published_at), "modified_at": _iso(a.modified_at),
+        "language": a.language, "authors": json.dumps(list(a.authors), ensure_ascii=False),
+        "section": a.section, "tags": json.dumps(list(a.tags), ensure_ascii=False),
+        "image": a.image, "content_hash": new.content_hash,
+        "simhash": None if new.simhash is None else _signed(new.simhash),
+    }  # fmt: skip
+    existing = db.execute(
+        "SELECT id, story_id, content_hash FROM articles WHERE url = ?", (new.url,)
+    ).fetchone()
+    created = new_version = False
+    duplicate_of: int | None = None
+    if existing is not None:
+        article_id, story_id = int(existing["id"]), int(existing["story_id"])
+        if existing["content_hash"] != new.content_hash:
+            new_version = True
+            sets = ", ".join(f"{k} = :{k}" for k in fields)
+            db.execute(
+                f"UPDATE articles SET {sets}, version = version + 1, updated_at = :now "
+                "WHERE id = :id",
+                {**fields, "now": stamp, "id": article_id},
+            )
+            db.execute("DELETE FROM simhash_bands WHERE article_id = ?", (article_id,))
+            _insert_bands(db, article_id, new)
+    else:
+        created = True
+        duplicate_of, found_story = _find_story(db, new, near_distance)
+        if found_story is not None:
+            story_id = found_story
+        else:
+            row = db.execute(
+                "INSERT INTO stories (created_at) VALUES (?) RETURNING id", (stamp,)
+            ).fetchone()
+            story_id = int(row[0])
+        cols = ", ".join(fields)
+        marks = ", ".join(f":{k}" for k in fields)
+        row = db.execute(
+            f"INSERT INTO articles (url, story_id, source, first_seen_at, updated_at, "
+            f"{cols}) VALUES (:url, :story, :source, :now, :now, {marks}) RETURNING id",
+            {**fields, "url": new.url, "story": story_id, "source": new.source, "now": stamp},
+        ).fetchone()
+        article_id = int(row[0])
+        _insert_bands(db, article_id, new)
+    written = _write_alerts(db, intents, article_id, story_id, now)
+    return StoredArticle(
+        article_id=article_id,
+        story_id=story_id,
+        created=created,
+        new_version=new_version,
+        duplicate_of=duplicate_of,
+        alerts=tuple(written),
+    )
+
+
+def _find_story(
+    db: sqlite3.Connection, new: NewArticle, near_distance: int
+) -> tuple[int | None, int | None]:
+    """The story an unseen URL belongs to: same text, then near-same text."""
+    row = db.execute(
+        "SELECT id, story_id FROM articles WHERE content_hash = ? LIMIT 1", (new.content_hash,)
+    ).fetchone()
+    if row is not None:
+        return int(row["id"]), int(row["story_id"])
+    if new.simhash is None or not new.band_keys:
+        return None, None
+    pairs = ",".join("(?, ?)" for _ in new.band_keys)
+    params: list[int] = []
+    for band, key in enumerate(new.band_keys):
+        params += [band, key]
+    candidates = db.execute(
+        # A join on VALUES, not `(band, key) IN (VALUES …)`: SQLite 3.40 plans the IN form
+        # as a scan of the whole band table (seconds at a million articles).
+        f"""SELECT a.id, a.story_id, a.simhash FROM articles a
+            WHERE a.id IN (SELECT b.article_id FROM (VALUES {pairs}) AS q
+                           JOIN simhash_bands b
+                             ON b.band = q.column1 AND b.key = q.column2)""",
+        params,
+    ).fetchall()
+    best: tuple[int, int, int] | None = None
+    for c in candidates:
+        if c["simhash"] is None:
+            continue
+        distance = (_unsigned(int(c["simhash"])) ^ new.simhash).bit_count()
+        if distance <= near_distance and (best is None or distance < best[0]):
+            best = (distance, int(c["id"]), int(c["story_id"]))
+    return (best[1], best[2]) if best else (None, None)
+
+
+def _insert_bands(db: sqlite3.Connection, article_id: int, new: NewArticle) -> None:
+    if new.simhash is None:
+        return
+    db.executemany(
+        "INSERT OR IGNORE INTO simhash_bands (band, key, article_id) VALUES (?, ?, ?)",
+        [(band, key, article_id) for band, key in enumerate(new.band_keys)],
+    )
+
+
+def _write_alerts(
+    db: sqlite3.Connection,
+    intents: Sequence[AlertIntent],
+    article_id: int,
+    story_id: int,
+    now: datetime,
+) -> list[str]:
+    if not intents:
+        return []
+    stamp = to_iso(now)
+    copies = tuple(_story_copies(db, story_id))
+    written: list[str] = []
+    for intent in intents:
+        alert_id = new_id(now)
+        seen = db.execute(
+            "SELECT 1 FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
+            (intent.rule, story_id, intent.channel),
+        ).fetchone()
+        if seen is not None:
+            continue  # cheap early exit; the UNIQUE constraint is the real guard
+        payload = intent.render(
+            AlertContext(alert_id=alert_id, story_id=story_id, copies=copies, created_at=now)
+        )
+        body = json.dumps(payload, ensure_ascii=False)
+        inserted = db.execute(
+            """INSERT INTO alerts (id, rule, story_id, channel, article_id, payload, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, story_id, channel) DO NOTHING""",
+            (alert_id, intent.rule, story_id, intent.channel, article_id, body, stamp),
+        ).rowcount
+        if inserted != 1:
+            continue
+        if not intent.digest:
+            db.execute(
+                """INSERT INTO outbox (id, channel, kind, payload, next_attempt_at,
+                                       created_at, updated_at)
+                   VALUES (?, ?, 'alert', ?, ?, ?, ?)""",
+                (alert_id, intent.channel, body, stamp, stamp, stamp),
+            )
+            db.execute("UPDATE alerts SET message_id = ? WHERE id = ?", (alert_id, alert_id))
+        written.append(alert_id)
+    return written
+
+
+def _story_copies(db: sqlite3.Connection, story_id: int) -> list[str]:
+    rows = db.execute("SELECT url FROM articles WHERE story_id = ? ORDER BY id", (story_id,))
+    return [r[0] for r in rows]
 
 
 def _article_row(row: sqlite3.Row) -> ArticleRow:

@@ -1,17 +1,23 @@
-"""What every part of the SQLite store shares: the connection, the write lock, helpers.
+"""What every part of the SQLite store shares: the connection, its thread, group commit.
 
-One connection is one writer. Tasks share it, so every multi-statement transaction holds
-``_write_lock``: without it, two tasks' statements would interleave inside one BEGIN.
+aiosqlite runs every call on the connection's own thread and wakes the event loop when it is
+done. That is one loop turn per statement, and a stored article is a dozen statements, so the
+store does not talk to SQLite statement by statement: each operation is one plain function of
+the ``sqlite3.Connection`` run on that thread (``_read``), and writes go through ``_batched``,
+which commits every write that queued while the previous batch ran in one transaction (group
+commit), each in its own savepoint so one failing write does not take the others with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -19,7 +25,11 @@ from watchwire.timeutil import to_iso, utcnow
 
 __all__ = ["Connected", "new_id"]
 
+T = TypeVar("T")
+
 _CHUNK = 500  # bound on SQL variables per statement
+_MAX_BATCH = 128
+"""Writes per transaction: enough to amortise a commit, few enough to keep it short."""
 
 
 def new_id(now: datetime | None = None) -> str:
@@ -40,29 +50,113 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else to_iso(dt)
 
 
+@dataclass(eq=False, slots=True)
+class _Write:
+    job: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: Exception
+
+
 class Connected:
-    """The connection and its write lock; the store's parts are mixins over this."""
+    """The connection, its thread and its writer; the store's parts are mixins over this."""
 
     def __init__(self, db: aiosqlite.Connection, *, near_distance: int) -> None:
         self._db = db
         self._near_distance = near_distance
         self._write_lock = asyncio.Lock()
+        self._queue: list[_Write] = []
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await asyncio.shield(self._db.execute("ROLLBACK"))
-                raise
-            await self._db.execute("COMMIT")
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the connection's thread: one hand-off however many statements."""
+        db = self._db
+        # aiosqlite's own cursors go through `_execute` and `_conn`; it has no public way to
+        # run a function on its thread (pyproject pins the versions this was checked with).
+        result: T = await db._execute(lambda: fn(db._conn))  # type: ignore[no-untyped-call]
+        return result
+
+    async def _batched(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the write ``job`` in a transaction shared with the writes queued beside it.
+
+        The first writer to take the lock commits everything queued so far; the others find
+        their write done when the lock comes to them. A cancelled caller's write still
+        happens if its batch had started: the thread cannot be stopped mid-transaction.
+        """
+        write = _Write(job, asyncio.get_running_loop().create_future())
+        self._queue.append(write)
+        try:
+            async with self._write_lock:
+                while write in self._queue:
+                    batch = self._queue[:_MAX_BATCH]
+                    del self._queue[:_MAX_BATCH]
+                    flush = asyncio.ensure_future(
+                        self._read(partial(_run_batch, [w.job for w in batch]))
+                    )
+                    flush.add_done_callback(partial(_settle, batch))
+                    # Not shielded but waited for: a cancelled leader leaves the batch to
+                    # finish and settle on its own, and the lock to the next writer.
+                    await asyncio.wait([flush])
+        except asyncio.CancelledError:
+            if write in self._queue:
+                self._queue.remove(write)
+            else:
+                write.future.add_done_callback(_retrieve)
+            raise
+        result: T = await write.future
+        return result
 
     async def _write(self, sql: str, params: Sequence[Any]) -> int:
-        """One statement outside a transaction; returns the rows it changed."""
-        async with self._write_lock:
-            cur = await self._db.execute(sql, params)
-            count = cur.rowcount
-            await cur.close()
-        return count
+        """One write statement; returns the rows it changed."""
+        return await self._batched(lambda conn: conn.execute(sql, params).rowcount)
+
+
+def _run_batch(
+    jobs: list[Callable[[sqlite3.Connection], Any]], conn: sqlite3.Connection
+) -> list[Any]:
+    """On the connection's thread: every job in one transaction, each in a savepoint."""
+    out: list[Any] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for job in jobs:
+            conn.execute("SAVEPOINT job")
+            try:
+                out.append(job(conn))
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise  # SQLite rolled the whole transaction back: every job failed
+                conn.execute("ROLLBACK TO job")
+                out.append(_Failed(exc))
+            conn.execute("RELEASE job")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return out
+
+
+def _settle(batch: list[_Write], flush: asyncio.Future[list[Any]]) -> None:
+    """On the loop: hand each writer its result, or the error that failed its batch."""
+    error = None if flush.cancelled() else flush.exception()
+    results = flush.result() if error is None and not flush.cancelled() else None
+    for i, write in enumerate(batch):
+        if write.future.done():
+            continue
+        if results is None:
+            if error is None:
+                write.future.cancel()
+            else:
+                write.future.set_exception(error)
+        elif isinstance(results[i], _Failed):
+            write.future.set_exception(results[i].error)
+        else:
+            write.future.set_result(results[i])
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a result nobody waits for any more as seen, so asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

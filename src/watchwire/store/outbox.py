@@ -24,9 +24,8 @@ class OutboxPart(Connected):
     ) -> list[OutboxMessage]:
         """Take due messages, and ones whose holder died mid-delivery (lease expired)."""
         stamp = to_iso(now)
-        async with (
-            self._transaction() as db,
-            db.execute(
+        rows = await self._batched(
+            lambda db: db.execute(
                 """UPDATE outbox SET state = 'delivering', lease_until = ?,
                           attempts = attempts + 1, updated_at = ?
                    WHERE id IN (
@@ -36,9 +35,8 @@ class OutboxPart(Connected):
                        ORDER BY next_attempt_at LIMIT ?)
                    RETURNING id, channel, kind, payload, attempts, created_at""",
                 (to_iso(now + lease), stamp, stamp, stamp, limit),
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
+            ).fetchall()
+        )
         return sorted(
             (
                 OutboxMessage(
@@ -93,13 +91,13 @@ class OutboxPart(Connected):
         """Gather a channel's waiting alerts into one digest message (one transaction)."""
         stamp = to_iso(now)
         digest_id = new_id(now)
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def job(db: sqlite3.Connection) -> dict[str, Any] | None:
+            rows = db.execute(
                 "SELECT id, payload FROM alerts WHERE channel = ? AND message_id IS NULL "
                 "ORDER BY created_at, id",
                 (channel,),
-            ) as cur:
-                rows = await cur.fetchall()
+            ).fetchall()
             if not rows:
                 return None
             payload = {
@@ -108,15 +106,20 @@ class OutboxPart(Connected):
                 "created_at": stamp[:19] + "Z",
                 "alerts": [json.loads(r["payload"]) for r in rows],
             }
-            await db.execute(
+            db.execute(
                 """INSERT INTO outbox (id, channel, kind, payload, next_attempt_at, created_at,
                                        updated_at) VALUES (?, ?, 'digest', ?, ?, ?, ?)""",
                 (digest_id, channel, json.dumps(payload, ensure_ascii=False), stamp, stamp, stamp),
             )
-            await db.executemany(
+            db.executemany(
                 "UPDATE alerts SET message_id = ? WHERE id = ?",
                 [(digest_id, r["id"]) for r in rows],
             )
+            return payload
+
+        payload = await self._batched(job)
+        if payload is None:
+            return None
         return OutboxMessage(
             id=digest_id, channel=channel, kind="digest", payload=payload, created_at=now
         )

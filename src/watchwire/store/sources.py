@@ -18,11 +18,28 @@ __all__ = ["SourcesPart"]
 
 _FETCH_HISTORY = timedelta(days=7)
 
+_RECORD_POLL = """
+    INSERT INTO sources (name, url, kind, first_polled_at, last_polled_at, last_ok_at,
+                         consecutive_failures, last_error, next_poll_at, body_hash)
+    VALUES (:name, :url, :kind, :now, :now, CASE WHEN :ok THEN :now END,
+            CASE WHEN :ok THEN 0 ELSE 1 END, :error, :next, :hash)
+    ON CONFLICT(name) DO UPDATE SET
+        url = excluded.url,
+        kind = COALESCE(excluded.kind, kind),
+        last_polled_at = excluded.last_polled_at,
+        last_ok_at = CASE WHEN :ok THEN :now ELSE last_ok_at END,
+        consecutive_failures = CASE WHEN :ok THEN 0 ELSE consecutive_failures + 1 END,
+        last_error = :error,
+        next_poll_at = :next,
+        body_hash = COALESCE(:hash, body_hash)
+"""
+
 
 class SourcesPart(Connected):
     async def source_state(self, name: str) -> SourceState | None:
-        async with self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
-            row = await cur.fetchone()
+        row = await self._read(
+            lambda db: db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
+        )
         return _source_state(row) if row else None
 
     async def record_poll(
@@ -38,36 +55,19 @@ class SourcesPart(Connected):
         next_poll_at: datetime | None = None,
     ) -> SourceState:
         stamp = to_iso(now)
-        async with self._transaction() as db:
-            await db.execute(
-                """
-                INSERT INTO sources (name, url, kind, first_polled_at, last_polled_at, last_ok_at,
-                                     consecutive_failures, last_error, next_poll_at, body_hash)
-                VALUES (:name, :url, :kind, :now, :now, CASE WHEN :ok THEN :now END,
-                        CASE WHEN :ok THEN 0 ELSE 1 END, :error, :next, :hash)
-                ON CONFLICT(name) DO UPDATE SET
-                    url = excluded.url,
-                    kind = COALESCE(excluded.kind, kind),
-                    last_polled_at = excluded.last_polled_at,
-                    last_ok_at = CASE WHEN :ok THEN :now ELSE last_ok_at END,
-                    consecutive_failures = CASE WHEN :ok THEN 0 ELSE consecutive_failures + 1 END,
-                    last_error = :error,
-                    next_poll_at = :next,
-                    body_hash = COALESCE(:hash, body_hash)
-                """,
-                {
-                    "name": name, "url": url, "kind": kind, "now": stamp, "ok": ok,
-                    "error": error, "next": _iso(next_poll_at), "hash": body_hash,
-                },
-            )  # fmt: skip
-            await db.execute(
-                "DELETE FROM fetches WHERE source = ? AND at < ?",
-                (name, to_iso(now - _FETCH_HISTORY)),
-            )
-            async with db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
-                row = await cur.fetchone()
-        assert row is not None
-        return _source_state(row)
+        params = {
+            "name": name, "url": url, "kind": kind, "now": stamp, "ok": ok,
+            "error": error, "next": _iso(next_poll_at), "hash": body_hash,
+        }  # fmt: skip
+        history_start = to_iso(now - _FETCH_HISTORY)
+
+        def job(db: sqlite3.Connection) -> SourceState:
+            db.execute(_RECORD_POLL, params)
+            db.execute("DELETE FROM fetches WHERE source = ? AND at < ?", (name, history_start))
+            row = db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
+            return _source_state(row)
+
+        return await self._batched(job)
 
     async def record_fetch(self, source: str, result: FetchResult, *, now: datetime) -> None:
         await self._write(
@@ -82,10 +82,11 @@ class SourcesPart(Connected):
             )  # fmt: skip
 
     async def validators(self, url: str) -> CachedValidators | None:
-        async with self._db.execute(
-            "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?", (url,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._read(
+            lambda db: db.execute(
+                "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?", (url,)
+            ).fetchone()
+        )
         if row is None:
             return None
         return CachedValidators(
