@@ -6,7 +6,8 @@ Each stage takes and returns these; none of them holds a live resource.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -157,14 +158,100 @@ class Span:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+_set = object.__setattr__
+
+
 class Match:
-    """A rule that matched an article, with the spans that satisfied it."""
+    """A rule that matched an article, with the spans that satisfied it.
+
+    Immutable and compared by value, like the dataclasses here. ``spans`` and ``snippet`` may
+    be built on first use (:meth:`deferred`): the rules engine defers them because most
+    matches of a large rule set are never rendered (no channel, or the story already alerted).
+    They are then exactly what an eager match would hold; until then the match keeps the
+    article's words alive.
+    """
+
+    __slots__ = ("_make_snippet", "_make_spans", "_snippet", "_spans", "rule")
 
     rule: str
-    spans: tuple[Span, ...]
-    snippet: str
-    """A short excerpt with matched words marked «like this»."""
+    _spans: tuple[Span, ...] | None
+    _snippet: str | None
+    _make_spans: Callable[[], tuple[Span, ...]] | None
+    _make_snippet: Callable[[tuple[Span, ...]], str] | None
+
+    def __init__(self, *, rule: str, spans: tuple[Span, ...], snippet: str) -> None:
+        _set(self, "rule", rule)
+        _set(self, "_spans", spans)
+        _set(self, "_snippet", snippet)
+        _set(self, "_make_spans", None)
+        _set(self, "_make_snippet", None)
+
+    @classmethod
+    def deferred(
+        cls,
+        rule: str,
+        spans: Callable[[], tuple[Span, ...]],
+        snippet: Callable[[tuple[Span, ...]], str],
+    ) -> Match:
+        """A match whose spans are ``spans()`` and snippet ``snippet(spans)``, built when read."""
+        self = cls.__new__(cls)
+        _set(self, "rule", rule)
+        _set(self, "_spans", None)
+        _set(self, "_snippet", None)
+        _set(self, "_make_spans", spans)
+        _set(self, "_make_snippet", snippet)
+        return self
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        """The matched words and phrases, in article order."""
+        spans = self._spans
+        if spans is None:
+            make = self._make_spans
+            if make is None:  # another thread built them meanwhile
+                return self.spans
+            spans = make()
+            _set(self, "_spans", spans)
+            _set(self, "_make_spans", None)  # after: a reader seeing None finds the spans
+        return spans
+
+    @property
+    def snippet(self) -> str:
+        """A short excerpt with matched words marked «like this»."""
+        snippet = self._snippet
+        if snippet is None:
+            make = self._make_snippet
+            if make is None:
+                return self.snippet
+            snippet = make(self.spans)
+            _set(self, "_snippet", snippet)
+            _set(self, "_make_snippet", None)
+        return snippet
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Match)
+        return (self.rule, self.spans, self.snippet) == (other.rule, other.spans, other.snippet)
+
+    def __hash__(self) -> int:
+        return hash((self.rule, self.spans, self.snippet))
+
+    def __repr__(self) -> str:
+        return f"Match(rule={self.rule!r}, spans={self.spans!r}, snippet={self.snippet!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_match, (self.rule, self.spans, self.snippet))
+
+
+def _match(rule: str, spans: tuple[Span, ...], snippet: str) -> Match:
+    return Match(rule=rule, spans=spans, snippet=snippet)
 
 
 # --- store ------------------------------------------------------------------------------------

@@ -374,3 +374,55 @@ def test_word_frequencies_shares() -> None:
     assert freq.share("bel*") == pytest.approx(2 / 3)
     assert freq.share("poland") < 0.2
     assert freq.clause_cost(frozenset({"belarus", "potash"})) == pytest.approx(1.0)
+
+
+# --- deferred spans and snippets --------------------------------------------------------------
+
+DEFERRED_RULES = [
+    rule("Belarus sanctions", name="words"),
+    rule("@belarus AND @sanctions", name="sets"),
+    rule('"potash exports" OR калій*', name="phrase"),
+    rule("Belarus NEAR/3 sanction*", name="near"),
+    rule("Belarus -Poland", name="not"),
+    rule("title:Belarus sanctions", name="title"),
+    rule("Belarus sanctions", name="sentence", within="sentence"),
+    rule("Санкції Білорус*", name="paragraph", within="paragraph"),
+    rule("Lukashenko government", name="words3", within="3 words"),
+    rule("NOT Poland", name="negative"),
+]
+
+
+@pytest.mark.parametrize("order", ["forward", "backward", "snippet first"])
+def test_deferred_spans_and_snippets_are_the_eager_ones(order: str) -> None:
+    """Spans and snippets built after matching, in any order, equal those ``explain`` builds."""
+    a = article(TEXT, title="Belarus: sanctions eased", lead="Minsk welcomed the news.")
+    rs = ruleset(*DEFERRED_RULES)
+    got = rs.match(a)
+    assert [m.rule for m in got] == [r.name for r in DEFERRED_RULES]
+    if order == "snippet first":
+        for m in got:
+            assert m.snippet
+    for m in got if order != "backward" else got[::-1]:
+        assert m.spans is m.spans  # built once
+    eager = {r.rule: r for r in ruleset(*DEFERRED_RULES).explain(a)}
+    for m in got:
+        assert (m.spans, m.snippet) == (eager[m.rule].spans, eager[m.rule].snippet), m.rule
+
+
+def test_match_is_an_immutable_value() -> None:
+    """A deferred match equals, hashes and pickles like an eager one with the same values."""
+    import dataclasses
+    import pickle
+
+    from watchwire.models import Match
+
+    m = match_one("Belarus AND sanctions", TEXT)
+    assert m is not None
+    eager = Match(rule=m.rule, spans=m.spans, snippet=m.snippet)
+    assert m == eager and hash(m) == hash(eager)
+    assert m != Match(rule=m.rule, spans=(), snippet=m.snippet)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.rule = "other"
+    lazy = match_one("Belarus AND sanctions", TEXT)
+    assert pickle.loads(pickle.dumps(lazy)) == eager
+    assert repr(lazy) == repr(eager) and "«Belarus»" in repr(eager)

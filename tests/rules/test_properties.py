@@ -95,3 +95,20 @@ def test_word_frequencies_never_change_results(queries: list[Node], texts: list[
     plain, tuned = compile_rules(rules, {}), compile_rules(rules, {}, frequencies=freq)
     for t in texts:
         assert plain.match(article(t)) == tuned.match(article(t))
+
+
+@SETTINGS
+@given(st.lists(queries_st, min_size=1, max_size=6), texts_st)
+def test_deferred_spans_equal_eager_spans(queries: list[Node], text: str) -> None:
+    """Spans and snippets built on demand after matching are those ``explain`` builds at once."""
+    from watchwire.rules import compile_rules
+
+    from .helpers import rule
+
+    rules = [rule(render(q), name=f"r{i}") for i, q in enumerate(queries)]
+    rs = compile_rules(rules, {})
+    got = rs.match(article(text))[::-1]
+    eager = {r.rule: r for r in compile_rules(rules, {}).explain(article(text)) if r.matched}
+    assert {m.rule for m in got} == set(eager)
+    for m in got:
+        assert (m.spans, m.snippet) == (eager[m.rule].spans, eager[m.rule].snippet)

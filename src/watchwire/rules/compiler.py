@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from watchwire.exceptions import QuerySyntaxError
-from watchwire.rules.document import END, SPACING, Document, Inst, runs_of
+from watchwire.rules.document import ALL_FIELDS, END, SPACING, Document, Inst, runs_of
 from watchwire.rules.parser import (
     FIELDS,
     And,
@@ -47,7 +47,8 @@ class CLeaf:
     key: int
     """Equal for equal ``(words, mask)`` across all rules: the per-article cache key."""
 
-    def occurrences(self, doc: Document) -> tuple[list[int], list[Inst]]:
+    def occurrences(self, doc: Document) -> list[int]:
+        """Start positions of the leaf in the article, ascending."""
         cached = doc.leaf_cache.get(self.key)
         if cached is not None:
             return cached
@@ -55,18 +56,28 @@ class CLeaf:
         if len(self.words) > 1 and first:
             rest = [set(doc.word_positions(*w)) for w in self.words[1:]]
             first = [p for p in first if all(p + k in s for k, s in enumerate(rest, 1))]
-        if self.mask != 7:
+        if self.mask != ALL_FIELDS:
             first = [p for p in first if self.mask >> (p // SPACING) & 1]
-        n = len(self.words)
-        insts: list[Inst] = [(p, p + n) for p in first]
-        result = (first, insts)
-        doc.leaf_cache[self.key] = result
-        return result
+        doc.leaf_cache[self.key] = first
+        return first
+
+    def holds(self, doc: Document, lo: int, hi: int) -> bool:
+        if lo == 0 and hi == END and len(self.words) == 1:
+            # One word on the whole article: the vocabulary says, no positions needed.
+            word, prefix = self.words[0]
+            return doc.contains(word, prefix, self.mask)
+        starts = self.occurrences(doc)
+        i = bisect_left(starts, lo)
+        return i < len(starts) and starts[i] <= hi - len(self.words)
 
     def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
-        starts, insts = self.occurrences(doc)
+        insts = doc.inst_cache.get(self.key)
+        if insts is None:
+            n = len(self.words)
+            insts = doc.inst_cache[self.key] = [(p, p + n) for p in self.occurrences(doc)]
         if lo == 0 and hi == END:
             return insts or None
+        starts = self.occurrences(doc)
         i = bisect_left(starts, lo)
         j = bisect_right(starts, hi - len(self.words))
         return insts[i:j] if j > i else None
@@ -76,6 +87,12 @@ class CLeaf:
 class CAnd:
     children: tuple[CNode, ...]
     source: str
+
+    def holds(self, doc: Document, lo: int, hi: int) -> bool:
+        for child in self.children:  # noqa: SIM110 -- the hot path: no generator per call
+            if not child.holds(doc, lo, hi):
+                return False
+        return True
 
     def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
         out: list[Inst] = []
@@ -92,6 +109,12 @@ class COr:
     children: tuple[CNode, ...]
     source: str
 
+    def holds(self, doc: Document, lo: int, hi: int) -> bool:
+        for child in self.children:  # noqa: SIM110 -- the hot path: no generator per call
+            if child.holds(doc, lo, hi):
+                return True
+        return False
+
     def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
         out: list[Inst] | None = None
         for child in self.children:
@@ -106,15 +129,18 @@ class CNot:
     child: CNode
     source: str
 
-    def holds(self, doc: Document) -> bool:
+    def absent(self, doc: Document) -> bool:
         """True when the child occurs nowhere in the article (window-independent)."""
         got = doc.not_cache.get(self)
         if got is None:
-            got = doc.not_cache[self] = self.child.inst(doc, 0, END) is None
+            got = doc.not_cache[self] = not self.child.holds(doc, 0, END)
         return got
 
+    def holds(self, doc: Document, lo: int, hi: int) -> bool:
+        return self.absent(doc)
+
     def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
-        return [] if self.holds(doc) else None
+        return [] if self.absent(doc) else None
 
 
 @dataclass(eq=False, slots=True)
@@ -126,18 +152,25 @@ class CNear:
     distance: int
     source: str
 
+    def holds(self, doc: Document, lo: int, hi: int) -> bool:
+        return bool(self._pairs(doc, lo, hi, True))
+
     def inst(self, doc: Document, lo: int, hi: int) -> list[Inst] | None:
+        return self._pairs(doc, lo, hi, False) or None
+
+    def _pairs(self, doc: Document, lo: int, hi: int, first: bool) -> list[Inst]:
+        """The pairs of occurrences near enough (only the first one found when ``first``)."""
+        out: list[Inst] = []
         a = self.left.inst(doc, lo, hi)
         if a is None:
-            return None
+            return out
         b = self.right.inst(doc, lo, hi)
         if not a or not b:
-            return None
+            return out
         b = sorted(b)
         b_starts = [x[0] for x in b]
         longest = max(x[1] - x[0] for x in b)
         n = self.distance
-        out: list[Inst] = []
         for x in a:
             s, e = x[0], x[1]
             k = bisect_left(b_starts, s - n - longest)
@@ -146,7 +179,9 @@ class CNear:
                 s2, e2 = y[0], y[1]
                 if max(s, s2) - min(e, e2) <= n and s // SPACING == s2 // SPACING:
                     out.append((min(s, s2), max(e, e2), runs_of(x) + runs_of(y)))
-        return out or None
+                    if first:
+                        return out
+        return out
 
 
 CNode = CLeaf | CAnd | COr | CNot | CNear

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from itertools import pairwise
+from threading import Lock
 from typing import Final
 
 from watchwire.models import Article, Span
@@ -63,14 +64,17 @@ class Document:
     __slots__ = (
         "_analyses",
         "_breaks",
+        "_field_vocab",
         "_found",
         "_located",
         "_offsets",
         "_positions",
         "_windows",
         "article",
+        "inst_cache",
         "known_prefixes",
         "leaf_cache",
+        "lock",
         "not_cache",
         "prefix_words",
         "present",
@@ -98,7 +102,8 @@ class Document:
         """Prefix → the article's words that start with it (set by the prefilter)."""
         self.known_prefixes: frozenset[str] = frozenset()
         """The prefixes the prefilter looked for: absent from ``prefix_words`` means none."""
-        self.leaf_cache: dict[int, tuple[list[int], list[Inst]]] = {}
+        self.leaf_cache: dict[int, list[int]] = {}
+        self.inst_cache: dict[int, list[Inst]] = {}
         self.not_cache: dict[object, bool] = {}
         self.spans_cache: dict[tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
         self.span_cache: dict[tuple[int, int], Span] = {}
@@ -109,6 +114,9 @@ class Document:
         self._breaks: dict[tuple[str, int], list[int]] = {}
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self._located = 0
+        self._field_vocab: list[set[str] | None] = [None] * len(self.texts)
+        self.lock = Lock()
+        """Held while spans and snippets are built after matching (the caches are not atomic)."""
 
     # --- positions ----------------------------------------------------------------------------
 
@@ -128,18 +136,41 @@ class Document:
             self._positions = index
         return self._positions
 
+    def prefix_matches(self, prefix: str) -> list[str]:
+        """The article's words that start with ``prefix``."""
+        matching = self.prefix_words.get(prefix)
+        if matching is None:
+            if prefix in self.known_prefixes:
+                return []
+            # Not a prefix the prefilter knows: look for it by hand.
+            matching = [w for w in self.vocab if w.startswith(prefix)]
+            self.prefix_words[prefix] = matching
+        return matching
+
+    def contains(self, word: str, prefix: bool, mask: int) -> bool:
+        """Whether the word (or a word with that prefix) occurs in the fields of ``mask``."""
+        if mask == ALL_FIELDS:
+            if not prefix:
+                return word in self.vocab
+            return bool(self.prefix_matches(word))
+        for f in range(len(self.texts)):
+            if mask >> f & 1:
+                vocab = self._field_vocab[f]
+                if vocab is None:
+                    vocab = self._field_vocab[f] = set(self.tokens[f])
+                if not prefix:
+                    if word in vocab:
+                        return True
+                elif not vocab.isdisjoint(self.prefix_matches(word)):
+                    return True
+        return False
+
     def word_positions(self, word: str, prefix: bool) -> list[int]:
         """Positions of a word, or of every word starting with ``word`` when ``prefix``."""
         positions = self._positions or self.positions
         if not prefix:
             return positions.get(word, [])
-        matching = self.prefix_words.get(word)
-        if matching is None:
-            if word in self.known_prefixes:
-                return []
-            # Not a prefix the prefilter knows: look for it by hand.
-            matching = [w for w in self.vocab if w.startswith(word)]
-            self.prefix_words[word] = matching
+        matching = self.prefix_matches(word)
         if len(matching) == 1:
             return positions[matching[0]]
         out: list[int] = []

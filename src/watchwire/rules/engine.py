@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from watchwire.config import RuleConfig, Within
 from watchwire.models import Article, Match, Span
@@ -82,16 +83,40 @@ class CompiledRule:
             return f"language '{language}' is not one of the rule's languages"
         return None
 
+    def matches(self, doc: Document) -> bool:
+        """Whether the rule holds within its window (cheaper than :meth:`evaluate`)."""
+        if not self.root.holds(doc, 0, END):
+            return False
+        if self.within.kind == "article" or not self.leaves:
+            return True
+        windows = self._windows(doc)
+        if windows is None:
+            return False
+        holds = self.root.holds
+        return any(holds(doc, lo, hi) for lo, hi in windows)
+
     def evaluate(self, doc: Document) -> list[Inst] | None:
         """The occurrences that satisfy the rule within its window, or None."""
-        within = self.within
         whole = self.root.inst(doc, 0, END)
-        if whole is None or within.kind == "article" or not self.leaves:
+        if whole is None or self.within.kind == "article" or not self.leaves:
             # NOT does not depend on the window, the rest only gains from a larger one: what
             # fails on the whole article fails in every window.
             return whole
+        windows = self._windows(doc)
+        if windows is None:
+            return None
+        out: list[Inst] | None = None
+        for lo, hi in windows:
+            got = self.root.inst(doc, lo, hi)
+            if got is not None:
+                out = got if out is None else out + got
+        return out
+
+    def _windows(self, doc: Document) -> list[tuple[int, int]] | None:
+        """The windows where the positive part may hold, in order; None when there is none."""
+        within = self.within
         if within.kind == "words":
-            starts = sorted({s for leaf in self.leaves for s in leaf.occurrences(doc)[0]})
+            starts = sorted({s for leaf in self.leaves for s in leaf.occurrences(doc)})
             windows = [(s, min(s + within.words, doc.field_end(s))) for s in starts]
         else:
             # Only windows holding a positive word can hold the positive part, and only those
@@ -101,7 +126,7 @@ class CompiledRule:
             if quick is not None and not quick:
                 return None
             if self.required:
-                ranked = sorted((leaf.occurrences(doc)[0] for leaf in self.required), key=len)
+                ranked = sorted((leaf.occurrences(doc) for leaf in self.required), key=len)
                 found = {doc.window_of(kind, s) for s in ranked[0]}
                 for starts in ranked[1:]:
                     if not found:
@@ -109,7 +134,7 @@ class CompiledRule:
                     found &= {doc.window_of(kind, s) for s in starts}
             else:
                 found = {
-                    doc.window_of(kind, s) for leaf in self.leaves for s in leaf.occurrences(doc)[0]
+                    doc.window_of(kind, s) for leaf in self.leaves for s in leaf.occurrences(doc)
                 }
             if not found and self.required:
                 return None
@@ -118,12 +143,7 @@ class CompiledRule:
             # No positive word anywhere: the query can still hold (``a OR NOT b``) in a
             # window where every word is absent.
             windows = [(0, 0)]
-        out: list[Inst] | None = None
-        for lo, hi in windows:
-            got = self.root.inst(doc, lo, hi)
-            if got is not None:
-                out = got if out is None else out + got
-        return out
+        return windows
 
 
 def _windows_of(node: CNode, doc: Document, kind: str) -> set[tuple[int, int]] | None:
@@ -134,7 +154,7 @@ def _windows_of(node: CNode, doc: Document, kind: str) -> set[tuple[int, int]] |
     """
     if isinstance(node, CLeaf):
         found: set[tuple[int, int]] = set()
-        for s in node.occurrences(doc)[0]:
+        for s in node.occurrences(doc):
             index = doc.window_index(kind, s)
             if index is None:
                 return None
@@ -219,10 +239,12 @@ class RuleSet:
                 source, language
             ) is not None:
                 continue
-            got = rule.evaluate(doc)
-            if got is not None:
-                spans = _spans(doc, got)
-                out.append(Match(rule=rule.name, spans=spans, snippet=_snippet(doc, spans)))
+            if rule.matches(doc):
+                out.append(
+                    Match.deferred(
+                        rule.name, partial(_rule_spans, doc, rule), partial(_rule_snippet, doc)
+                    )
+                )
         return out
 
     def explain(self, article: Article, *, source: str | None = None) -> list[RuleReport]:
@@ -254,6 +276,19 @@ def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
         out.append(span)
     spans = doc.spans_cache[runs] = tuple(out)
     return spans
+
+
+def _rule_spans(doc: Document, rule: CompiledRule) -> tuple[Span, ...]:
+    """The spans of a rule that matched (built after matching, on demand)."""
+    with doc.lock:
+        got = rule.evaluate(doc)
+        assert got is not None, rule.name
+        return _spans(doc, got)
+
+
+def _rule_snippet(doc: Document, spans: tuple[Span, ...]) -> str:
+    with doc.lock:
+        return _snippet(doc, spans)
 
 
 def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
@@ -300,7 +335,7 @@ def _why(node: CNode, doc: Document, missing: list[str], excluded: list[str]) ->
         for child in node.children:
             _why(child, doc, missing, excluded)
     elif isinstance(node, CNot):
-        if not node.holds(doc):
+        if not node.absent(doc):
             excluded.append(node.child.source)
     elif node.inst(doc, 0, END) is None:
         missing.append(node.source)
