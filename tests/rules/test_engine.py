@@ -149,6 +149,13 @@ WINDOWED = (
         ("(Belarus OR Brussels) (potash OR nothing)", "sentence", False),
         ("Belarus NEAR/3 country", "sentence", True),
         ('"is a country"', "sentence", True),
+        ('"country its"', "article", True),
+        ('"country its"', "sentence", False),  # a phrase across a full stop
+        ('"country its"', "paragraph", True),
+        ('"potash sanctions"', "article", True),
+        ('"potash sanctions"', "paragraph", False),  # across a blank line
+        ('"potash sanctions" OR "discussed in"', "paragraph", True),
+        ('"country its" OR Minsk', "sentence", False),
         ("NOT Minsk", "sentence", True),
     ],
 )

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from watchwire.rules import Node, parse_query
 
 from .helpers import article, matches
-from .reference import queries_st, reference_match, render, texts_st
+from .reference import VOCAB, queries_st, reference_match, render, texts_st
 
 SETTINGS = settings(max_examples=120, deadline=None)
 
@@ -112,3 +112,63 @@ def test_deferred_spans_equal_eager_spans(queries: list[Node], text: str) -> Non
     assert {m.rule for m in got} == set(eager)
     for m in got:
         assert (m.spans, m.snippet) == (eager[m.rule].spans, eager[m.rule].snippet)
+
+
+sentences_st = st.lists(
+    st.lists(st.sampled_from(VOCAB), min_size=1, max_size=6), min_size=1, max_size=5
+)
+
+
+def _sentence(words: list[str]) -> str:
+    """Capitalised, and not ended by a single letter (an initial): its stop ends it."""
+    return " ".join([words[0].capitalize(), *words[1:], *(["zz"] if len(words[-1]) == 1 else [])])
+
+
+@SETTINGS
+@given(queries_st, sentences_st, st.booleans(), st.sampled_from([0, 1, 32]))
+def test_sentence_windows_agree_with_reference(
+    query: Node, sentences: list[list[str]], paragraphs: bool, limit: int
+) -> None:
+    """``within: sentence`` holds when the query holds in one sentence (NOT: anywhere).
+
+    Whatever the number of words the document may search for one by one (``limit``).
+    """
+    from unittest.mock import patch
+
+    from watchwire.rules import document
+
+    texts = [_sentence(s) for s in sentences]
+    body = ("\n\n" if paragraphs else ". ").join(texts) + "."
+    with patch.object(document, "LOCATE_LIMIT", limit):
+        got = matches(render(query), article(body), within="sentence")
+    if not reference_match(query, body):
+        assert not got
+        return
+    expected = any(reference_match(_with_negations_from(query, body), t) for t in texts)
+    assert got is expected
+
+
+@SETTINGS
+@given(
+    queries_st,
+    sentences_st,
+    st.sampled_from(["sentence", "paragraph", "3 words", "article"]),
+    st.sampled_from([0, 1, 32]),
+)
+def test_match_agrees_with_explain(
+    query: Node, sentences: list[list[str]], within: str, limit: int
+) -> None:
+    """The boolean path of ``match`` and the occurrence path of ``explain`` agree, any field."""
+    from unittest.mock import patch
+
+    from watchwire.rules import compile_rules, document
+
+    from .helpers import rule
+
+    texts = [_sentence(s) + "." for s in sentences]
+    a = article("\n\n".join(texts[2:]), title=texts[0], lead=" ".join(texts[1:2]))
+    with patch.object(document, "LOCATE_LIMIT", limit):
+        for fields in (("title", "lead", "body"), ("lead",), ("title", "body")):
+            rs = compile_rules([rule(render(query), within=within, fields=fields)], {})
+            (report,) = rs.explain(a)
+            assert bool(rs.match(a)) is report.matched

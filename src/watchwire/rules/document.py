@@ -35,7 +35,7 @@ END: Final = len(FIELDS) * SPACING
 """Past every position: the whole-article window is ``(0, END)``."""
 ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
 LOCATE_LIMIT: Final = 32
-"""Words located one by one before it is cheaper to find the offsets of all of them."""
+"""Words searched for one by one before it is cheaper to find the offsets of all of them."""
 
 Run = tuple[int, int]
 """Start and end positions (end exclusive) of consecutive words."""
@@ -70,6 +70,7 @@ class Document:
         "_offsets",
         "_positions",
         "_windows",
+        "_word_windows",
         "article",
         "inst_cache",
         "known_prefixes",
@@ -111,6 +112,7 @@ class Document:
         self._positions: dict[str, list[int]] | None = None
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}
+        self._word_windows: dict[tuple[str, int, str], set[int]] = {}
         self._breaks: dict[tuple[str, int], list[int]] = {}
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self._located = 0
@@ -155,15 +157,20 @@ class Document:
             return bool(self.prefix_matches(word))
         for f in range(len(self.texts)):
             if mask >> f & 1:
-                vocab = self._field_vocab[f]
-                if vocab is None:
-                    vocab = self._field_vocab[f] = set(self.tokens[f])
+                vocab = self.field_vocab(f)
                 if not prefix:
                     if word in vocab:
                         return True
                 elif not vocab.isdisjoint(self.prefix_matches(word)):
                     return True
         return False
+
+    def field_vocab(self, f: int) -> set[str]:
+        """The distinct words of field ``f``."""
+        vocab = self._field_vocab[f]
+        if vocab is None:
+            vocab = self._field_vocab[f] = set(self.tokens[f])
+        return vocab
 
     def word_positions(self, word: str, prefix: bool) -> list[int]:
         """Positions of a word, or of every word starting with ``word`` when ``prefix``."""
@@ -205,25 +212,22 @@ class Document:
         offs = self.offsets(f)
         return FIELDS[f], offs[start - f * SPACING][0], offs[end - 1 - f * SPACING][1]
 
-    def _locate(self, position: int) -> tuple[int, int] | None:
-        """Character offsets of one word, found by searching the folded text for it.
+    def _found_in_text(self, f: int, word: str) -> list[tuple[int, int]] | None:
+        """Character offsets of every occurrence of ``word`` in field ``f``, by searching.
 
-        Cheaper than the offsets of every word when a few words are highlighted: the k-th
-        occurrence of a word among the tokens is its k-th whole-word occurrence in the text.
-        None for short words (too many false hits to step over) and once many words have been
-        located: use :meth:`offsets` then.
+        Cheaper than the offsets of every word when a few words are asked about: the whole-word
+        occurrences of a word in the folded text are its tokens, in order. None for short words
+        (too many false hits to step over), for text without a folded form, and once many
+        words have been searched: use :meth:`offsets` then.
         """
-        f = position // SPACING
-        word = self.tokens[f][position - f * SPACING]
-        self._located += 1
-        if len(word) < 3 or self._located > LOCATE_LIMIT:
-            return None
         key = (f, word)
         found = self._found.get(key)
         if found is None:
-            found = self._found[key] = []
             folded = self._analyses[f].folded
-            assert folded is not None
+            if folded is None or len(word) < 3 or self._located >= LOCATE_LIMIT:
+                return None
+            self._located += 1
+            found = []
             size, n = len(word), len(folded)
             at = folded.find(word)
             while at >= 0:
@@ -233,6 +237,20 @@ class Document:
                 ):
                     found.append((at, end))
                 at = folded.find(word, at + 1)
+            self._found[key] = found
+        return found
+
+    def _locate(self, position: int) -> tuple[int, int] | None:
+        """Character offsets of one word, found by searching the folded text for it.
+
+        The k-th occurrence of a word among the tokens is its k-th whole-word occurrence in
+        the text. None when :meth:`_found_in_text` declines.
+        """
+        f = position // SPACING
+        word = self.tokens[f][position - f * SPACING]
+        found = self._found_in_text(f, word)
+        if found is None:
+            return None
         ps = self.positions[word]
         rank = bisect_left(ps, position) - bisect_left(ps, f * SPACING)
         return found[rank]
@@ -249,26 +267,42 @@ class Document:
             self._breaks[key] = got
         return got
 
-    def window_index(self, kind: str, position: int) -> tuple[int, int] | None:
-        """Which sentence or paragraph (field, number) holds ``position``; None if unknown.
+    def window_index(self, kind: str, position: int) -> tuple[int, int]:
+        """Which sentence or paragraph (field, number) holds ``position``.
 
-        Cheaper than :meth:`windows` when few words are asked about: it locates the word in
-        the text instead of counting every word. None when the word cannot be located that
-        way (then use :meth:`window_of`).
+        Cheaper than :meth:`window_of` when few words are asked about: it locates the word
+        in the text instead of counting every word.
         """
         f = position // SPACING
         if kind == "paragraph" and f < 2:
             return (f, 0)
-        if self._offsets is not None:
-            start = self._offsets[f][position - f * SPACING][0]
-        elif self._analyses[f].folded is not None:
-            located = self._locate(position)
-            if located is None:
-                return None
-            start = located[0]
-        else:
-            return None
+        located = self._locate(position) if self._offsets is None else None
+        start = located[0] if located is not None else self.offsets(f)[position - f * SPACING][0]
         return (f, bisect_right(self.breaks(kind, f), start))
+
+    def word_windows(self, kind: str, f: int, word: str) -> set[int]:
+        """The numbers of the sentences or paragraphs of field ``f`` that hold ``word``."""
+        key = (kind, f, word)
+        got = self._word_windows.get(key)
+        if got is not None:
+            return got
+        if kind == "paragraph" and f < 2:
+            got = {0} if word in self.field_vocab(f) else set()
+        else:
+            found = self._found_in_text(f, word)
+            if found is not None:
+                starts = [s for s, _ in found]
+            else:
+                offs, base = self.offsets(f), f * SPACING
+                ps = self.positions.get(word, [])
+                starts = [
+                    offs[p - base][0]
+                    for p in ps[bisect_left(ps, base) : bisect_left(ps, base + SPACING)]
+                ]
+            breaks = self.breaks(kind, f)
+            got = {bisect_right(breaks, s) for s in starts}
+        self._word_windows[key] = got
+        return got
 
     def windows(self, kind: str) -> list[tuple[int, int]]:
         """``(lo, hi)`` position ranges of each sentence or paragraph of every field.

@@ -24,7 +24,6 @@ from watchwire.rules.compiler import (
     CNode,
     CNot,
     Compiler,
-    COr,
     clauses,
     positive_leaves,
     prefix_literals,
@@ -87,8 +86,13 @@ class CompiledRule:
         """Whether the rule holds within its window (cheaper than :meth:`evaluate`)."""
         if not self.root.holds(doc, 0, END):
             return False
-        if self.within.kind == "article" or not self.leaves:
+        kind = self.within.kind
+        if kind == "article" or not self.leaves:
             return True
+        if kind != "words":
+            found, exact = _windows_of(self.root, doc, kind)
+            if exact or (found is not None and not found):
+                return found is None or bool(found)
         windows = self._windows(doc)
         if windows is None:
             return False
@@ -122,7 +126,7 @@ class CompiledRule:
             # Only windows holding a positive word can hold the positive part, and only those
             # holding every required one (the rarest first: the intersection only shrinks).
             kind = within.kind
-            quick = _windows_of(self.root, doc, kind)
+            quick, _ = _windows_of(self.root, doc, kind)
             if quick is not None and not quick:
                 return None
             if self.required:
@@ -146,39 +150,60 @@ class CompiledRule:
         return windows
 
 
-def _windows_of(node: CNode, doc: Document, kind: str) -> set[tuple[int, int]] | None:
-    """The sentences or paragraphs (field, number) where ``node`` may hold; None: any.
+Windows = set[tuple[int, int]] | None
+"""Sentences or paragraphs as (field, number); None: every one."""
 
-    A quick superset from the words' character offsets, before any window is cut into words:
-    an empty set means the positive part never holds inside one window.
+
+def _windows_of(node: CNode, doc: Document, kind: str) -> tuple[Windows, bool]:
+    """The sentences or paragraphs where ``node`` may hold, and whether exactly there.
+
+    Found from the words' character offsets, before any window is cut into words. The set is
+    a superset; it is exact (the second item) unless NEAR is involved, so that for most rules
+    it decides the match alone. Only for a node that holds on the whole article.
     """
     if isinstance(node, CLeaf):
         found: set[tuple[int, int]] = set()
-        for s in node.occurrences(doc):
-            index = doc.window_index(kind, s)
-            if index is None:
-                return None
-            found.add(index)
-        return found
+        if len(node.words) == 1:
+            word, prefix = node.words[0]
+            words = doc.prefix_matches(word) if prefix else (word,)
+            for f in range(len(FIELDS)):
+                if node.mask >> f & 1:
+                    for w in words:
+                        found.update((f, n) for n in doc.word_windows(kind, f, w))
+        else:
+            last = len(node.words) - 1
+            for s in node.occurrences(doc):
+                index = doc.window_index(kind, s)
+                if doc.window_index(kind, s + last) == index:
+                    found.add(index)
+        return found, True
+    if isinstance(node, CNot):
+        return (None if node.absent(doc) else set()), True
     if isinstance(node, CAnd | CNear):
         children = node.children if isinstance(node, CAnd) else (node.left, node.right)
-        common: set[tuple[int, int]] | None = None
+        common: Windows = None
+        exact = isinstance(node, CAnd)
         for child in children:
-            got = _windows_of(child, doc, kind)
+            got, child_exact = _windows_of(child, doc, kind)
+            exact = exact and child_exact
             if got is not None:
                 common = got if common is None else common & got
                 if not common:
-                    return common
-        return common
-    if isinstance(node, COr):
-        union: set[tuple[int, int]] = set()
-        for child in node.children:
-            got = _windows_of(child, doc, kind)
-            if got is None:
-                return None
+                    return common, True
+        return common, exact
+    union: set[tuple[int, int]] = set()
+    exact = True
+    unknown = False
+    for child in node.children:
+        got, child_exact = _windows_of(child, doc, kind)
+        if got is None:
+            if child_exact:  # holds in every window
+                return None, True
+            unknown = True
+        else:
             union |= got
-        return union
-    return None
+            exact = exact and child_exact
+    return (None, False) if unknown else (union, exact)
 
 
 def _language(tag: str | None) -> str | None:
