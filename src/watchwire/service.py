@@ -25,7 +25,7 @@ from watchwire.alerts import Channel, Dispatcher, open_channels
 from watchwire.config import Config, SourceConfig, load_config
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import ConfigError
-from watchwire.fetch import Fetcher
+from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.pipeline import Poller, PollReport
 from watchwire.rules import RuleSet, compile_rules
 from watchwire.scheduler import Scheduler, next_fire_time
@@ -150,7 +150,11 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
                 near_distance=_near_distance(config),
             )
         )
-        fetcher = await stack.enter_async_context(Fetcher(config.settings_for(None)))
+        # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
+        keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
+        fetcher = await stack.enter_async_context(
+            Fetcher(config.settings_for(None), keepalive=keepalive)
+        )
         channel_stack = AsyncExitStack()
         channels = await channel_stack.enter_async_context(open_channels(config.channels))
         rt = Runtime(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import time
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
+import aiohttp
 import brotli  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -24,6 +26,7 @@ from tests.support.httpserver import (
 )
 from watchwire.config import CrawlSettings
 from watchwire.fetch import Fetcher, decode_html
+from watchwire.fetch.transport import AIOHTTP_KEEPALIVE
 from watchwire.models import FetchOutcome, Validators
 
 pytestmark = pytest.mark.timeout(20)
@@ -806,3 +809,78 @@ async def test_injected_transport_replaces_the_network(settings: CrawlSettings) 
         result = await fetcher.fetch("https://news.example.org/a")
     assert result.ok
     assert result.content == PAGE.encode()
+
+
+# --- keep-alive ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("keepalive", "reused"), [(AIOHTTP_KEEPALIVE, False), (75.0, True)])
+async def test_a_poll_a_minute_later_reuses_the_connection_within_the_keepalive(
+    http_server: ServerFactory, monkeypatch: pytest.MonkeyPatch, keepalive: float, reused: bool
+) -> None:
+    """With a keep-alive longer than the poll interval, the next poll finds the connection the
+    last one left; with aiohttp's 15 s it connects again. (aiohttp's pool clock is moved on a
+    minute, not slept.)"""
+    base = time.monotonic()
+    skew = [0.0]
+    monkeypatch.setattr(aiohttp.connector, "monotonic", lambda: base + skew[0])
+    server = await site(http_server, {"/feed": html(PAGE)})
+    async with Fetcher(make_settings(retries=0), keepalive=keepalive) as fetcher:
+        assert (await fetcher.fetch(server.url("/feed"), purpose="feed")).ok
+        skew[0] = 60.0
+        assert (await fetcher.fetch(server.url("/feed"), purpose="feed")).ok
+    first, second = server.hits("/feed")
+    assert (second.connection == first.connection) is reused
+
+
+async def test_a_server_closing_an_idle_connection_does_not_fail_the_next_fetch(
+    http_server: ServerFactory,
+) -> None:
+    """Servers close idle connections on their own timers (nginx after 75 s): the next fetch
+    goes out on a new connection and succeeds, with no retry of ours."""
+    idle_timeout = asyncio.Event()
+    closers: list[asyncio.Task[None]] = []
+
+    async def page(request: Request, response: Response) -> None:
+        await response.send(200, PAGE.encode(), {"Content-Type": "text/html"})
+
+        async def close_when_idle() -> None:
+            await idle_timeout.wait()
+            response.close()
+
+        closers.append(asyncio.create_task(close_when_idle()))
+
+    server = await site(http_server, {"/page": page})
+    async with Fetcher(make_settings(retries=0), keepalive=75.0) as fetcher:
+        assert (await fetcher.fetch(server.url("/page"))).ok
+        idle_timeout.set()
+        await asyncio.gather(*closers)  # the server has closed the kept-alive connection
+        result = await fetcher.fetch(server.url("/page"))
+    assert result.ok, result.error
+    assert result.content == PAGE.encode()
+    first, second = server.hits("/page")
+    assert second.connection != first.connection
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+async def test_a_request_crossing_the_servers_close_is_sent_again(
+    http_server: ServerFactory, how: str
+) -> None:
+    """The race: the server's idle timer fires as our next request arrives on the kept-alive
+    connection, and it closes (or resets) without answering. The GET goes out again on a new
+    connection (RFC 9112 §9.3.1) and the fetch succeeds, with no retry of ours."""
+
+    async def page(request: Request, response: Response) -> None:
+        if len(server.hits("/page")) == 2:
+            response.close() if how == "close" else response.reset()
+            return
+        await response.send(200, PAGE.encode(), {"Content-Type": "text/html"})
+
+    server = await site(http_server, {"/page": page})
+    async with Fetcher(make_settings(retries=0), keepalive=75.0) as fetcher:
+        assert (await fetcher.fetch(server.url("/page"))).ok
+        result = await fetcher.fetch(server.url("/page"))
+    assert result.ok, result.error
+    first, dropped, again = server.hits("/page")
+    assert dropped.connection == first.connection  # the kept-alive one was used
+    assert again.connection != first.connection

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import httpx
 import pytest
 
 import watchwire.fetch
+from watchwire.fetch import keepalive_for, transport
 from watchwire.fetch.errors import classify_exception, classify_status
 from watchwire.fetch.hosts import HostSlot, HostSlots
 from watchwire.fetch.retry import backoff, parse_retry_after, poll_backoff
 from watchwire.fetch.robots import UNREACHABLE_TTL, RobotsCache, RobotsFile, RobotsRules
+from watchwire.fetch.transport import AIOHTTP_KEEPALIVE, KEEPALIVE_CEILING, KEEPALIVE_MARGIN
 
 UA = "watchwire/0.1 (+https://example.org/bot)"
 
@@ -267,3 +269,40 @@ def test_exception_classes(exc: BaseException, error_class: str, transient: bool
 def test_status_classes(status: int, error_class: str, transient: bool) -> None:
     failure = classify_status(status)
     assert (failure.error_class, failure.transient) == (error_class, transient)
+
+
+# --- keep-alive -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "keepalive"),
+    [
+        ([], AIOHTTP_KEEPALIVE),  # no sources: aiohttp's default
+        ([10], AIOHTTP_KEEPALIVE),  # the default 10 min: too long to bridge
+        ([1], 60 + KEEPALIVE_MARGIN),  # every minute: outlasts it
+        ([1, 5, 10], 300 + KEEPALIVE_MARGIN),  # the longest that can be bridged
+        ([0.1, 10], 6 + KEEPALIVE_MARGIN),  # every 6 s, and some too far apart to bridge
+    ],
+)
+def test_keepalive_outlasts_the_longest_bridgeable_interval(
+    minutes: list[float], keepalive: float
+) -> None:
+    assert keepalive_for(timedelta(minutes=m) for m in minutes) == keepalive
+    assert keepalive <= KEEPALIVE_CEILING
+
+
+def test_open_files_limit_is_raised_to_the_hard_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = {"now": (1024, 524_288)}
+    monkeypatch.setattr(transport.resource, "getrlimit", lambda _: limits["now"])
+    monkeypatch.setattr(
+        transport.resource, "setrlimit", lambda _, value: limits.__setitem__("now", value)
+    )
+    assert transport.raise_open_files_limit() == 524_288
+    assert limits["now"] == (524_288, 524_288)
+
+    def refuse(_: int, __: tuple[int, int]) -> None:
+        raise ValueError("not allowed")
+
+    limits["now"] = (256, transport.resource.RLIM_INFINITY)
+    monkeypatch.setattr(transport.resource, "setrlimit", refuse)
+    assert transport.raise_open_files_limit() == 256  # refused: what we had is kept

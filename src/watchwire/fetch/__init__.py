@@ -8,11 +8,13 @@ from watchwire.fetch.charset import decode_html, normalize_charset, sniff_charse
 from watchwire.fetch.client import Fetcher
 from watchwire.fetch.media import Purpose
 from watchwire.fetch.retry import poll_backoff
+from watchwire.fetch.transport import keepalive_for
 
 __all__ = [
     "Fetcher",
     "Purpose",
     "decode_html",
+    "keepalive_for",
     "normalize_charset",
     "poll_backoff",
     "sniff_charset",

@@ -20,8 +20,9 @@ dripping a byte at a time would otherwise hold a fetch for ever.
 Requests go straight to an httpx *transport*, not through ``httpx.AsyncClient``: redirects are
 ours, cookies unwanted (a crawler is stateless; they would leak one source's session into
 another's), and the client layer costs CPU and logs every full URL — tokens included — at INFO.
-The default transport is httpx-aiohttp's: aiohttp's connection handling behind httpx's transport
-API, a third of the CPU per page of httpx's own pool at our concurrency (``bench/bench_fetch.py``).
+The default transport is ours (``transport.py``): aiohttp's connection handling behind httpx's
+transport API, a third of the CPU per page of httpx's own pool at our concurrency
+(``bench/bench_fetch.py``), with idle connections kept ``keepalive`` seconds.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from typing import Final, Self
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from watchwire.config import CrawlSettings
 from watchwire.fetch.body import (
@@ -54,6 +54,7 @@ from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
 from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
+from watchwire.fetch.transport import AIOHTTP_KEEPALIVE, AiohttpTransport, raise_open_files_limit
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
 
@@ -84,22 +85,27 @@ class _Deadline:
 class Fetcher:
     """Fetches pages and feeds politely. Use as ``async with Fetcher(settings) as fetcher:``.
 
-    ``settings`` are the defaults; ``fetch(settings=...)`` takes a source's own. ``transport``
-    replaces the network (tests: ``httpx.MockTransport``) and is closed with the fetcher, as
-    ``httpx.AsyncClient`` does; ``clock``/``sleep`` drive politeness delays, backoff and
-    robots.txt expiry; ``rand`` the retry jitter.
+    ``settings`` are the defaults; ``fetch(settings=...)`` takes a source's own. ``keepalive``
+    is how long an idle connection is kept, in seconds (``keepalive_for`` derives it from the
+    sources' poll intervals); one longer than aiohttp's 15 s also raises the process's soft
+    limit of open files to its hard one when the fetcher opens (``raise_open_files_limit``).
+    ``transport`` replaces the network (tests: ``httpx.MockTransport``) and is closed with the
+    fetcher, as ``httpx.AsyncClient`` does; ``clock``/``sleep`` drive politeness delays, backoff
+    and robots.txt expiry; ``rand`` the retry jitter.
     """
 
     def __init__(
         self,
         settings: CrawlSettings,
         *,
+        keepalive: float = AIOHTTP_KEEPALIVE,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self._settings = settings
+        self._keepalive = keepalive
         self._transport = transport
         self._clock = clock
         self._sleep = sleep
@@ -113,7 +119,12 @@ class Fetcher:
     async def __aenter__(self) -> Self:
         if self._open is not None:
             raise RuntimeError("Fetcher is already open")
-        self._open = self._transport or _aiohttp_transport()
+        if self._transport is not None:
+            self._open = self._transport
+        else:
+            if self._keepalive > AIOHTTP_KEEPALIVE:
+                raise_open_files_limit()  # a socket kept per host watched
+            self._open = AiohttpTransport(keepalive=self._keepalive)
         return self
 
     async def __aexit__(
@@ -296,8 +307,10 @@ class Fetcher:
                 headers["If-None-Match"] = validators.etag
             if validators.last_modified:
                 headers["If-Modified-Since"] = validators.last_modified
+        # Only a connect timeout: the deadline is the total one above, and a per-read timeout
+        # as long would only re-arm a timer on every packet.
         connect = min(s.connect_timeout.total_seconds(), deadline.timeout)
-        timeout = httpx.Timeout(deadline.timeout, connect=connect)
+        timeout = httpx.Timeout(None, connect=connect)
         request = httpx.Request(
             "GET", target, headers=headers, extensions={"timeout": timeout.as_dict()}
         )
@@ -437,20 +450,6 @@ class Fetcher:
             return RobotsFile(404)  # RFC 9309 §2.3.1.2: unreachable after 5 redirects = 4xx
         log.info("robots.txt of %s unreachable: %s", redact_url(origin), result.error)
         return RobotsFile(None)
-
-
-def _aiohttp_transport() -> AiohttpTransport:
-    session = aiohttp.ClientSession(
-        # Our host slots bound the connections per host; aiohttp need not second-guess them.
-        connector=aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,  # body.py decodes, with a cap
-        trust_env=False,
-        # aiohttp refuses header lines over 8 KiB; news sites send 20 KiB CSP and cookie headers.
-        max_line_size=65536,
-        max_field_size=65536,
-    )
-    return AiohttpTransport(client=session)
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:

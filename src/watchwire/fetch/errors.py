@@ -1,5 +1,5 @@
 """Translating what went wrong into a ``Failure``: the one place that knows the exceptions of
-httpx, aiohttp (under httpx-aiohttp) and the OS.
+httpx, aiohttp (raised as they are by our transport, or wrapped by httpx-aiohttp's) and the OS.
 
 ``error_class`` values (stable: the store keeps them and ``validate`` shows them)::
 
@@ -74,8 +74,8 @@ def _describe(exc: BaseException) -> str:
 def classify_exception(exc: BaseException) -> Failure:
     """What a transport (or decoding) exception means for the crawl."""
     chain = _chain(exc)
-    # httpx-aiohttp's wrapper names are approximate (a DNS failure reads "ConnectTimeout"): the
-    # message names what aiohttp actually raised.
+    # httpx-aiohttp's wrapper names, for an injected transport of that kind, are approximate (a
+    # DNS failure reads "ConnectTimeout"): the message names what aiohttp actually raised.
     cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) else None
     msg = _describe(cause or exc)
 
