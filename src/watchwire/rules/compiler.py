@@ -54,8 +54,16 @@ class CLeaf:
             return cached
         first = doc.word_positions(*self.words[0])
         if len(self.words) > 1 and first:
-            rest = [set(doc.word_positions(*w)) for w in self.words[1:]]
-            first = [p for p in first if all(p + k in s for k, s in enumerate(rest, 1))]
+            # A phrase: the next words are read off the tokens, not looked up.
+            tokens = doc.tokens
+            for k, (word, prefix) in enumerate(self.words[1:], 1):
+                kept: list[int] = []
+                for p in first:
+                    toks = tokens[p // SPACING]
+                    i = p % SPACING + k
+                    if i < len(toks) and (toks[i].startswith(word) if prefix else toks[i] == word):
+                        kept.append(p)
+                first = kept
         if self.mask != ALL_FIELDS:
             first = [p for p in first if self.mask >> (p // SPACING) & 1]
         doc.leaf_cache[self.key] = first

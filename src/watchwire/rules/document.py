@@ -34,6 +34,8 @@ SPACING: Final = 1 << 32
 END: Final = len(FIELDS) * SPACING
 """Past every position: the whole-article window is ``(0, END)``."""
 ALL_FIELDS: Final = (1 << len(FIELDS)) - 1
+SCAN_LIMIT: Final = 24
+"""Words whose positions are looked for one by one before every word is indexed."""
 LOCATE_LIMIT: Final = 32
 """Words searched for one by one before it is cheaper to find the offsets of all of them."""
 
@@ -41,6 +43,8 @@ Run = tuple[int, int]
 """Start and end positions (end exclusive) of consecutive words."""
 Inst = Run | tuple[int, int, tuple[Run, ...]]
 """One occurrence: a run (a word or phrase), or a span with the runs it is made of (NEAR)."""
+
+_NOWHERE: Final[list[int]] = []
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 
@@ -69,6 +73,7 @@ class Document:
         "_located",
         "_offsets",
         "_positions",
+        "_scanned",
         "_windows",
         "_word_windows",
         "article",
@@ -79,6 +84,7 @@ class Document:
         "not_cache",
         "prefix_words",
         "present",
+        "scan_limit",
         "snippet_cache",
         "span_cache",
         "spans_cache",
@@ -110,6 +116,9 @@ class Document:
         self.span_cache: dict[tuple[int, int], Span] = {}
         self.snippet_cache: dict[int, str] = {}
         self._positions: dict[str, list[int]] | None = None
+        self._scanned: dict[str, list[int]] = {}
+        self.scan_limit = SCAN_LIMIT
+        """Words looked for one by one before indexing them all (0: index at once)."""
         self._offsets: list[list[tuple[int, int]]] | None = None
         self._windows: dict[str, list[tuple[int, int]]] = {}
         self._word_windows: dict[tuple[str, int, str], set[int]] = {}
@@ -124,7 +133,7 @@ class Document:
 
     @property
     def positions(self) -> dict[str, list[int]]:
-        """Word → its global positions, ascending."""
+        """Word → its global positions, ascending (every word: see :meth:`word_positions`)."""
         if self._positions is None:
             index: dict[str, list[int]] = {}
             for f, toks in enumerate(self.tokens):
@@ -137,6 +146,31 @@ class Document:
                         got.append(i)
             self._positions = index
         return self._positions
+
+    def _word(self, word: str) -> list[int]:
+        """The positions of one word (not to be modified).
+
+        A few words are looked for one by one (``list.index``, in C); after ``scan_limit``
+        of them, every word is indexed at once.
+        """
+        index = self._positions
+        if index is not None:
+            return index.get(word, _NOWHERE)
+        got = self._scanned.get(word)
+        if got is None:
+            if len(self._scanned) >= self.scan_limit:
+                return self.positions.get(word, _NOWHERE)
+            got = []
+            for f, toks in enumerate(self.tokens):
+                base, i = f * SPACING, -1
+                try:
+                    while True:
+                        i = toks.index(word, i + 1)
+                        got.append(base + i)
+                except ValueError:
+                    pass
+            self._scanned[word] = got
+        return got
 
     def prefix_matches(self, prefix: str) -> list[str]:
         """The article's words that start with ``prefix``."""
@@ -173,16 +207,18 @@ class Document:
         return vocab
 
     def word_positions(self, word: str, prefix: bool) -> list[int]:
-        """Positions of a word, or of every word starting with ``word`` when ``prefix``."""
-        positions = self._positions or self.positions
+        """Positions of a word, or of every word starting with ``word`` when ``prefix``.
+
+        Not to be modified.
+        """
         if not prefix:
-            return positions.get(word, [])
+            return self._word(word)
         matching = self.prefix_matches(word)
         if len(matching) == 1:
-            return positions[matching[0]]
+            return self._word(matching[0])
         out: list[int] = []
         for w in matching:
-            out.extend(positions[w])
+            out.extend(self._word(w))
         out.sort()
         return out
 
@@ -251,7 +287,7 @@ class Document:
         found = self._found_in_text(f, word)
         if found is None:
             return None
-        ps = self.positions[word]
+        ps = self._word(word)
         rank = bisect_left(ps, position) - bisect_left(ps, f * SPACING)
         return found[rank]
 
@@ -294,7 +330,7 @@ class Document:
                 starts = [s for s, _ in found]
             else:
                 offs, base = self.offsets(f), f * SPACING
-                ps = self.positions.get(word, [])
+                ps = self._word(word)
                 starts = [
                     offs[p - base][0]
                     for p in ps[bisect_left(ps, base) : bisect_left(ps, base + SPACING)]

@@ -37,6 +37,9 @@ from watchwire.rules.snippet import snippet
 
 __all__ = ["CompiledRule", "RuleReport", "RuleSet", "compile_rules"]
 
+SCAN_CANDIDATES = 32
+"""Candidate rules beyond which an article's words are all indexed before evaluating."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleReport:
@@ -258,7 +261,10 @@ class RuleSet:
         out: list[Match] = []
         rules = self._rules
         language = _language(article.language)
-        for index in self._prefilter.candidates(doc.present):
+        candidates = self._prefilter.candidates(doc.present)
+        if len(candidates) > SCAN_CANDIDATES:
+            doc.scan_limit = 0  # many words will be looked up: index them all at once
+        for index in candidates:
             rule = rules[index]
             if (rule.sources is not None or rule.languages is not None) and rule.admits(
                 source, language
