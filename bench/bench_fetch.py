@@ -1,19 +1,29 @@
 """CPU cost of fetching a page: httpx's own transport vs httpx-aiohttp vs watchwire's Fetcher.
 
-A loopback server in a separate process serves 60 KB HTML pages (keep-alive, Content-Length)
-on 21 ports: 20 "hosts" plus one big host. The client process runs 200 concurrent fetch tasks,
-as watchwire does, in two shapes:
+A loopback server in a separate process serves pages (keep-alive, Content-Length) on 21 ports:
+20 "hosts" plus one big host. The client process keeps ``--tasks`` fetches in flight, in two
+shapes:
 
 - ``20x2``: over 20 hosts with a per-host limit of 2 (a typical crawl);
 - ``1x100``: one host with a limit of 100 (the worst case for a connection pool).
+
+Two kinds of page:
+
+- by default, one 60 KB HTML page sent as it is, 200 fetches in flight (the comparison of
+  HTTP clients that chose the transport);
+- ``--gzip``: what the end-to-end benchmark fetches — the loopback universe's article pages
+  (``bench.corpus``: 50-150 KB, ~100 KB on average, a real news site's chrome), gzipped at
+  nginx's default level 1 as the universe serves them, 32 fetches in flight (16 sources at a
+  time, 2 per host, as ``bench_pipeline`` and ``watchwire once`` poll). It also times inflating
+  one page with zlib and with ISA-L, which the Fetcher uses.
 
 It reports client CPU time (``time.process_time``) per fetched page after a warm-up, best of
 ``--rounds`` rounds (the development machine is shared, so the best round is the least
 disturbed), with that round's wall time and pages per second. Target: ≤ 0.6 ms CPU per page for
 the Fetcher.
 
-    .venv/bin/python bench/bench_fetch.py            # all clients, both shapes
-    .venv/bin/python bench/bench_fetch.py -n 4000 --gzip
+    python -m bench.bench_fetch                      # all clients, both shapes, 60 KB pages
+    python -m bench.bench_fetch --gzip --only Fetcher -n 4000 --rounds 5
 """
 
 from __future__ import annotations
@@ -24,20 +34,29 @@ import gzip
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from isal import isal_zlib
 
 from watchwire.config import CrawlSettings
 from watchwire.fetch import Fetcher
 
+REPO = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 60_000
 TASKS = 200
+"""Fetches in flight for the 60 KB identity pages."""
+GZIP_TASKS = 32
+"""Fetches in flight for ``--gzip``: the end-to-end benchmark's 16 sources x 2 per host."""
+GZIP_PAGES = 400
+"""Distinct article pages served in ``--gzip`` mode (the universe's first sites)."""
 
 
 def _page() -> bytes:
@@ -50,16 +69,32 @@ def _page() -> bytes:
     return (body + "</body></html>\n").encode()[:PAGE_SIZE]
 
 
+def _articles(n: int = GZIP_PAGES) -> list[bytes]:
+    """The loopback universe's first ``n`` article pages, as the pipeline benchmark fetches them."""
+    from bench.corpus import _Generator
+    from bench.universe import UniverseOptions, site_host
+
+    per_site = 20
+    opts = UniverseOptions(sites=-(-n // per_site), articles=per_site)
+    hosts = [f"{site_host(i)}:8000" for i in range(opts.sites)]
+    gen = _Generator(opts, hosts, time.time())
+    return [gen.article_html(gen.by_key[key]) for key in list(gen.by_key)[:n]]
+
+
 # --- the server (its own process) -----------------------------------------------------------------
 
 
 async def _serve(ports: int, compress: bool) -> None:
-    page = _page()
+    from bench.universe import GZIP_LEVEL
+
+    pages = [gzip.compress(p, GZIP_LEVEL) for p in _articles()] if compress else [_page()]
     headers = "Content-Type: text/html; charset=utf-8\r\n"
     if compress:
-        page = gzip.compress(page, 6)
         headers += "Content-Encoding: gzip\r\n"
-    ok = f"HTTP/1.1 200 OK\r\n{headers}Content-Length: {len(page)}\r\n\r\n".encode() + page
+    answers = [
+        f"HTTP/1.1 200 OK\r\n{headers}Content-Length: {len(page)}\r\n\r\n".encode() + page
+        for page in pages
+    ]
     robots_body = b"User-agent: *\nAllow: /\n"
     robots = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (
         len(robots_body),
@@ -70,7 +105,11 @@ async def _serve(ports: int, compress: bool) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                writer.write(robots if head.startswith(b"GET /robots.txt ") else ok)
+                if head.startswith(b"GET /robots.txt "):
+                    writer.write(robots)
+                else:  # GET /article/{i}
+                    i = int(head.split(b" ", 2)[1].rpartition(b"/")[2] or 0)
+                    writer.write(answers[i % len(answers)])
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -183,31 +222,65 @@ def _httpx_transport(shape: Shape) -> httpx.AsyncBaseTransport:
     )
 
 
+def _httpx_aiohttp_transport(shape: Shape) -> httpx.AsyncBaseTransport:
+    """httpx-aiohttp's transport, with the session the Fetcher used before it had its own."""
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
+        max_line_size=65536,
+        max_field_size=65536,
+    )
+    return AiohttpTransport(client=session)
+
+
 CLIENTS: dict[str, Callable[[AsyncExitStack, Shape], Awaitable[Fetch]]] = {
     "httpx, shared pool of 100": _httpx_shared,
     "httpx, pool per host": _httpx_per_host,
     "httpx + httpx-aiohttp": _httpx_aiohttp,
     "Fetcher on httpx transport": _fetcher(_httpx_transport),
-    "Fetcher (httpx-aiohttp)": _fetcher(None),
+    "Fetcher on httpx-aiohttp": _fetcher(_httpx_aiohttp_transport),
+    "Fetcher": _fetcher(None),
 }
+"""``Fetcher`` is watchwire's, as shipped (its own aiohttp transport)."""
 
 
 async def _run(
-    make: Callable[[AsyncExitStack, Shape], Awaitable[Fetch]], shape: Shape, n: int
+    make: Callable[[AsyncExitStack, Shape], Awaitable[Fetch]], shape: Shape, n: int, tasks: int
 ) -> tuple[float, float]:
     async with AsyncExitStack() as stack:
         fetch = await make(stack, shape)
-        gate = asyncio.Semaphore(TASKS)
+        gate = asyncio.Semaphore(tasks)
 
         async def one(i: int) -> None:
             async with gate:
                 port = shape.ports[i % len(shape.ports)]
                 await fetch(f"http://127.0.0.1:{port}/article/{i}")
 
-        await asyncio.gather(*(one(i) for i in range(TASKS)))  # warm-up: connections, robots.txt
+        await asyncio.gather(*(one(i) for i in range(tasks)))  # warm-up: connections, robots.txt
         wall, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(n)))
         return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _inflate_costs() -> None:
+    """CPU per page to inflate the --gzip pages: zlib (what the Fetcher used) and ISA-L."""
+    from bench.universe import GZIP_LEVEL
+
+    pages = _articles()
+    packed = [gzip.compress(p, GZIP_LEVEL) for p in pages]
+    raw_kb = sum(map(len, pages)) / len(pages) / 1000
+    gz_kb = sum(map(len, packed)) / len(packed) / 1000
+    print(f"pages: {raw_kb:.0f} KB on average, {gz_kb:.0f} KB gzipped")
+    for name, lib in (("zlib", zlib), ("isal_zlib", isal_zlib)):
+        best = float("inf")
+        for _ in range(5):
+            t = time.process_time()
+            for p in packed:
+                lib.decompressobj(31).decompress(p, 10_000_000)
+            best = min(best, time.process_time() - t)
+        print(f"inflate, {name}: {best / len(packed) * 1000:.3f} ms/page")
 
 
 def main() -> None:
@@ -216,27 +289,42 @@ def main() -> None:
     )
     parser.add_argument("-n", type=int, default=3000, help="pages per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
-    parser.add_argument("--gzip", action="store_true", help="serve pages gzip-compressed")
-    parser.add_argument("--only", help="run clients whose name contains this")
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help=f"the pipeline's pages: the universe's, gzipped, {GZIP_TASKS} in flight",
+    )
+    parser.add_argument("--tasks", type=int, help=f"fetches in flight (default {TASKS})")
+    parser.add_argument("--only", help="a client's name, or run those whose name contains this")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         asyncio.run(_serve(args.serve, args.gzip))
         return
-    cmd = [sys.executable, __file__, "--serve", "21"] + (["--gzip"] if args.gzip else [])
-    server = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "bench.bench_fetch", "--serve", "21"]
+    cmd += ["--gzip"] if args.gzip else []
+    server = subprocess.Popen(
+        cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         ports = [int(p) for p in server.stdout.readline().split()]
+        if len(ports) != 21:
+            raise SystemExit("the page server did not start")
         shapes = [Shape("20x2", ports[:20], 2), Shape("1x100", ports[20:], 100)]
-        body = "gzip" if args.gzip else "identity"
-        print(f"{args.n} pages of {PAGE_SIZE // 1000} KB ({body}), {TASKS} concurrent tasks")
+        tasks = args.tasks or (GZIP_TASKS if args.gzip else TASKS)
+        if args.gzip:
+            _inflate_costs()
+            what = "the universe's article pages, 50-150 KB, gzipped at level 1"
+        else:
+            what = f"one {PAGE_SIZE // 1000} KB page, identity"
+        print(f"{args.n} pages ({what}), {tasks} fetches in flight")
         print(f"{'client':30} {'shape':6} {'CPU ms/page':>11} {'wall s':>7} {'pages/s':>8}")
         for name, make in CLIENTS.items():
-            if args.only and args.only not in name:
-                continue
+            if args.only and args.only != name and (args.only in CLIENTS or args.only not in name):
+                continue  # --only NAME: that client; --only PART: every client naming it
             for shape in shapes:
-                rounds = [asyncio.run(_run(make, shape, args.n)) for _ in range(args.rounds)]
+                rounds = [asyncio.run(_run(make, shape, args.n, tasks)) for _ in range(args.rounds)]
                 wall, cpu = min(rounds, key=lambda r: r[1])
                 print(
                     f"{name:30} {shape.name:6} {cpu / args.n * 1000:11.3f} {wall:7.2f} "

@@ -212,7 +212,7 @@ def parse_fetch(out: str) -> list[Row]:
         m = re.match(r"\s*(.+?)\s{2,}(\S+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", line)
         if m and not line.lstrip().startswith("client"):
             client, shape = m.group(1).strip(), m.group(2)
-            if client != "Fetcher (httpx-aiohttp)":
+            if client != "Fetcher":
                 continue  # the client watchwire uses; the others are in the Fetch section
             target = "<= 0.6"
             rows.append(
