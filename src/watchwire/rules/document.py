@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from itertools import pairwise
 from threading import Lock
 from typing import Final
@@ -45,6 +46,12 @@ Inst = Run | tuple[int, int, tuple[Run, ...]]
 """One occurrence: a run (a word or phrase), or a span with the runs it is made of (NEAR)."""
 
 _NOWHERE: Final[list[int]] = []
+_NONE: Final[list[str]] = []
+
+
+def _none(prefix: str) -> None:
+    return None
+
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 
@@ -82,6 +89,7 @@ class Document:
         "leaf_cache",
         "lock",
         "not_cache",
+        "prefix_lookup",
         "prefix_words",
         "present",
         "scan_limit",
@@ -106,7 +114,9 @@ class Document:
         self.present: set[str] = vocab
         """Words, and ``prefix*`` literals that some word starts with (set by the prefilter)."""
         self.prefix_words: dict[str, list[str]] = {}
-        """Prefix → the article's words that start with it (set by the prefilter)."""
+        """Prefix → the article's words that start with it (as they are asked for)."""
+        self.prefix_lookup: Callable[[str], list[str] | None] = _none
+        """The words of a prefix the prefilter found, None if not found (set by the prefilter)."""
         self.known_prefixes: frozenset[str] = frozenset()
         """The prefixes the prefilter looked for: absent from ``prefix_words`` means none."""
         self.leaf_cache: dict[int, list[int]] = {}
@@ -176,10 +186,12 @@ class Document:
         """The article's words that start with ``prefix``."""
         matching = self.prefix_words.get(prefix)
         if matching is None:
-            if prefix in self.known_prefixes:
-                return []
-            # Not a prefix the prefilter knows: look for it by hand.
-            matching = [w for w in self.vocab if w.startswith(prefix)]
+            matching = self.prefix_lookup(prefix)
+            if matching is None:
+                if prefix in self.known_prefixes:
+                    return _NONE
+                # Not a prefix the prefilter knows: look for it by hand.
+                matching = [w for w in self.vocab if w.startswith(prefix)]
             self.prefix_words[prefix] = matching
         return matching
 

@@ -251,7 +251,8 @@ class RuleSet:
 
     def _document(self, article: Article) -> Document:
         doc = Document(article)
-        doc.present, doc.prefix_words = self._prefilter.scan(doc.vocab)
+        doc.present, hits = self._prefilter.scan(doc.vocab)
+        doc.prefix_lookup = hits.words
         doc.known_prefixes = self._prefilter.prefixes
         return doc
 

@@ -22,7 +22,7 @@ import ahocorasick
 
 from watchwire.rules.compiler import clause_cost
 
-__all__ = ["Prefilter"]
+__all__ = ["Prefilter", "PrefixHits"]
 
 _SEP: Final = "\x1f"
 
@@ -67,23 +67,21 @@ class Prefilter:
         self.prefixes = frozenset(prefixes)
         self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
 
-    def scan(self, vocab: set[str]) -> tuple[set[str], dict[str, list[str]]]:
-        """The literals present among ``vocab``, and the words of each prefix present."""
-        present = vocab
-        found: dict[str, list[str]] = {}
-        if self.automaton is not None and vocab:
-            present = set(vocab)
-            hay = _SEP + _SEP.join(vocab) + _SEP
-            for end, p in self.automaton.iter(hay):
-                start = end - len(p) + 1
-                word = hay[start : hay.index(_SEP, end + 1)]
-                got = found.get(p)
-                if got is None:
-                    found[p] = [word]
-                    present.add(p + "*")
-                else:
-                    got.append(word)
-        return present, found
+    def scan(self, vocab: set[str]) -> tuple[set[str], PrefixHits]:
+        """The literals present among ``vocab``, and the prefixes found there."""
+        ends: dict[str, list[int]] = {}
+        if self.automaton is None or not vocab:
+            return vocab, PrefixHits("", ends)
+        hay = _SEP + _SEP.join(vocab) + _SEP
+        for end, p in self.automaton.iter(hay):
+            got = ends.get(p)
+            if got is None:
+                ends[p] = [end]
+            else:
+                got.append(end)
+        present = set(vocab)
+        present.update([p + "*" for p in ends])
+        return present, PrefixHits(hay, ends)
 
     def candidates(self, present: set[str]) -> list[int]:
         """Indices of the rules whose every clause has a literal in ``present``, in order."""
@@ -105,6 +103,24 @@ class Prefilter:
         ]
         out.sort()
         return out
+
+
+class PrefixHits:
+    """The prefixes found among an article's words; the words themselves are cut on demand."""
+
+    __slots__ = ("_ends", "_hay")
+
+    def __init__(self, hay: str, ends: dict[str, list[int]]) -> None:
+        self._hay = hay
+        self._ends = ends
+
+    def words(self, prefix: str) -> list[str] | None:
+        """The words that start with ``prefix``; None when none does (or it was not sought)."""
+        ends = self._ends.get(prefix)
+        if ends is None:
+            return None
+        hay, size = self._hay, len(prefix)
+        return [hay[end - size + 1 : hay.index(_SEP, end + 1)] for end in ends]
 
 
 def _automaton(keys: Mapping[str, object]) -> ahocorasick.Automaton | None:
