@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from watchwire.charset import decode_html
 from watchwire.dedupe import TextFingerprint, fingerprint
 from watchwire.extract import extract_article
-from watchwire.fetch import decode_html
 from watchwire.models import Article, Link
 
 __all__ = ["Analysis", "analyze_page"]

@@ -4,7 +4,7 @@
 bytes of a page into text by header, BOM, ``<meta>``, XML declaration, then detection.
 """
 
-from watchwire.fetch.charset import decode_html, normalize_charset, sniff_charset
+from watchwire.charset import decode_html, normalize_charset, sniff_charset
 from watchwire.fetch.client import Fetcher
 from watchwire.fetch.media import Purpose
 from watchwire.fetch.retry import poll_backoff
