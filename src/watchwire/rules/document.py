@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from itertools import pairwise
 from threading import Lock
 from typing import Final
 
@@ -25,7 +24,6 @@ from watchwire.rules.tokens import (
     paragraph_breaks,
     sentence_breaks,
     token_offsets,
-    token_ranges,
 )
 
 __all__ = ["ALL_FIELDS", "END", "SPACING", "Document", "Inst", "Run", "field_mask", "runs_of"]
@@ -51,6 +49,10 @@ _NONE: Final[list[str]] = []
 
 def _none(prefix: str) -> None:
     return None
+
+
+def _first(pair: tuple[int, int]) -> int:
+    return pair[0]
 
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -80,8 +82,8 @@ class Document:
         "_located",
         "_offsets",
         "_positions",
+        "_ranges",
         "_scanned",
-        "_windows",
         "_word_windows",
         "article",
         "inst_cache",
@@ -130,7 +132,7 @@ class Document:
         self.scan_limit = SCAN_LIMIT
         """Words looked for one by one before indexing them all (0: index at once)."""
         self._offsets: list[list[tuple[int, int]]] | None = None
-        self._windows: dict[str, list[tuple[int, int]]] = {}
+        self._ranges: dict[tuple[str, int, int], tuple[int, int]] = {}
         self._word_windows: dict[tuple[str, int, str], set[int]] = {}
         self._breaks: dict[tuple[str, int], list[int]] = {}
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
@@ -315,18 +317,22 @@ class Document:
             self._breaks[key] = got
         return got
 
+    def _char_start(self, position: int) -> int:
+        """The character offset where the word at ``position`` starts in its field."""
+        f = position // SPACING
+        located = self._locate(position) if self._offsets is None else None
+        return located[0] if located is not None else self.offsets(f)[position - f * SPACING][0]
+
     def window_index(self, kind: str, position: int) -> tuple[int, int]:
         """Which sentence or paragraph (field, number) holds ``position``.
 
-        Cheaper than :meth:`window_of` when few words are asked about: it locates the word
-        in the text instead of counting every word.
+        The title and the lead are one paragraph each; body paragraphs are separated by
+        blank lines; sentences never span paragraphs.
         """
         f = position // SPACING
         if kind == "paragraph" and f < 2:
             return (f, 0)
-        located = self._locate(position) if self._offsets is None else None
-        start = located[0] if located is not None else self.offsets(f)[position - f * SPACING][0]
-        return (f, bisect_right(self.breaks(kind, f), start))
+        return (f, bisect_right(self.breaks(kind, f), self._char_start(position)))
 
     def word_windows(self, kind: str, f: int, word: str) -> set[int]:
         """The numbers of the sentences or paragraphs of field ``f`` that hold ``word``."""
@@ -352,41 +358,32 @@ class Document:
         self._word_windows[key] = got
         return got
 
-    def windows(self, kind: str) -> list[tuple[int, int]]:
-        """``(lo, hi)`` position ranges of each sentence or paragraph of every field.
+    def window_range(self, kind: str, position: int) -> tuple[int, int]:
+        """The positions ``(lo, hi)`` of the sentence or paragraph holding ``position``.
 
-        The title and the lead are one paragraph each; body paragraphs are separated by
-        blank lines; sentences never span paragraphs.
+        Found by counting the words (in C) from the word to the window's edges, or from
+        every word's offsets once they are known.
         """
-        cached = self._windows.get(kind)
-        if cached is not None:
-            return cached
-        out: list[tuple[int, int]] = []
-        for f in range(len(self.texts)):
-            count = len(self.tokens[f])
-            if not count:
-                continue
-            base = f * SPACING
-            if kind == "paragraph" and f < 2:
-                out.append((base, base + count))
-                continue
-            breaks = self.breaks(kind, f)
+        f = position // SPACING
+        base = f * SPACING
+        if kind == "paragraph" and f < 2:
+            return (base, base + len(self.tokens[f]))
+        start = self._char_start(position)
+        breaks = self.breaks(kind, f)
+        n = bisect_right(breaks, start)
+        key = (kind, f, n)
+        got = self._ranges.get(key)
+        if got is None:
+            lo_char = breaks[n - 1] if n else 0
+            hi_char = breaks[n] if n < len(breaks) else len(self.texts[f])
             folded = self._analyses[f].folded
-            if folded is not None and self._offsets is None:
-                # Count the words between breaks (in C) rather than find every word's offset.
-                cuts = [0]
-                for lo, hi in pairwise([0, *breaks]):
-                    cuts.append(cuts[-1] + count_words(folded, lo, hi))
-                cuts.append(count)
-                ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+            if self._offsets is None and folded is not None:
+                i = position - base
+                lo = i - count_words(folded, lo_char, start)
+                hi = i + count_words(folded, start, hi_char)
             else:
-                ranges = token_ranges([s for s, _ in self.offsets(f)], breaks, count)
-            out.extend((base + lo, base + hi) for lo, hi in ranges)
-        self._windows[kind] = out
-        return out
-
-    def window_of(self, kind: str, position: int) -> tuple[int, int]:
-        """The sentence or paragraph window holding ``position``."""
-        wins = self.windows(kind)
-        k = bisect_right(wins, (position, END)) - 1
-        return wins[k]
+                offs = self.offsets(f)
+                lo = bisect_left(offs, lo_char, key=_first)
+                hi = bisect_left(offs, hi_char, key=_first)
+            got = self._ranges[key] = (base + lo, base + hi)
+        return got

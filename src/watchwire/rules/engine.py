@@ -132,20 +132,24 @@ class CompiledRule:
             quick, _ = _windows_of(self.root, doc, kind)
             if quick is not None and not quick:
                 return None
+            # A position of each window that may hold, by window.
             if self.required:
                 ranked = sorted((leaf.occurrences(doc) for leaf in self.required), key=len)
-                found = {doc.window_of(kind, s) for s in ranked[0]}
+                found = {doc.window_index(kind, s): s for s in ranked[0]}
                 for starts in ranked[1:]:
                     if not found:
                         break
-                    found &= {doc.window_of(kind, s) for s in starts}
+                    also = {doc.window_index(kind, s) for s in starts}
+                    found = {k: s for k, s in found.items() if k in also}
+                if not found:
+                    return None
             else:
                 found = {
-                    doc.window_of(kind, s) for leaf in self.leaves for s in leaf.occurrences(doc)
+                    doc.window_index(kind, s): s
+                    for leaf in self.leaves
+                    for s in leaf.occurrences(doc)
                 }
-            if not found and self.required:
-                return None
-            windows = sorted(found)
+            windows = sorted(doc.window_range(kind, s) for s in found.values())
         if not windows:
             # No positive word anywhere: the query can still hold (``a OR NOT b``) in a
             # window where every word is absent.

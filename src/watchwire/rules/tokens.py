@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
-from itertools import pairwise
 from typing import NamedTuple
 
 __all__ = [
@@ -29,7 +27,6 @@ __all__ = [
     "paragraph_breaks",
     "sentence_breaks",
     "token_offsets",
-    "token_ranges",
     "tokenize",
     "words",
 ]
@@ -206,12 +203,3 @@ def sentence_breaks(text: str) -> list[int]:
                     continue
         out.append(end)
     return out
-
-
-def token_ranges(starts: list[int], breaks: list[int], count: int) -> list[tuple[int, int]]:
-    """Cut token indices ``0..count`` at character ``breaks``: ``[(lo, hi), ...]``.
-
-    ``starts`` are the character offsets of the tokens, ascending.
-    """
-    cuts = [0, *(bisect_left(starts, b) for b in breaks), count]
-    return [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
