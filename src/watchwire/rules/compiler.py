@@ -327,6 +327,15 @@ def required_leaves(node: CNode) -> list[CLeaf]:
     return []
 
 
+def has_near(node: CNode) -> bool:
+    """Whether the tree holds a NEAR (NOT parts included)."""
+    if isinstance(node, CNear):
+        return True
+    if isinstance(node, CAnd | COr):
+        return any(has_near(child) for child in node.children)
+    return isinstance(node, CNot) and has_near(node.child)
+
+
 def prefix_literals(node: CNode) -> set[str]:
     """Every prefix in the tree, NOT parts included (they are evaluated too)."""
     if isinstance(node, CLeaf):

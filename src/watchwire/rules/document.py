@@ -90,6 +90,7 @@ class Document:
         "known_prefixes",
         "leaf_cache",
         "lock",
+        "named_texts",
         "not_cache",
         "prefix_lookup",
         "prefix_words",
@@ -107,6 +108,7 @@ class Document:
         self.article = article
         body = article.text or "\n\n".join(article.paragraphs)
         self.texts: tuple[str, ...] = (article.title, article.lead, body)
+        self.named_texts = dict(zip(FIELDS, self.texts, strict=True))
         self._analyses = [analyse(t) for t in self.texts]
         self.tokens: list[list[str]] = [a.words for a in self._analyses]
         vocab: set[str] = set()

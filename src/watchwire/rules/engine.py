@@ -25,11 +25,12 @@ from watchwire.rules.compiler import (
     CNot,
     Compiler,
     clauses,
+    has_near,
     positive_leaves,
     prefix_literals,
     required_leaves,
 )
-from watchwire.rules.document import END, Document, Inst, Run, field_mask
+from watchwire.rules.document import END, SPACING, Document, Inst, Run, field_mask
 from watchwire.rules.frequencies import WordFrequencies
 from watchwire.rules.parser import FIELDS, Node, parse_query
 from watchwire.rules.prefilter import Prefilter
@@ -73,6 +74,8 @@ class CompiledRule:
     """The leaves every window that matches must hold (those ANDed at the top)."""
     sources: frozenset[str] | None
     languages: frozenset[str] | None
+    near: bool
+    """The query holds a NEAR (whose occurrences are pairs of runs)."""
 
     def admits(self, source: str | None, language: str | None) -> str | None:
         """Why the rule's filters reject an article, or None when they let it through.
@@ -289,25 +292,33 @@ class RuleSet:
         return [_explain(rule, doc, source) for rule in self._rules]
 
 
-def _spans(doc: Document, insts: Iterable[Inst]) -> tuple[Span, ...]:
-    """The matched word runs as character spans, in article order (cached per article)."""
-    found: set[Run] = set()
-    for inst in insts:
-        if len(inst) == 2:
-            found.add(inst)
-        else:
-            found.update(inst[2])
+def _spans(doc: Document, insts: Iterable[Inst], near: bool = True) -> tuple[Span, ...]:
+    """The matched word runs as character spans, in article order (cached per article).
+
+    Without ``near``, every occurrence is a run (no NEAR pair among them).
+    """
+    found: set[Run]
+    if near:
+        found = set()
+        for inst in insts:
+            if len(inst) == 2:
+                found.add(inst)
+            else:
+                found.update(inst[2])
+    else:
+        found = set(insts)  # type: ignore[arg-type]
     runs = tuple(sorted(found))
     cached = doc.spans_cache.get(runs)
     if cached is not None:
         return cached
     one = doc.span_cache
+    texts = doc.texts
     out: list[Span] = []
     for run in runs:
         span = one.get(run)
         if span is None:
             name, lo, hi = doc.char_span(*run)
-            text = doc.texts[FIELDS.index(name)][lo:hi]
+            text = texts[run[0] // SPACING][lo:hi]
             span = one[run] = Span(field=name, start=lo, end=hi, text=text)
         out.append(span)
     spans = doc.spans_cache[runs] = tuple(out)
@@ -319,7 +330,7 @@ def _rule_spans(doc: Document, rule: CompiledRule) -> tuple[Span, ...]:
     with doc.lock:
         got = rule.evaluate(doc)
         assert got is not None, rule.name
-        return _spans(doc, got)
+        return _spans(doc, got, rule.near)
 
 
 def _rule_snippet(doc: Document, spans: tuple[Span, ...]) -> str:
@@ -331,7 +342,7 @@ def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
     key = id(spans)  # spans tuples are cached per article: one object per set of runs
     got = doc.snippet_cache.get(key)
     if got is None:
-        got = snippet(dict(zip(FIELDS, doc.texts, strict=True)), spans)
+        got = snippet(doc.named_texts, spans)
         doc.snippet_cache[key] = got
     return got
 
@@ -411,6 +422,7 @@ def compile_rules(
                 clauses=clauses(root),
                 leaves=tuple(positive_leaves(root)),
                 required=tuple(required_leaves(root)),
+                near=has_near(root),
                 sources=frozenset(config.sources) if config.sources is not None else None,
                 languages=(
                     frozenset(filter(None, map(_language, config.languages)))

@@ -41,6 +41,7 @@ class Prefilter:
         anchors: dict[str, list[int]] = {}
         pairs: dict[str, dict[str, list[int]]] = {}
         always: list[int] = []
+        checks: list[tuple[frozenset[str], tuple[frozenset[str], ...]] | None] = []
         for index, clauses in enumerate(rule_clauses):
             ranked = sorted(set(clauses), key=cost)
             if len(ranked) >= 2:
@@ -54,16 +55,18 @@ class Prefilter:
                     anchors.setdefault(lit, []).append(index)
             else:
                 always.append(index)
+            # What a hit leaves to check: the clauses beyond the one or two it was found by.
+            rest = ranked[2:] if len(ranked) >= 2 else []
+            singles = frozenset(lit for c in rest if len(c) == 1 for lit in c)
+            others = tuple(c for c in rest if len(c) > 1)
+            checks.append((singles, others) if rest else None)
         self.anchors = anchors
         self.anchor_keys = frozenset(anchors)
         self.pairs = {k: (frozenset(v), v) for k, v in pairs.items()}
         self.pair_keys = frozenset(pairs)
         self.always = always
         # Most clauses are one literal: those are checked together by one subset test.
-        self.singles = tuple(
-            frozenset(lit for c in cs if len(c) == 1 for lit in c) for cs in rule_clauses
-        )
-        self.others = tuple(tuple(c for c in cs if len(c) > 1) for cs in rule_clauses)
+        self.checks = tuple(checks)
         self.prefixes = frozenset(prefixes)
         self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
 
@@ -95,12 +98,14 @@ class Prefilter:
             if not keys.isdisjoint(present):  # mostly not: no set is built for nothing
                 for second in keys & present:
                     hits.update(by_second[second])
-        singles, others = self.singles, self.others
-        out = [
-            i
-            for i in hits
-            if singles[i] <= present and all(not present.isdisjoint(c) for c in others[i])
-        ]
+        checks = self.checks
+        out: list[int] = []
+        for i in hits:
+            check = checks[i]
+            if check is None or (
+                check[0] <= present and all(not present.isdisjoint(c) for c in check[1])
+            ):
+                out.append(i)
         out.sort()
         return out
 
