@@ -433,3 +433,28 @@ def test_match_is_an_immutable_value() -> None:
     lazy = match_one("Belarus AND sanctions", TEXT)
     assert pickle.loads(pickle.dumps(lazy)) == eager
     assert repr(lazy) == repr(eager) and "«Belarus»" in repr(eager)
+
+
+@pytest.mark.parametrize(
+    ("query", "within", "fields", "decided"),
+    [
+        ("Belarus sanctions", "article", ("title", "lead", "body"), True),
+        ("(Belarus OR Білорус*) AND sanction*", "article", ("title", "lead", "body"), True),
+        ("@belarus @sanctions", "article", ("title", "lead", "body"), True),
+        ("Belarus sanctions", "sentence", ("title", "lead", "body"), False),
+        ("Belarus OR Poland", "sentence", ("title", "lead", "body"), True),
+        ("Belarus sanctions", "article", ("body",), False),
+        ("title:Belarus sanctions", "article", ("title", "lead", "body"), False),
+        ('"potash exports" Belarus', "article", ("title", "lead", "body"), False),
+        ("@potash Belarus", "article", ("title", "lead", "body"), False),  # a phrase spelling
+        ("Belarus -Poland", "article", ("title", "lead", "body"), False),
+        ("Belarus OR (potash sanctions)", "article", ("title", "lead", "body"), False),
+        ("Belarus NEAR sanctions", "article", ("title", "lead", "body"), False),
+    ],
+)
+def test_rules_the_prefilter_decides(
+    query: str, within: str, fields: tuple[str, ...], decided: bool
+) -> None:
+    """Rules whose prefilter clauses are exactly the query match without being evaluated."""
+    rs = ruleset(rule(query, within=within, fields=fields))
+    assert rs.compiled("r").decided is decided

@@ -327,6 +327,27 @@ def required_leaves(node: CNode) -> list[CLeaf]:
     return []
 
 
+def one_clause(node: CNode) -> bool:
+    """Whether ``clauses(node)`` is one clause that holds exactly when the node does.
+
+    True for a word or prefix in any field, and for ORs of those.
+    """
+    if isinstance(node, CLeaf):
+        return len(node.words) == 1 and node.mask == ALL_FIELDS
+    return isinstance(node, COr) and all(one_clause(child) for child in node.children)
+
+
+def exact_clauses(node: CNode) -> bool:
+    """Whether ``clauses(node)`` holds exactly when the node does on the whole article.
+
+    Then a rule the prefilter lets through (every clause has a literal in the article)
+    matches without being evaluated: ANDs of words, prefixes and ORs of those.
+    """
+    if isinstance(node, CAnd):
+        return all(exact_clauses(child) for child in node.children)
+    return one_clause(node)
+
+
 def has_near(node: CNode) -> bool:
     """Whether the tree holds a NEAR (NOT parts included)."""
     if isinstance(node, CNear):

@@ -25,7 +25,9 @@ from watchwire.rules.compiler import (
     CNot,
     Compiler,
     clauses,
+    exact_clauses,
     has_near,
+    one_clause,
     positive_leaves,
     prefix_literals,
     required_leaves,
@@ -76,6 +78,8 @@ class CompiledRule:
     languages: frozenset[str] | None
     near: bool
     """The query holds a NEAR (whose occurrences are pairs of runs)."""
+    decided: bool
+    """Passing the prefilter is matching: the prefilter's clauses are exactly the query."""
 
     def admits(self, source: str | None, language: str | None) -> str | None:
         """Why the rule's filters reject an article, or None when they let it through.
@@ -278,7 +282,7 @@ class RuleSet:
                 source, language
             ) is not None:
                 continue
-            if rule.matches(doc):
+            if rule.decided or rule.matches(doc):
                 out.append(
                     Match.deferred(
                         rule.name, partial(_rule_spans, doc, rule), partial(_rule_snippet, doc)
@@ -423,6 +427,8 @@ def compile_rules(
                 leaves=tuple(positive_leaves(root)),
                 required=tuple(required_leaves(root)),
                 near=has_near(root),
+                decided=one_clause(root)  # one occurrence is in some window, whatever its kind
+                or (config.within.kind == "article" and exact_clauses(root)),
                 sources=frozenset(config.sources) if config.sources is not None else None,
                 languages=(
                     frozenset(filter(None, map(_language, config.languages)))
