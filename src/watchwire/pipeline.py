@@ -123,6 +123,8 @@ class Poller:
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
         self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
+        self.articles_handled = 0
+        """Article pages processed so far, stored or not: how busy this poller has been."""
 
     def reconfigure(self, config: Config, rules: RuleSet) -> None:
         self._rt = _Runtime.build(config, rules)
@@ -276,6 +278,7 @@ class Poller:
         async def one(url: str, link: Link) -> None:
             nonlocal stored, alerts, failed, retry_later
             async with gate, self._in_flight:
+                self.articles_handled += 1
                 try:
                     n = await self._article(source, settings, url, link)
                 except _RetryLater:

@@ -26,6 +26,7 @@ from watchwire.config import Config, SourceConfig, load_config
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher, keepalive_for
+from watchwire.memory import MemoryTrimmer
 from watchwire.pipeline import Poller, PollReport
 from watchwire.rules import RuleSet, compile_rules
 from watchwire.scheduler import Scheduler, next_fire_time
@@ -49,6 +50,8 @@ STARTUP_SPREAD = 5.0
 """Seconds over which the first polls of all sources are spread at start."""
 SHUTDOWN_GRACE = 10.0
 JITTER_MAX = timedelta(seconds=1)
+TRIM_EVERY = timedelta(seconds=60)
+"""How often a busy service hands freed heap back to the system (see ``memory``)."""
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class Runtime:
     poller: Poller
     dispatcher: Dispatcher
     channel_stack: AsyncExitStack
+    trimmer: MemoryTrimmer
     drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def drain(self) -> int:
@@ -76,6 +80,9 @@ class Runtime:
 
     async def drain_job(self) -> None:
         await self.drain()
+
+    async def trim_job(self) -> None:
+        await self.trimmer.trim_after(self.poller.articles_handled)
 
     async def seal_due_digests(self, now: datetime) -> int:
         """Seal the digest of every channel whose period is over (used by ``once``)."""
@@ -165,6 +172,7 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
             poller=Poller(config, rules, store=store, fetcher=fetcher, workers=pool),
             dispatcher=_dispatcher(config, store, channels),
             channel_stack=channel_stack,
+            trimmer=MemoryTrimmer(store.release_memory),
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
         stack.push_async_callback(lambda: rt.channel_stack.aclose())
@@ -324,6 +332,8 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
         )  # fmt: skip
     wanted.add("outbox")
     scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)
+    wanted.add("memory")
+    scheduler.add_interval("memory", rt.trim_job, every=TRIM_EVERY, first_run=now + TRIM_EVERY)
     for name, channel in rt.config.channels.items():
         if channel.digest is None:
             continue

@@ -154,6 +154,9 @@ class Store(Protocol):
         self, fts_query: str | None, *, since: datetime | None = None, limit: int = 1000
     ) -> list[ArticleRow]: ...
     async def count_articles(self) -> int: ...
+    async def release_memory(self) -> None:
+        """Empty caches a burst of work filled (the embedded store's page cache)."""
+        ...
 
     # outbox
     async def claim_due(

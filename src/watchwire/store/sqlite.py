@@ -85,6 +85,11 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
                 await db.execute("ROLLBACK")
                 raise
 
+    async def release_memory(self) -> None:
+        # The page cache (cache_size, 64 MiB) fills during a crawl and is never given back
+        # otherwise; it refills from the OS's file cache as lookups need it.
+        await self._read(lambda db: db.execute("PRAGMA shrink_memory").close())
+
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
