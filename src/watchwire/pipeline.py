@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -36,6 +34,7 @@ from watchwire.models import (
 from watchwire.rules import RuleSet
 from watchwire.store import AlertContext, AlertIntent, NewArticle, Store
 from watchwire.timeutil import utcnow
+from watchwire.workers import WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -113,7 +112,7 @@ class Poller:
         *,
         store: Store,
         fetcher: Fetcher,
-        workers: Executor | None = None,
+        workers: WorkerPool | None = None,
     ) -> None:
         self._rt = _Runtime.build(config, rules)
         self._store = store
@@ -354,14 +353,7 @@ class Poller:
             link=link,
             language=source.language,
         )
-        if self._workers is None:
-            return call()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._workers, call)
-        except BrokenProcessPool:
-            log.error("extraction workers died; extracting in the service process from now on")
-            self._workers = None
-            return call()
+        return call() if self._workers is None else await self._workers.run(call)
 
     @staticmethod
     def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +30,7 @@ from watchwire.rules import RuleSet, compile_rules
 from watchwire.scheduler import Scheduler, next_fire_time
 from watchwire.store import SqliteStore, Store
 from watchwire.timeutil import utcnow
+from watchwire.workers import WorkerPool
 
 __all__ = [
     "OnceReport",
@@ -65,6 +64,7 @@ class Runtime:
     poller: Poller
     dispatcher: Dispatcher
     channel_stack: AsyncExitStack
+    workers: WorkerPool
     trimmer: MemoryTrimmer
     drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -81,7 +81,9 @@ class Runtime:
     async def drain_job(self) -> None:
         await self.drain()
 
-    async def trim_job(self) -> None:
+    async def memory_job(self) -> None:
+        """Stop idle extraction workers, and give back what a burst of work left behind."""
+        await self.workers.stop_if_idle()
         await self.trimmer.trim_after(self.poller.articles_handled)
 
     async def seal_due_digests(self, now: datetime) -> int:
@@ -126,31 +128,16 @@ def default_workers() -> int:
     return max(0, (os.cpu_count() or 1) - 1)
 
 
-async def _open_workers(stack: AsyncExitStack, count: int) -> Executor | None:
-    if count <= 0:
-        return None
-    # forkserver, not fork: this process already runs threads (aiosqlite's, the resolver's).
-    pool = ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("forkserver")
-    )
-
-    async def shutdown() -> None:
-        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
-
-    stack.push_async_callback(shutdown)
-    return pool
-
-
 @asynccontextmanager
 async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Runtime]:
     """Open the store, the fetcher and the channels of ``config``; close them all on exit.
 
-    ``workers`` > 0 extracts articles in that many worker processes (the service uses
-    ``default_workers()``); 0 extracts in this process.
+    ``workers`` > 0 extracts articles in up to that many worker processes during bursts (the
+    service uses ``default_workers()``); 0 always extracts in this process.
     """
     rules = compile_rules(config.rules, config.terms)
     async with AsyncExitStack() as stack:
-        pool = await _open_workers(stack, workers)
+        pool = await stack.enter_async_context(WorkerPool(workers))
         store = await stack.enter_async_context(
             SqliteStore.open(
                 config.storage_path(),
@@ -172,6 +159,7 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
             poller=Poller(config, rules, store=store, fetcher=fetcher, workers=pool),
             dispatcher=_dispatcher(config, store, channels),
             channel_stack=channel_stack,
+            workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
@@ -333,7 +321,7 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
     wanted.add("outbox")
     scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("memory")
-    scheduler.add_interval("memory", rt.trim_job, every=TRIM_EVERY, first_run=now + TRIM_EVERY)
+    scheduler.add_interval("memory", rt.memory_job, every=TRIM_EVERY, first_run=now + TRIM_EVERY)
     for name, channel in rt.config.channels.items():
         if channel.digest is None:
             continue

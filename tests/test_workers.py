@@ -1,0 +1,69 @@
+"""Extraction workers: in this process for a trickle, worker processes for a burst."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+from watchwire.workers import WorkerPool
+
+
+def whose_pid() -> int:
+    return os.getpid()
+
+
+def die_unless(parent: int) -> int:
+    """Kills the worker it runs in; in the parent it answers."""
+    if os.getpid() != parent:
+        os._exit(1)
+    return parent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_trickle_is_analysed_in_this_process() -> None:
+    clock = Clock()
+    async with WorkerPool(1, burst_rate=5, clock=clock) as pool:
+        for _ in range(10):
+            clock.now += 0.5  # two a second: under the burst rate
+            assert await pool.run(whose_pid) == os.getpid()
+        assert not pool.running
+
+
+async def test_a_burst_starts_the_workers_and_idleness_stops_them() -> None:
+    clock = Clock()
+    async with WorkerPool(1, burst_rate=5, idle_after=60, clock=clock) as pool:
+        pids = [await pool.run(whose_pid) for _ in range(8)]  # all within one instant
+        assert pids[:4] == [os.getpid()] * 4
+        assert pool.running
+        assert all(pid != os.getpid() for pid in pids[4:])
+        clock.now += 30
+        assert await pool.stop_if_idle() is False
+        clock.now += 31
+        assert await pool.stop_if_idle() is True
+        assert not pool.running
+
+
+async def test_no_workers_means_always_here() -> None:
+    clock = Clock()
+    async with WorkerPool(0, burst_rate=2, clock=clock) as pool:
+        assert {await pool.run(whose_pid) for _ in range(5)} == {os.getpid()}
+        assert not pool.running
+
+
+async def test_a_dead_worker_costs_one_page_here_and_fresh_workers_next_burst() -> None:
+    clock = Clock()
+    me = os.getpid()
+    async with WorkerPool(1, burst_rate=2, clock=clock) as pool:
+        await pool.run(whose_pid)
+        assert await pool.run(partial(die_unless, me)) == me  # died there, answered here
+        assert not pool.running
+        clock.now += 10
+        pids = [await pool.run(whose_pid) for _ in range(3)]
+        assert pool.running and pids[-1] != me
