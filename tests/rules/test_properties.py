@@ -119,6 +119,10 @@ sentences_st = st.lists(
 )
 
 
+# Words searched one by one (LOCATE_LIMIT) → windows searched one by one (LOCAL_WINDOWS).
+_LOCAL_WINDOWS = {0: 4, 1: 1000, 32: 0}
+
+
 def _sentence(words: list[str]) -> str:
     """Capitalised, and not ended by a single letter (an initial): its stop ends it."""
     return " ".join([words[0].capitalize(), *words[1:], *(["zz"] if len(words[-1]) == 1 else [])])
@@ -131,15 +135,19 @@ def test_sentence_windows_agree_with_reference(
 ) -> None:
     """``within: sentence`` holds when the query holds in one sentence (NOT: anywhere).
 
-    Whatever the number of words the document may search for one by one (``limit``).
+    Whatever the number of words the document may search for one by one (``limit``), and
+    whether words are looked for in the text of a few windows or all over.
     """
     from unittest.mock import patch
 
-    from watchwire.rules import document
+    from watchwire.rules import document, engine
 
     texts = [_sentence(s) for s in sentences]
     body = ("\n\n" if paragraphs else ". ").join(texts) + "."
-    with patch.object(document, "LOCATE_LIMIT", limit):
+    with (
+        patch.object(document, "LOCATE_LIMIT", limit),
+        patch.object(engine, "LOCAL_WINDOWS", _LOCAL_WINDOWS[limit]),
+    ):
         got = matches(render(query), article(body), within="sentence")
     if not reference_match(query, body):
         assert not got
@@ -161,13 +169,16 @@ def test_match_agrees_with_explain(
     """The boolean path of ``match`` and the occurrence path of ``explain`` agree, any field."""
     from unittest.mock import patch
 
-    from watchwire.rules import compile_rules, document
+    from watchwire.rules import compile_rules, document, engine
 
     from .helpers import rule
 
     texts = [_sentence(s) + "." for s in sentences]
     a = article("\n\n".join(texts[2:]), title=texts[0], lead=" ".join(texts[1:2]))
-    with patch.object(document, "LOCATE_LIMIT", limit):
+    with (
+        patch.object(document, "LOCATE_LIMIT", limit),
+        patch.object(engine, "LOCAL_WINDOWS", _LOCAL_WINDOWS[limit]),
+    ):
         for fields in (("title", "lead", "body"), ("lead",), ("title", "body")):
             rs = compile_rules([rule(render(query), within=within, fields=fields)], {})
             (report,) = rs.explain(a)

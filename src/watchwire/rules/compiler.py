@@ -95,9 +95,11 @@ class CLeaf:
 class CAnd:
     children: tuple[CNode, ...]
     source: str
+    cheap_first: tuple[CNode, ...]
+    """The children, the cheapest to decide first (set by the compiler)."""
 
     def holds(self, doc: Document, lo: int, hi: int) -> bool:
-        for child in self.children:  # noqa: SIM110 -- the hot path: no generator per call
+        for child in self.cheap_first:  # noqa: SIM110 -- the hot path: no generator per call
             if not child.holds(doc, lo, hi):
                 return False
         return True
@@ -271,7 +273,8 @@ class Compiler:
                 shared = self._shared[key] = COr(leaves, "@" + node.name)
             return shared
         if isinstance(node, And):
-            return CAnd(tuple(self.compile(c, query, mask) for c in node.children), source)
+            children = tuple(self.compile(c, query, mask) for c in node.children)
+            return CAnd(children, source, tuple(sorted(children, key=cost)))
         if isinstance(node, Or):
             return COr(tuple(self.compile(c, query, mask) for c in node.children), source)
         if isinstance(node, Not):
@@ -284,6 +287,17 @@ class Compiler:
         if isinstance(got, CLeaf):  # a fresh leaf (term sets are shared): name it as written
             got.source = source
         return got
+
+
+def cost(node: CNode) -> int:
+    """A rough cost of deciding a node: words first, NEAR last."""
+    if isinstance(node, CLeaf):
+        return 1 if len(node.words) == 1 and not node.words[0][1] else 2 * len(node.words)
+    if isinstance(node, CAnd | COr):
+        return 1 + sum(cost(child) for child in node.children)
+    if isinstance(node, CNot):
+        return 1
+    return 8 + cost(node.left) + cost(node.right)
 
 
 def clauses(node: CNode) -> Clauses:

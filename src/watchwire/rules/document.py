@@ -51,6 +51,19 @@ def _none(prefix: str) -> None:
     return None
 
 
+def _occurs(folded: str, word: str, prefix: bool, lo: int, hi: int) -> bool:
+    """Whether ``folded[lo:hi]`` holds the word (or a word starting with it, ``prefix``)."""
+    size, end = len(word), len(folded)
+    at = folded.find(word, lo, hi)
+    while at >= 0:
+        if not (at and folded[at - 1].isalnum()) and (
+            prefix or at + size == end or not folded[at + size].isalnum()
+        ):
+            return True
+        at = folded.find(word, at + 1, hi)
+    return False
+
+
 def _first(pair: tuple[int, int]) -> int:
     return pair[0]
 
@@ -359,6 +372,32 @@ class Document:
             got = {bisect_right(breaks, s) for s in starts}
         self._word_windows[key] = got
         return got
+
+    def windows_holding(
+        self, kind: str, word: str, prefix: bool, mask: int, windows: set[tuple[int, int]]
+    ) -> set[tuple[int, int]] | None:
+        """Which of ``windows`` (field, number) hold the word, found in the text of each.
+
+        None when a field has no folded text to search (then ask :meth:`word_windows`).
+        """
+        out: set[tuple[int, int]] = set()
+        for window in windows:
+            f, n = window
+            if not mask >> f & 1:
+                continue
+            if kind == "paragraph" and f < 2:
+                if self.contains(word, prefix, 1 << f):
+                    out.add(window)
+                continue
+            folded = self._analyses[f].folded
+            if folded is None:
+                return None
+            breaks = self.breaks(kind, f)
+            lo = breaks[n - 1] if n else 0
+            hi = breaks[n] if n < len(breaks) else len(folded)
+            if _occurs(folded, word, prefix, lo, hi):
+                out.add(window)
+        return out
 
     def window_range(self, kind: str, position: int) -> tuple[int, int]:
         """The positions ``(lo, hi)`` of the sentence or paragraph holding ``position``.

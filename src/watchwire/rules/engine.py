@@ -42,6 +42,8 @@ __all__ = ["CompiledRule", "RuleReport", "RuleSet", "compile_rules"]
 
 SCAN_CANDIDATES = 32
 """Candidate rules beyond which an article's words are all indexed before evaluating."""
+LOCAL_WINDOWS = 4
+"""Windows up to which a word is looked for in the text of each, not all over the article."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,40 +170,49 @@ Windows = set[tuple[int, int]] | None
 """Sentences or paragraphs as (field, number); None: every one."""
 
 
-def _windows_of(node: CNode, doc: Document, kind: str) -> tuple[Windows, bool]:
-    """The sentences or paragraphs where ``node`` may hold, and whether exactly there.
+def _windows_of(
+    node: CNode, doc: Document, kind: str, within: Windows = None
+) -> tuple[Windows, bool]:
+    """The sentences or paragraphs among ``within`` where ``node`` may hold, and whether exactly.
 
-    Found from the words' character offsets, before any window is cut into words. The set is
-    a superset; it is exact (the second item) unless NEAR is involved, so that for most rules
-    it decides the match alone. Only for a node that holds on the whole article.
+    ``within`` None is every window; so is a result of None. Found from the words' character
+    offsets, before any window is cut into words. The set is a superset; it is exact (the
+    second item) unless NEAR is involved, so that for most rules it decides the match alone.
+    Only for a node that holds on the whole article.
     """
     if isinstance(node, CLeaf):
-        found: set[tuple[int, int]] = set()
         if len(node.words) == 1:
             word, prefix = node.words[0]
+            if within is not None and len(within) <= LOCAL_WINDOWS:
+                local = doc.windows_holding(kind, word, prefix, node.mask, within)
+                if local is not None:
+                    return local, True
+            found: set[tuple[int, int]] = set()
             words = doc.prefix_matches(word) if prefix else (word,)
             for f in range(len(FIELDS)):
                 if node.mask >> f & 1:
                     for w in words:
                         found.update((f, n) for n in doc.word_windows(kind, f, w))
         else:
+            found = set()
             last = len(node.words) - 1
             for s in node.occurrences(doc):
                 index = doc.window_index(kind, s)
                 if doc.window_index(kind, s + last) == index:
                     found.add(index)
-        return found, True
+        return (found if within is None else found & within), True
     if isinstance(node, CNot):
         return (None if node.absent(doc) else set()), True
     if isinstance(node, CAnd | CNear):
-        children = node.children if isinstance(node, CAnd) else (node.left, node.right)
-        common: Windows = None
+        # Each child only among the windows where the ones before it hold.
+        children = node.cheap_first if isinstance(node, CAnd) else (node.left, node.right)
+        common = within
         exact = isinstance(node, CAnd)
         for child in children:
-            got, child_exact = _windows_of(child, doc, kind)
+            got, child_exact = _windows_of(child, doc, kind, common)
             exact = exact and child_exact
             if got is not None:
-                common = got if common is None else common & got
+                common = got
                 if not common:
                     return common, True
         return common, exact
@@ -209,7 +220,7 @@ def _windows_of(node: CNode, doc: Document, kind: str) -> tuple[Windows, bool]:
     exact = True
     unknown = False
     for child in node.children:
-        got, child_exact = _windows_of(child, doc, kind)
+        got, child_exact = _windows_of(child, doc, kind, within)
         if got is None:
             if child_exact:  # holds in every window
                 return None, True
