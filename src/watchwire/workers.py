@@ -3,7 +3,7 @@
 A cold crawl analyses hundreds of pages a second, and one event loop cannot: the pages go to
 worker processes, which use the other cores. A service watching feeds that change now and then
 analyses a page every few seconds, ~2 ms each on the loop, and workers would only cost memory
-(35 MB each, plus the forkserver). So pages are analysed in this process until the rate of
+(35 MB each). So pages are analysed in this process until the rate of
 recent analyses says a burst is on; the workers start then, and stop once idle again.
 """
 
@@ -81,9 +81,11 @@ class WorkerPool:
 
     def _start(self) -> ProcessPoolExecutor:
         log.debug("starting %d extraction worker(s)", self._size)
-        # forkserver, not fork: this process runs threads (aiosqlite's, the resolver's).
+        # Not fork: this process runs threads (aiosqlite's, the resolver's). Not forkserver
+        # either: its server process would outlive the workers, 12 MB for nothing; each
+        # worker imports what analysis needs either way.
         return ProcessPoolExecutor(
-            max_workers=self._size, mp_context=multiprocessing.get_context("forkserver")
+            max_workers=self._size, mp_context=multiprocessing.get_context("spawn")
         )
 
     async def stop_if_idle(self) -> bool:
