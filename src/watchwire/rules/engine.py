@@ -343,6 +343,7 @@ def _spans(doc: Document, insts: Iterable[Inst], near: bool = True) -> tuple[Spa
 def _rule_spans(doc: Document, rule: CompiledRule) -> tuple[Span, ...]:
     """The spans of a rule that matched (built after matching, on demand)."""
     with doc.lock:
+        doc.scan_limit = 0  # spans need many words' positions: index them all at once
         got = rule.evaluate(doc)
         assert got is not None, rule.name
         return _spans(doc, got, rule.near)
