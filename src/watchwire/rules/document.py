@@ -104,6 +104,7 @@ class Document:
         "known_prefixes",
         "leaf_cache",
         "lock",
+        "matched",
         "named_texts",
         "not_cache",
         "prefix_lookup",
@@ -155,6 +156,8 @@ class Document:
         self._located = 0
         self._field_vocab: list[set[str] | None] = [None] * len(self.texts)
         self.lock = Lock()
+        self.matched = 0
+        """How many rules matched (set by the rule set)."""
         """Held while spans and snippets are built after matching (the caches are not atomic)."""
 
     # --- positions ----------------------------------------------------------------------------

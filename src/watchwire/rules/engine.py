@@ -42,6 +42,8 @@ __all__ = ["CompiledRule", "RuleReport", "RuleSet", "compile_rules"]
 
 SCAN_CANDIDATES = 32
 """Candidate rules beyond which an article's words are all indexed before evaluating."""
+SPANS_INDEX_MATCHES = 3
+"""Matches in an article beyond which building spans indexes every word at once."""
 LOCAL_WINDOWS = 4
 """Windows up to which a word is looked for in the text of each, not all over the article."""
 
@@ -299,6 +301,7 @@ class RuleSet:
                         rule.name, partial(_rule_spans, doc, rule), partial(_rule_snippet, doc)
                     )
                 )
+        doc.matched = len(out)
         return out
 
     def explain(self, article: Article, *, source: str | None = None) -> list[RuleReport]:
@@ -343,7 +346,8 @@ def _spans(doc: Document, insts: Iterable[Inst], near: bool = True) -> tuple[Spa
 def _rule_spans(doc: Document, rule: CompiledRule) -> tuple[Span, ...]:
     """The spans of a rule that matched (built after matching, on demand)."""
     with doc.lock:
-        doc.scan_limit = 0  # spans need many words' positions: index them all at once
+        if doc.matched > SPANS_INDEX_MATCHES:
+            doc.scan_limit = 0  # many spans need many words' positions: index them at once
         got = rule.evaluate(doc)
         assert got is not None, rule.name
         return _spans(doc, got, rule.near)
