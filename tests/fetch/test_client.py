@@ -166,6 +166,30 @@ async def test_gzip_and_brotli_bodies_are_decoded(
         assert result.content == PAGE.encode(), coding
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Content-Encoding", "deflate, gzip")],
+        [("Content-Encoding", "deflate"), ("Content-Encoding", "gzip")],  # one line per coding
+    ],
+)
+async def test_stacked_codings_are_undone_in_reverse(
+    http_server: ServerFactory, fetcher: Fetcher, headers: list[tuple[str, str]]
+) -> None:
+    """Codings applied one after the other (deflate, then gzip) are undone last first, whether
+    listed in one header or in one header line each."""
+    import zlib
+
+    body = gzip.compress(zlib.compress(PAGE.encode()))
+
+    async def stacked(request: Request, response: Response) -> None:
+        await response.send(200, body, [("Content-Type", "text/html"), *headers])
+
+    server = await site(http_server, {"/stacked": stacked})
+    result = await fetcher.fetch(server.url("/stacked"))
+    assert result.content == PAGE.encode()
+
+
 async def test_gzipped_sitemap_file_is_gunzipped_for_feeds(
     http_server: ServerFactory, fetcher: Fetcher
 ) -> None:

@@ -17,12 +17,13 @@ The ``timeout`` is the total deadline of a fetch: it starts when the first reque
 covers every hop, retry and backoff after that. httpx's own timeouts are per read; a server
 dripping a byte at a time would otherwise hold a fetch for ever.
 
-Requests go straight to an httpx *transport*, not through ``httpx.AsyncClient``: redirects are
-ours, cookies unwanted (a crawler is stateless; they would leak one source's session into
-another's), and the client layer costs CPU and logs every full URL — tokens included — at INFO.
-The default transport is ours (``transport.py``): aiohttp's connection handling behind httpx's
-transport API, a third of the CPU per page of httpx's own pool at our concurrency
-(``bench/bench_fetch.py``), with idle connections kept ``keepalive`` seconds.
+Requests do not go through ``httpx.AsyncClient``: redirects are ours, cookies unwanted (a crawler
+is stateless; they would leak one source's session into another's), and the client layer costs
+CPU and logs every full URL — tokens included — at INFO. URLs are parsed by httpx
+(``httpx.URL``); each GET goes to a ``Sender`` (``transport.py``): by default aiohttp's
+connections, directly (a third of the CPU per page of httpx's own pool at our concurrency, and
+none of httpx's request and response models: ``bench/bench_fetch.py``), with idle connections
+kept ``keepalive`` seconds; or any httpx transport passed as ``transport``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
 from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
-from watchwire.fetch.transport import AIOHTTP_KEEPALIVE, AiohttpTransport, raise_open_files_limit
+from watchwire.fetch.transport import (
+    AIOHTTP_KEEPALIVE,
+    AiohttpTransport,
+    HttpxSender,
+    Reply,
+    Sender,
+    raise_open_files_limit,
+)
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
 
@@ -112,7 +120,7 @@ class Fetcher:
         self._rand = rand
         self._slots = HostSlots(clock=clock, sleep=sleep)
         self._robots = RobotsCache(clock=clock)
-        self._open: httpx.AsyncBaseTransport | None = None
+        self._open: Sender | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -120,7 +128,7 @@ class Fetcher:
         if self._open is not None:
             raise RuntimeError("Fetcher is already open")
         if self._transport is not None:
-            self._open = self._transport
+            self._open = HttpxSender(self._transport)
         else:
             if self._keepalive > AIOHTTP_KEEPALIVE:
                 raise_open_files_limit()  # a socket kept per host watched
@@ -147,7 +155,7 @@ class Fetcher:
         except TimeoutError:
             log.warning("closing the fetcher took over 5 s; left to finish in the background")
 
-    async def _close(self, client: httpx.AsyncBaseTransport) -> None:
+    async def _close(self, client: Sender) -> None:
         await self._robots.aclose()
         await client.aclose()
 
@@ -310,23 +318,19 @@ class Fetcher:
         # Only a connect timeout: the deadline is the total one above, and a per-read timeout
         # as long would only re-arm a timer on every packet.
         connect = min(s.connect_timeout.total_seconds(), deadline.timeout)
-        timeout = httpx.Timeout(None, connect=connect)
-        request = httpx.Request(
-            "GET", target, headers=headers, extensions={"timeout": timeout.as_dict()}
-        )
         scope = asyncio.timeout_at(deadline.at)
         try:
             async with scope, slot.request(limit=s.per_host_concurrency, delay=delay):
                 if deadline.at is None:
                     deadline.at = loop.time() + deadline.timeout
                     scope.reschedule(deadline.at)
-                response = await client.handle_async_request(request)
+                reply = await client.get(target, headers, connect_timeout=connect)
                 try:
                     return await self._handle(
-                        url, current, response, s, validators, purpose, slot, started
+                        url, current, target, reply, s, validators, purpose, slot, started
                     )
                 finally:
-                    await response.aclose()
+                    await reply.aclose()
         except TimeoutError as exc:
             if scope.expired():
                 message = f"no complete response within {deadline.timeout:g}s"
@@ -347,25 +351,24 @@ class Fetcher:
         self,
         url: str,
         current: str,
-        response: httpx.Response,
+        target: httpx.URL,
+        reply: Reply,
         s: CrawlSettings,
         validators: Validators | None,
         purpose: AnyPurpose,
         slot: HostSlot,
         started: float,
     ) -> FetchResult | str:
-        status = response.status_code
-        headers = response.headers
-        if status in _REDIRECTS and (location := headers.get("location")):
+        status = reply.status
+        header = reply.header
+        if status in _REDIRECTS and (location := header("location")):
             try:
-                return str(response.url.join(location.strip()))
+                return str(target.join(location.strip()))
             except httpx.InvalidURL as exc:
                 failure = Failure("http_3xx", f"bad Location: {exc}", False)
                 return _error(url, current, failure, started)
-        new_validators = Validators(
-            etag=headers.get("etag"), last_modified=headers.get("last-modified")
-        )
-        media_type, charset = parse_content_type(headers.get("content-type"))
+        new_validators = Validators(etag=header("etag"), last_modified=header("last-modified"))
+        media_type, charset = parse_content_type(header("content-type"))
         if status == 304 and validators is not None:
             return FetchResult(
                 url=url,
@@ -379,7 +382,7 @@ class Fetcher:
                 elapsed=_since(started),
             )
         if not 200 <= status < 300:
-            retry_after = parse_retry_after(headers.get("retry-after"))
+            retry_after = parse_retry_after(header("retry-after"))
             if retry_after is not None and status in (429, 503):
                 slot.pause(min(retry_after, RETRY_AFTER_CEILING))
             failure = classify_status(status, retry_after=retry_after)
@@ -397,17 +400,17 @@ class Fetcher:
                 elapsed=_since(started),
             )
         cap = MAX_ROBOTS_BYTES if purpose == "robots" else s.max_body
-        declared = headers.get("content-length")
+        declared = header("content-length")
         if declared and declared.isdigit() and int(declared) > cap and purpose != "robots":
             failure = Failure("too_large", f"Content-Length {declared} > max_body {cap}", False)
             return _error(url, current, failure, started, status=status, media_type=media_type)
-        codings = [c for c in headers.get("content-encoding", "").split(",") if c.strip()]
-        if response.is_stream_consumed:
+        codings = [c for c in (header("content-encoding") or "").split(",") if c.strip()]
+        if reply.content is not None:
             # A transport that hands back a read response (httpx.MockTransport): httpx has
             # already undone its Content-Encoding; still hold it to the cap.
-            body = await read_body(_one(response.content), [], cap)
+            body = await read_body(_one(reply.content), [], cap)
         else:
-            body = await read_body(response.aiter_raw(), codings, cap)
+            body = await read_body(reply.raw(), codings, cap)
         content, truncated = body.content, body.truncated
         if purpose == "feed" and not truncated and content.startswith(b"\x1f\x8b"):
             content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
