@@ -77,6 +77,9 @@ class Scheduler:
         kwargs: dict[str, Any] = {}
         if first_run is not None:
             kwargs["next_run_time"] = first_run
+        # Before start, APScheduler queues a replacement beside the job it replaces (and
+        # get_job finds the old one); removing first makes the plan readable at any time.
+        self.remove(job_id)
         self._aps.add_job(
             hand_off,
             trigger,
@@ -116,6 +119,12 @@ class Scheduler:
     def remove(self, job_id: str) -> None:
         if self._aps.get_job(job_id) is not None:
             self._aps.remove_job(job_id)
+
+    def next_run(self, job_id: str) -> datetime | None:
+        """When ``job_id`` runs next; None if there is no such job."""
+        job = self._aps.get_job(job_id)
+        when: datetime | None = getattr(job, "next_run_time", None) if job else None
+        return when
 
     def job_ids(self) -> set[str]:
         return {job.id for job in self._aps.get_jobs()}

@@ -313,10 +313,16 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
         # Jitter keeps sources from drifting into lockstep; it is small because it adds
         # straight to alert latency (target: p99 within the interval + 2 s).
         jitter = min(settings.interval * 0.1, JITTER_MAX)
-        spread = timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
+        if first:
+            first_run = now + timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
+        else:
+            # A reload keeps each source's place (pushing every poll an interval out would
+            # delay every alert by up to that); a new source is polled now.
+            planned = scheduler.next_run(job)
+            first_run = now if planned is None else min(planned, now + settings.interval)
         scheduler.add_interval(
             job, partial(_poll_job, rt, scheduler, source), every=settings.interval,
-            jitter=jitter, first_run=now + spread if first else now + settings.interval,
+            jitter=jitter, first_run=first_run,
         )  # fmt: skip
     wanted.add("outbox")
     scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,8 +15,10 @@ from tests.pipeline.site import Site, page
 from tests.pipeline.test_poll import MATCHING
 from tests.support.httpserver import ServerFactory
 from watchwire.config import Config, parse_config
-from watchwire.service import run_service
+from watchwire.scheduler import Scheduler
+from watchwire.service import _schedule, run_service
 from watchwire.store import SqliteStore
+from watchwire.timeutil import utcnow
 
 
 @pytest.fixture
@@ -26,13 +30,17 @@ async def http_server() -> AsyncIterator[ServerFactory]:
         await factory.aclose()
 
 
-def config_for(tmp_path: Path, feed: str, *, query: str = "@belarus AND @sanctions") -> Config:
+def config_for(
+    tmp_path: Path, feed: str, *, query: str = "@belarus AND @sanctions", interval: str = "1s",
+    more: tuple[str, ...] = (),
+) -> Config:  # fmt: skip
+    extra = "".join(f'\n  - {{name: {name}, url: "{feed}?{name}"}}' for name in more)
     return parse_config(
         f"""
 storage: {tmp_path / "w.db"}
-crawl: {{interval: 1s, per_host_delay: 0s, timeout: 5s}}
+crawl: {{interval: {interval}, per_host_delay: 0s, timeout: 5s}}
 sources:
-  - {{name: site, url: "{feed}"}}
+  - {{name: site, url: "{feed}"}}{extra}
 channels:
   now: {{type: console}}
   daily: {{type: console, digest: 1s}}
@@ -99,3 +107,28 @@ async def test_scheduler_polls_delivers_and_seals_digests(
 async def _stored(tmp_path: Path, n: int) -> bool:
     async with SqliteStore.open(tmp_path / "w.db") as store:
         return await store.count_articles() == n
+
+
+async def test_a_reload_keeps_each_source_in_its_place(tmp_path: Path) -> None:
+    """Sources keep their next poll across a reload; a source the reload adds is polled now."""
+    feed = "http://127.0.0.1:9/feed.xml"
+    config = config_for(tmp_path, feed, interval="1h")
+    more = config_for(tmp_path, feed, interval="1h", more=("other",))
+    rt = SimpleNamespace(config=config, drain_job=_never, memory_job=_never, seal_digest=_never)
+    async with asyncio.TaskGroup() as tg:
+        scheduler = Scheduler(tg)  # never started: nothing runs, only the plan is read
+        _schedule(rt, scheduler, first=True)  # type: ignore[arg-type]
+        planned = scheduler.next_run("source:site")
+        assert planned is not None and planned <= utcnow()
+        later = planned + timedelta(minutes=20)
+        scheduler.add_interval("source:site", _never, every=timedelta(hours=1), first_run=later)
+        rt.config = more
+        _schedule(rt, scheduler, first=False)  # type: ignore[arg-type]
+        assert scheduler.next_run("source:site") == later
+        added = scheduler.next_run("source:other")
+        assert added is not None and added <= utcnow()
+        await scheduler.stop(grace=0)
+
+
+async def _never(*_: object) -> None:
+    raise AssertionError("the scheduler was not started")
