@@ -1,8 +1,11 @@
 """The rule set: all rules of a config compiled once, matched against articles.
 
 ``RuleSet.match`` is the hot path: tokenise the article once (cheap form), ask the prefilter
-which rules can possibly match, and evaluate only those. ``RuleSet.explain`` evaluates every
-rule and says why each matched or did not, for ``watchwire check``.
+which rules can possibly match, and decide only those — with booleans (``CompiledRule.matches``),
+not at all for rules the prefilter decides alone (``decided``). A match's spans and snippet are
+built when first read (``CompiledRule.evaluate``, the occurrences), from the same document, so
+they are what building them at once would give. ``RuleSet.explain`` evaluates every rule and
+says why each matched or did not, for ``watchwire check``.
 
 Filters, in this order: ``sources`` (skipped when the caller does not know the source),
 ``languages`` (an article whose language is unknown passes — an extractor that fails to tell
