@@ -217,6 +217,8 @@ class Document:
         if mask == ALL_FIELDS:
             if not prefix:
                 return word in self.vocab
+            if word in self.known_prefixes:
+                return word + "*" in self.present
             return bool(self.prefix_matches(word))
         for f in range(len(self.texts)):
             if mask >> f & 1:

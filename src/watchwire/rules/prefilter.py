@@ -16,6 +16,7 @@ The cost per article is its distinct words plus the candidates, not the number o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Final
 
 import ahocorasick
@@ -25,6 +26,8 @@ from watchwire.rules.compiler import clause_cost
 __all__ = ["Prefilter", "PrefixHits"]
 
 _SEP: Final = "\x1f"
+_VALUE: Final = itemgetter(1)
+"""An automaton hit's value: the ``prefix*`` literal."""
 
 Clauses = tuple[frozenset[str], ...]
 
@@ -68,23 +71,19 @@ class Prefilter:
         # Most clauses are one literal: those are checked together by one subset test.
         self.checks = tuple(checks)
         self.prefixes = frozenset(prefixes)
-        self.automaton = _automaton({_SEP + p: p for p in self.prefixes})
+        self.automaton = _automaton({_SEP + p: p + "*" for p in self.prefixes})
 
     def scan(self, vocab: set[str]) -> tuple[set[str], PrefixHits]:
-        """The literals present among ``vocab``, and the prefixes found there."""
-        ends: dict[str, list[int]] = {}
+        """The literals present among ``vocab``, and the prefixes found there.
+
+        One pass of the automaton, in C: each hit adds its ``prefix*`` literal.
+        """
         if self.automaton is None or not vocab:
-            return vocab, PrefixHits("", ends)
+            return vocab, PrefixHits("", vocab)
         hay = _SEP + _SEP.join(vocab) + _SEP
-        for end, p in self.automaton.iter(hay):
-            got = ends.get(p)
-            if got is None:
-                ends[p] = [end]
-            else:
-                got.append(end)
         present = set(vocab)
-        present.update([p + "*" for p in ends])
-        return present, PrefixHits(hay, ends)
+        present.update(map(_VALUE, self.automaton.iter(hay)))
+        return present, PrefixHits(hay, present)
 
     def candidates(self, present: set[str]) -> list[int]:
         """Indices of the rules whose every clause has a literal in ``present``, in order."""
@@ -111,21 +110,25 @@ class Prefilter:
 
 
 class PrefixHits:
-    """The prefixes found among an article's words; the words themselves are cut on demand."""
+    """The words of an article that start with each prefix found there, cut out on demand."""
 
-    __slots__ = ("_ends", "_hay")
+    __slots__ = ("_hay", "_present")
 
-    def __init__(self, hay: str, ends: dict[str, list[int]]) -> None:
+    def __init__(self, hay: str, present: set[str]) -> None:
         self._hay = hay
-        self._ends = ends
+        self._present = present
 
     def words(self, prefix: str) -> list[str] | None:
         """The words that start with ``prefix``; None when none does (or it was not sought)."""
-        ends = self._ends.get(prefix)
-        if ends is None:
+        if prefix + "*" not in self._present:
             return None
-        hay, size = self._hay, len(prefix)
-        return [hay[end - size + 1 : hay.index(_SEP, end + 1)] for end in ends]
+        hay, key = self._hay, _SEP + prefix
+        out: list[str] = []
+        at = hay.find(key)
+        while at >= 0:
+            out.append(hay[at + 1 : hay.index(_SEP, at + 1)])
+            at = hay.find(key, at + 1)
+        return out
 
 
 def _automaton(keys: Mapping[str, object]) -> ahocorasick.Automaton | None:
