@@ -11,7 +11,10 @@ rules, NEAR, NOT, field qualifiers, and sentence/paragraph/N-word windows.
     .venv/bin/python bench/bench_rules.py --frequencies   # plain vs word-frequency anchoring
 
 One core, one process; the figure is the median (and p90) over articles of the best of
-``--repeat`` runs of ``RuleSet.match`` on that article.
+``--repeat`` runs of ``RuleSet.match`` on that article. ``RuleSet.match`` decides which rules
+match; each match's spans and snippet are built when first read (the service reads them only
+for the alerts it writes), so a second pair of columns, ``+spans``, times ``RuleSet.match``
+followed by reading every match's spans and snippet: the cost when all of them are rendered.
 """
 
 from __future__ import annotations
