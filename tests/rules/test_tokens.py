@@ -83,9 +83,8 @@ def test_sentence_end_pattern_is_the_plain_one(text: str) -> None:
     ]
 
 
-_ALPHABET = st.sampled_from(
-    [*"aZ9_ -'’ʼ.\n\u00a0…«»", *"іїйІЇЙßẞŉǰΐ", "\u0301", "\u0306", "ﬁ", "Ａ", "½", "İ", "ς"]
-)
+_CHARS = [*"aZ9_ -'’ʼ.\n\u00a0…«»", *"іїйІЇЙßẞŉǰΐ", "\u0301", "\u0306", "ﬁ", "Ａ", "½", "İ", "ς"]
+_ALPHABET = st.sampled_from(_CHARS)
 
 
 @settings(max_examples=300, deadline=None)
@@ -98,3 +97,15 @@ def test_words_and_tokens_agree(text: str) -> None:
     for t in toks:
         assert t.word and t.word == normalize(t.word)
         assert 0 <= t.start < t.end <= len(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(st.sampled_from([*_CHARS, ",", "(", "—", "\u2212", "\u00ad", "🏳"]))
+    | st.text(max_size=30)
+)
+def test_fast_words_are_the_defined_words(text: str) -> None:
+    """The fast path (fold, space out punctuation, split) finds the words of the definition."""
+    from watchwire.rules.tokens import _slow_words
+
+    assert analyse(text).words == _slow_words(text)

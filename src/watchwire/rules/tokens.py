@@ -43,6 +43,8 @@ _APOSTROPHE = re.compile(f"[{_APOSTROPHE_LETTERS}]")
 _APOSTROPHE_CHARS = "\u02b9\u02ba\u02bb\u02bc\u02bd"
 """The same for text without combining marks: one character class, three times faster."""
 _MARK = re.compile(f"[{_MARKS}]")
+_PUNCTUATION = ",.-’\"“”():'—–?!$%/‘@−;«»<>[]*&…#£=+|„`\\{}~^_"
+"""Separators common in news text, most frequent first."""
 
 
 class Token(NamedTuple):
@@ -75,8 +77,8 @@ class Analysis(NamedTuple):
 def analyse(text: str) -> Analysis:
     """The normalised words of ``text``, the cheap way when the text allows it.
 
-    Fast path: fold the whole text once and cut it with ``str.split()`` (C-fast; most pieces
-    are whole words already). Case folding never shrinks a character, so when the length is
+    Fast path: fold the whole text once, space out its punctuation and cut it with
+    ``str.split()`` (all in C). Case folding never shrinks a character, so when the length is
     unchanged each character mapped to one and offsets carry over (``folded``); when it grew
     (``ß`` → ``ss``), word boundaries still do, and offsets come from the original text.
     Text with combining marks (a decomposed ``й``, stress marks) or words that are not NFKC
@@ -87,16 +89,21 @@ def analyse(text: str) -> Analysis:
         if len(folded) != len(text):  # ``ŉ`` folds to ``ʼn``: a new word boundary
             return Analysis(_slow_words(text), None, False)
         folded = _APOSTROPHE.sub("'", folded)
-    # A combining mark is not alphanumeric, so a piece holding one fails isalnum().
-    found: list[str] = []
-    split_word = _PLAIN_WORD.findall
-    for piece in folded.split():
-        if piece.isalnum():
-            found.append(piece)
-        elif _MARK.search(piece):
+    # Every character that is not a letter or a digit separates words (no combining mark,
+    # no modifier apostrophe is left): spaced out, the text splits into its words, in C.
+    spaced = folded
+    for c in _PUNCTUATION:  # the usual ones, without looking
+        if c in spaced:
+            spaced = spaced.replace(c, " ")
+    found = spaced.split()
+    joined = "".join(found)
+    if not joined.isalnum():  # rarer ones
+        odd = [c for c in set(joined) if not c.isalnum()]
+        if any(_MARK.match(c) for c in odd):
             return Analysis(_slow_words(text), None, False)
-        else:
-            found += split_word(piece)
+        for c in odd:
+            spaced = spaced.replace(c, " ")
+        found = spaced.split()
     # Most text is NFKC throughout; if not (``…``, no-break spaces), its words may still be.
     if not unicodedata.is_normalized("NFKC", folded) and not unicodedata.is_normalized(
         "NFKC", " ".join(found)
