@@ -48,7 +48,7 @@ from watchwire.extract import extract_article
 from watchwire.fetch import Fetcher, decode_html
 from watchwire.pipeline import PollReport
 from watchwire.rules import RuleSet, compile_rules
-from watchwire.service import default_workers, open_runtime
+from watchwire.service import default_workers, freeze_long_lived, open_runtime
 
 SOURCE_CONCURRENCY = 16
 """Sources polled at once, as ``watchwire once`` (``service.run_once``) does."""
@@ -98,6 +98,7 @@ async def crawl(
     exclude: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     async with open_runtime(config, workers=workers) as rt:
+        freeze_long_lived()  # as `watchwire once` and `run` do
         gate = asyncio.Semaphore(SOURCE_CONCURRENCY)
         reports: list[PollReport] = []
 

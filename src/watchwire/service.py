@@ -8,6 +8,7 @@ delivers what is due. Both leave the store closed cleanly however they end.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import random
@@ -36,6 +37,7 @@ __all__ = [
     "OnceReport",
     "Runtime",
     "default_workers",
+    "freeze_long_lived",
     "open_runtime",
     "run_once",
     "run_service",
@@ -123,6 +125,14 @@ def _near_distance(config: Config) -> int:
     return NEAR_DUPLICATE_DISTANCE if configured is None else configured
 
 
+def freeze_long_lived() -> None:
+    """Leave what exists now (imports, compiled rules: ~10^6 objects at 10,000 rules) out of
+    garbage collection: every full collection would walk it again, for nothing. Freed by
+    reference counting as usual; only cycles among these objects would outlive their use."""
+    gc.collect()
+    gc.freeze()
+
+
 def default_workers() -> int:
     """Extraction worker processes: every core but the one the event loop runs on."""
     return max(0, (os.cpu_count() or 1) - 1)
@@ -187,6 +197,7 @@ async def run_once(
 ) -> OnceReport:
     """Poll every enabled source once, deliver what is due (bounded wait), and return."""
     async with open_runtime(config, workers=workers) as rt:
+        freeze_long_lived()
         await _take_over_outbox(rt)
         sources = [s for s in config.sources if s.enabled]
         reports: list[PollReport] = []
@@ -266,6 +277,7 @@ async def run_service(
     path = config.path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
     async with open_runtime(config, workers=workers) as rt, asyncio.TaskGroup() as tg:
+        freeze_long_lived()
         scheduler = Scheduler(tg)
         await _take_over_outbox(rt)
         _schedule(rt, scheduler, first=True)
