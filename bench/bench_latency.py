@@ -10,8 +10,8 @@ start appearing at a steady rate, each on a random site, each mentioning Belarus
 so each must raise one ``belarus-sanctions`` alert. Article ``k`` appears at exactly
 ``t_start + k / rate``; the receiver notes when its alert arrives.
 
-An article waits for the next poll of its feed (0 to one interval, plus the scheduler's
-jitter), then one article fetch and the pipeline: p50 should sit near half the interval and
+An article waits for the next poll of its feed (0 to one interval), then the politeness
+delay, one article fetch and the pipeline: p50 should sit near half the interval and
 p99 near the whole of it. Target: p99 <= interval + 2 s.
 """
 

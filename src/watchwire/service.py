@@ -50,7 +50,6 @@ DRAIN_BATCH = 50
 STARTUP_SPREAD = 5.0
 """Seconds over which the first polls of all sources are spread at start."""
 SHUTDOWN_GRACE = 10.0
-JITTER_MAX = timedelta(seconds=1)
 TRIM_EVERY = timedelta(seconds=60)
 """How often a busy service hands freed heap back to the system (see ``memory``)."""
 
@@ -322,9 +321,9 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
         job = f"source:{source.name}"
         wanted.add(job)
         settings = rt.config.settings_for(source)
-        # Jitter keeps sources from drifting into lockstep; it is small because it adds
-        # straight to alert latency (target: p99 within the interval + 2 s).
-        jitter = min(settings.interval * 0.1, JITTER_MAX)
+        # No per-run jitter: APScheduler adds it to every run of a fixed grid, so it only
+        # lengthens the gap between two polls (straight onto alert latency) and never moves
+        # a source off its neighbours' grid. The first runs are spread instead.
         if first:
             first_run = now + timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
         else:
@@ -334,7 +333,7 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
             first_run = now if planned is None else min(planned, now + settings.interval)
         scheduler.add_interval(
             job, partial(_poll_job, rt, scheduler, source), every=settings.interval,
-            jitter=jitter, first_run=first_run,
+            first_run=first_run,
         )  # fmt: skip
     wanted.add("outbox")
     scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)
