@@ -247,8 +247,8 @@ def machine() -> dict[str, str]:
     versions = {}
     for dist in (
         "httpx",
-        "httpx-aiohttp",
         "aiohttp",
+        "isal",
         "selectolax",
         "aiosqlite",
         "APScheduler",

@@ -200,7 +200,10 @@ def parse_rules(out: str) -> list[Row]:
                     float(m.group(2)),
                     "ms",
                     targets.get(n, ""),
-                    note=f"p90 {m.group(3)} ms; 1,000-word articles",
+                    note=(
+                        f"p90 {m.group(3)} ms; {m.group(4)} ms with every match's spans and "
+                        "snippet; 1,000-word articles"
+                    ),
                 )
             )
     return rows
@@ -344,8 +347,8 @@ def main() -> None:
     header = (
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {how}, on {m['cores']} cores "
         f"({m['cpu'] or 'unknown CPU'}), {m['memory']}; Python {m['python']}, SQLite "
-        f"{m['sqlite']}, httpx {m['httpx']}, httpx-aiohttp {m['httpx-aiohttp']}, aiohttp "
-        f"{m['aiohttp']}, selectolax {m['selectolax']}, aiosqlite {m['aiosqlite']}."
+        f"{m['sqlite']}, httpx {m['httpx']}, aiohttp {m['aiohttp']}, isal {m['isal']}, "
+        f"selectolax {m['selectolax']}, aiosqlite {m['aiosqlite']}."
     )
     text = header + "\n\n" + table(rows)
     print()
