@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from functools import partial
 
 from watchwire.workers import WorkerPool
@@ -67,3 +69,23 @@ async def test_a_dead_worker_costs_one_page_here_and_fresh_workers_next_burst() 
         clock.now += 10
         pids = [await pool.run(whose_pid) for _ in range(3)]
         assert pool.running and pids[-1] != me
+
+
+def slow_pid(seconds: float) -> int:
+    time.sleep(seconds)  # the work itself: a page that takes long to analyse
+    return os.getpid()
+
+
+async def test_workers_are_not_stopped_under_work_still_running() -> None:
+    """Idle counts from the last result: a long analysis is not cancelled by the idle stop."""
+    clock = Clock()
+    async with WorkerPool(1, burst_rate=1, idle_after=60, clock=clock) as pool:
+        slow = asyncio.create_task(pool.run(partial(slow_pid, 0.5)))
+        await asyncio.sleep(0)  # one loop turn: the task submits the call
+        assert pool.running
+        clock.now += 120
+        assert await pool.stop_if_idle() is False
+        assert await slow != os.getpid()  # it finished in the worker
+        assert await pool.stop_if_idle() is False  # idle counts from that result
+        clock.now += 61
+        assert await pool.stop_if_idle() is True

@@ -50,6 +50,7 @@ class WorkerPool:
         self._recent: deque[float] = deque(maxlen=max(burst_rate, 1))
         self._pool: ProcessPoolExecutor | None = None
         self._last_used = 0.0
+        self._in_flight = 0
 
     @property
     def running(self) -> bool:
@@ -64,7 +65,7 @@ class WorkerPool:
             pool = self._pool = self._start()
         if pool is None:
             return call()
-        self._last_used = now
+        self._in_flight += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
         except BrokenProcessPool:
@@ -74,6 +75,9 @@ class WorkerPool:
             if self._pool is pool:
                 self._pool = None
             return call()
+        finally:
+            self._in_flight -= 1
+            self._last_used = self._clock()
 
     def _bursting(self, now: float) -> bool:
         recent = self._recent
@@ -89,8 +93,16 @@ class WorkerPool:
         )
 
     async def stop_if_idle(self) -> bool:
-        """Stop the workers when nothing was sent to them for ``idle_after``. True if stopped."""
-        if self._pool is None or self._clock() - self._last_used < self._idle_after:
+        """Stop the workers once none has had work for ``idle_after``. True if stopped.
+
+        Idle counts from the last result, and never while work is queued or running: a
+        shutdown would cancel it, and its article with it.
+        """
+        if (
+            self._pool is None
+            or self._in_flight
+            or self._clock() - self._last_used < self._idle_after
+        ):
             return False
         await self._stop()
         return True
