@@ -151,3 +151,28 @@ async def test_a_cancelled_leader_still_lands_its_batch(tmp_path: Path) -> None:
         assert (await follower).created
         assert await store.count_articles() == 2
         assert (await store.outbox_counts())["pending"] == 1
+
+
+async def test_a_job_raising_stop_iteration_fails_alone(tmp_path: Path) -> None:
+    """asyncio futures refuse StopIteration; the writer gets an error, the batch goes on."""
+
+    def bad(db: sqlite3.Connection) -> None:
+        next(iter(()))
+
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        results = await asyncio.gather(
+            store._batched(bad),
+            store.save_article(new_article("https://a/1", "one"), [], now=T0),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], RuntimeError)
+        assert not isinstance(results[1], BaseException) and results[1].created
+        assert await store.count_articles() == 1
+
+
+async def test_a_transaction_left_open_does_not_strand_the_writer(tmp_path: Path) -> None:
+    """If a ROLLBACK ever failed, the next batch rolls the leftover back and goes on."""
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        await store._read(lambda db: db.execute("BEGIN").close())
+        saved = await store.save_article(new_article("https://a/1", "one"), [], now=T0)
+        assert saved.created and await store.count_articles() == 1

@@ -118,6 +118,8 @@ def _run_batch(
 ) -> list[Any]:
     """On the connection's thread: every job in one transaction, each in a savepoint."""
     out: list[Any] = []
+    if conn.in_transaction:  # a ROLLBACK that failed last time must not strand the store
+        conn.execute("ROLLBACK")
     conn.execute("BEGIN IMMEDIATE")
     try:
         for job in jobs:
@@ -125,8 +127,10 @@ def _run_batch(
             try:
                 out.append(job(conn))
             except Exception as exc:
+                if isinstance(exc, StopIteration):  # a future cannot hold one
+                    exc = RuntimeError(f"write job raised {exc!r}")
                 if not conn.in_transaction:
-                    raise  # SQLite rolled the whole transaction back: every job failed
+                    raise exc  # SQLite rolled the whole transaction back: every job failed
                 conn.execute("ROLLBACK TO job")
                 out.append(_Failed(exc))
             conn.execute("RELEASE job")
@@ -145,15 +149,18 @@ def _settle(batch: list[_Write], flush: asyncio.Future[list[Any]]) -> None:
     for i, write in enumerate(batch):
         if write.future.done():
             continue
-        if results is None:
-            if error is None:
-                write.future.cancel()
+        try:
+            if results is None:
+                if error is None:
+                    write.future.cancel()
+                else:
+                    write.future.set_exception(error)
+            elif isinstance(results[i], _Failed):
+                write.future.set_exception(results[i].error)
             else:
-                write.future.set_exception(error)
-        elif isinstance(results[i], _Failed):
-            write.future.set_exception(results[i].error)
-        else:
-            write.future.set_result(results[i])
+                write.future.set_result(results[i])
+        except (TypeError, ValueError) as exc:  # an exception a future refuses: never hang
+            write.future.set_exception(RuntimeError(f"write failed: {exc}"))
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
