@@ -329,8 +329,7 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
         else:
             # A reload keeps each source's place (pushing every poll an interval out would
             # delay every alert by up to that); a new source is polled now.
-            planned = scheduler.next_run(job)
-            first_run = now if planned is None else min(planned, now + settings.interval)
+            first_run = _kept(scheduler, job, default=now, latest=now + settings.interval)
         scheduler.add_interval(
             job, partial(_poll_job, rt, scheduler, source), every=settings.interval,
             first_run=first_run,
@@ -338,7 +337,11 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
     wanted.add("outbox")
     scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("memory")
-    scheduler.add_interval("memory", rt.memory_job, every=TRIM_EVERY, first_run=now + TRIM_EVERY)
+    later = now + TRIM_EVERY
+    scheduler.add_interval(
+        "memory", rt.memory_job, every=TRIM_EVERY,
+        first_run=_kept(scheduler, "memory", default=later, latest=later),
+    )  # fmt: skip
     for name, channel in rt.config.channels.items():
         if channel.digest is None:
             continue
@@ -346,11 +349,21 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
         wanted.add(job)
         work = partial(rt.seal_digest, name)
         if isinstance(channel.digest, timedelta):
-            scheduler.add_interval(job, work, every=channel.digest, first_run=now + channel.digest)
+            # Kept across reloads too: frequent reloads must not keep a digest from sealing.
+            due = now + channel.digest
+            first_run = _kept(scheduler, job, default=due, latest=due)
+            scheduler.add_interval(job, work, every=channel.digest, first_run=first_run)
         else:
             scheduler.add_cron(job, work, channel.digest)
     for job in scheduler.job_ids() - wanted:
         scheduler.remove(job)
+
+
+def _kept(scheduler: Scheduler, job: str, *, default: datetime, latest: datetime) -> datetime:
+    """When a re-added job runs next: where it was planned (no later than ``latest``), or
+    ``default`` for a job that is new."""
+    planned = scheduler.next_run(job)
+    return default if planned is None else min(planned, latest)
 
 
 async def _poll_job(rt: Runtime, scheduler: Scheduler, source: SourceConfig) -> None:

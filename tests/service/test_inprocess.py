@@ -122,9 +122,12 @@ async def test_a_reload_keeps_each_source_in_its_place(tmp_path: Path) -> None:
         assert planned is not None and planned <= utcnow()
         later = planned + timedelta(minutes=20)
         scheduler.add_interval("source:site", _never, every=timedelta(hours=1), first_run=later)
+        digest, memory = scheduler.next_run("digest:daily"), scheduler.next_run("memory")
         rt.config = more
         _schedule(rt, scheduler, first=False)  # type: ignore[arg-type]
         assert scheduler.next_run("source:site") == later
+        assert scheduler.next_run("digest:daily") == digest  # not pushed a period out
+        assert scheduler.next_run("memory") == memory
         added = scheduler.next_run("source:other")
         assert added is not None and added <= utcnow()
         await scheduler.stop(grace=0)
