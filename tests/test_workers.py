@@ -6,11 +6,22 @@ import asyncio
 import os
 import time
 from functools import partial
+from pathlib import Path
 
-from watchwire.workers import WorkerPool
+import pytest
+
+from watchwire.workers import WorkerCrashed, WorkerPool
 
 
 def whose_pid() -> int:
+    return os.getpid()
+
+
+def die_first_time(flag: str) -> int:
+    """Kills the first worker it runs in; answers in the next."""
+    if not os.path.exists(flag):
+        open(flag, "w").close()
+        os._exit(1)
     return os.getpid()
 
 
@@ -59,16 +70,28 @@ async def test_no_workers_means_always_here() -> None:
         assert not pool.running
 
 
-async def test_a_dead_worker_costs_one_page_here_and_fresh_workers_next_burst() -> None:
+async def test_a_page_that_kills_workers_is_given_up_not_run_here() -> None:
+    """Retried once in fresh workers, then given up: never run in the service process."""
     clock = Clock()
     me = os.getpid()
     async with WorkerPool(1, burst_rate=2, clock=clock) as pool:
         await pool.run(whose_pid)
-        assert await pool.run(partial(die_unless, me)) == me  # died there, answered here
+        with pytest.raises(WorkerCrashed):
+            await pool.run(partial(die_unless, me))
         assert not pool.running
         clock.now += 10
         pids = [await pool.run(whose_pid) for _ in range(3)]
-        assert pool.running and pids[-1] != me
+        assert pool.running and pids[-1] != me  # the next burst gets fresh workers
+
+
+async def test_a_worker_killed_from_outside_costs_a_retry_only(tmp_path: Path) -> None:
+    """A worker that dies once (OOM killer, a signal): the page is analysed in new workers."""
+    clock = Clock()
+    flag = tmp_path / "died-once"
+    async with WorkerPool(1, burst_rate=1, clock=clock) as pool:
+        pid = await pool.run(partial(die_first_time, str(flag)))
+        assert pid != os.getpid() and flag.exists()
+        assert pool.running
 
 
 def slow_pid(seconds: float) -> int:

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Self, TypeVar
 
-__all__ = ["WorkerPool"]
+__all__ = ["WorkerCrashed", "WorkerPool"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ BURST_RATE = 20
 BURST_WINDOW = 1.0
 IDLE_AFTER = 60.0
 """Seconds without work after which the workers are stopped."""
+
+
+class WorkerCrashed(Exception):
+    """An analysis killed its worker process, twice: the page is given up."""
 
 
 class WorkerPool:
@@ -67,17 +71,26 @@ class WorkerPool:
             return call()
         self._in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, call)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): this page is analysed here, and the next
-            # burst gets fresh workers.
-            log.error("an extraction worker died; starting new ones when needed")
-            if self._pool is pool:
-                self._pool = None
-            return call()
+            return await self._in_workers(pool, call)
         finally:
             self._in_flight -= 1
             self._last_used = self._clock()
+
+    async def _in_workers(self, pool: ProcessPoolExecutor, call: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        for attempt in range(2):
+            try:
+                return await loop.run_in_executor(pool, call)
+            except BrokenProcessPool:
+                # A worker died: killed, out of memory, or crashed by this very page. Once more
+                # in fresh workers; never here, where a page that crashes would take the whole
+                # service down with it.
+                log.error("an extraction worker died; starting new ones")
+                if self._pool is pool:
+                    self._pool = None
+                if attempt == 0:
+                    pool = self._pool = self._pool or self._start()
+        raise WorkerCrashed("the page's analysis killed its worker twice")
 
     def _bursting(self, now: float) -> bool:
         recent = self._recent
