@@ -6,7 +6,7 @@ import pytest
 
 from watchwire.exceptions import QuerySyntaxError
 from watchwire.rules import And, Fielded, Near, Not, Or, Phrase, TermRef, Word, parse_query
-from watchwire.rules.parser import describe
+from watchwire.rules.nodes import describe
 
 
 def w(text: str, prefix: bool = False) -> Word:

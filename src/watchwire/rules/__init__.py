@@ -10,18 +10,8 @@ from __future__ import annotations
 from watchwire.rules.engine import CompiledRule, RuleReport, RuleSet, compile_rules
 from watchwire.rules.frequencies import WordFrequencies
 from watchwire.rules.fts import to_fts5
-from watchwire.rules.parser import (
-    And,
-    Fielded,
-    Near,
-    Node,
-    Not,
-    Or,
-    Phrase,
-    TermRef,
-    Word,
-    parse_query,
-)
+from watchwire.rules.nodes import And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
+from watchwire.rules.parser import parse_query
 from watchwire.rules.tokens import Token, normalize, tokenize
 
 __all__ = [

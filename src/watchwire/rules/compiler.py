@@ -18,19 +18,8 @@ from dataclasses import dataclass
 
 from watchwire.exceptions import QuerySyntaxError
 from watchwire.rules.document import ALL_FIELDS, END, SPACING, Document, Inst, runs_of
-from watchwire.rules.parser import (
-    FIELDS,
-    And,
-    Fielded,
-    Near,
-    Node,
-    Not,
-    Or,
-    Phrase,
-    TermRef,
-    Word,
-    parse_entry,
-)
+from watchwire.rules.nodes import FIELDS, And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
+from watchwire.rules.parser import parse_entry
 
 __all__ = ["CAnd", "CLeaf", "CNear", "CNode", "CNot", "COr", "Compiler", "clause_cost"]
 

@@ -18,7 +18,7 @@ from threading import Lock
 from typing import Final
 
 from watchwire.models import Article, Span
-from watchwire.rules.parser import FIELDS
+from watchwire.rules.nodes import FIELDS
 from watchwire.rules.tokens import (
     analyse,
     count_words,

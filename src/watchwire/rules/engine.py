@@ -37,7 +37,8 @@ from watchwire.rules.compiler import (
 )
 from watchwire.rules.document import END, SPACING, Document, Inst, Run, field_mask
 from watchwire.rules.frequencies import WordFrequencies
-from watchwire.rules.parser import FIELDS, Node, parse_query
+from watchwire.rules.nodes import FIELDS, Node
+from watchwire.rules.parser import parse_query
 from watchwire.rules.prefilter import Prefilter
 from watchwire.rules.snippet import snippet
 

@@ -19,20 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from watchwire.config import RuleConfig
-from watchwire.rules.parser import (
-    FIELDS,
-    And,
-    Fielded,
-    Near,
-    Node,
-    Not,
-    Or,
-    Phrase,
-    TermRef,
-    Word,
-    parse_entry,
-    parse_query,
-)
+from watchwire.rules.nodes import FIELDS, And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
+from watchwire.rules.parser import parse_entry, parse_query
 
 __all__ = ["to_fts5"]
 

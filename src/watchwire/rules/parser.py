@@ -34,26 +34,10 @@ from watchwire.rules.nodes import (
     Phrase,
     TermRef,
     Word,
-    describe,
 )
 from watchwire.rules.tokens import WORD, words
 
-__all__ = [
-    "DEFAULT_NEAR",
-    "FIELDS",
-    "And",
-    "Fielded",
-    "Near",
-    "Node",
-    "Not",
-    "Or",
-    "Phrase",
-    "TermRef",
-    "Word",
-    "describe",
-    "parse_entry",
-    "parse_query",
-]
+__all__ = ["parse_entry", "parse_query"]
 
 _APOSTROPHES: Final = "'’ʼ‘`′ʹ"
 
