@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,6 @@ rules:
   - name: ukraine-only
     query: "Zelensky AND troops"
 """
-
-
-@pytest.fixture
-async def http_server() -> AsyncIterator[ServerFactory]:
-    factory = ServerFactory()
-    try:
-        yield factory
-    finally:
-        await factory.aclose()
 
 
 def write_config(tmp_path: Path, feed: str = "http://127.0.0.1:9/feed.xml") -> Path:

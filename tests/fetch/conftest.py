@@ -1,22 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from tests.support.httpserver import ServerFactory
 from watchwire.config import CrawlSettings
-
-
-@pytest.fixture
-async def http_server() -> AsyncIterator[ServerFactory]:
-    """``await http_server(routes)`` starts a loopback server; all are closed at teardown."""
-    factory = ServerFactory()
-    try:
-        yield factory
-    finally:
-        await factory.aclose()
 
 
 def make_settings(**overrides: object) -> CrawlSettings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,15 +18,6 @@ from watchwire.scheduler import Scheduler
 from watchwire.service import _schedule, run_service
 from watchwire.store import SqliteStore
 from watchwire.timeutil import utcnow
-
-
-@pytest.fixture
-async def http_server() -> AsyncIterator[ServerFactory]:
-    factory = ServerFactory()
-    try:
-        yield factory
-    finally:
-        await factory.aclose()
 
 
 def config_for(

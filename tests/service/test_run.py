@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ FEED = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
     b"<item><title>Nothing here</title><link>{link}</link></item></channel></rss>"
 )
-
-
-@pytest.fixture
-async def http_server() -> AsyncIterator[ServerFactory]:
-    factory = ServerFactory()
-    try:
-        yield factory
-    finally:
-        await factory.aclose()
 
 
 def write_config(path: Path, server: HttpServer, *, rule: str = "belarus") -> None:

@@ -1,3 +1,5 @@
+"""Fixtures shared by every test package."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -9,6 +11,7 @@ from tests.support.httpserver import ServerFactory
 
 @pytest.fixture
 async def http_server() -> AsyncIterator[ServerFactory]:
+    """``await http_server(routes)`` starts a loopback server; all are closed at teardown."""
     factory = ServerFactory()
     try:
         yield factory
