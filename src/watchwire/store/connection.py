@@ -127,7 +127,9 @@ def _run_batch(
             try:
                 out.append(job(conn))
             except Exception as exc:
-                if isinstance(exc, StopIteration):  # a future cannot hold one
+                if isinstance(exc, StopIteration):
+                    # A future refuses StopIteration (its writer, and every writer after it in
+                    # the batch, would wait forever): hand on a RuntimeError instead.
                     exc = RuntimeError(f"write job raised {exc!r}")
                 if not conn.in_transaction:
                     raise exc  # SQLite rolled the whole transaction back: every job failed
@@ -149,18 +151,15 @@ def _settle(batch: list[_Write], flush: asyncio.Future[list[Any]]) -> None:
     for i, write in enumerate(batch):
         if write.future.done():
             continue
-        try:
-            if results is None:
-                if error is None:
-                    write.future.cancel()
-                else:
-                    write.future.set_exception(error)
-            elif isinstance(results[i], _Failed):
-                write.future.set_exception(results[i].error)
+        if results is None:
+            if error is None:
+                write.future.cancel()
             else:
-                write.future.set_result(results[i])
-        except (TypeError, ValueError) as exc:  # an exception a future refuses: never hang
-            write.future.set_exception(RuntimeError(f"write failed: {exc}"))
+                write.future.set_exception(error)
+        elif isinstance(results[i], _Failed):
+            write.future.set_exception(results[i].error)
+        else:
+            write.future.set_result(results[i])
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
