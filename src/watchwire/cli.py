@@ -148,8 +148,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     config = _config(args)
     rules = compile_rules(config.rules, config.terms)
+    location = config.store_location()
     print(f"config: {config.path}  ok")
-    print(f"storage: {config.storage_path()}")
+    print(f"storage: {location}")
     print(f"sources ({len(config.sources)}):")
     for s in config.sources:
         st = config.settings_for(s)
@@ -167,20 +168,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"  {r.name:20} {r.query}")
         print(f"  {'':20} within {r.within}; fields {', '.join(r.fields)}; → {notify}"
               + ("" if r.enabled else "  [disabled]"))  # fmt: skip
-    if config.storage_path().exists():
+    if location.exists():
         asyncio.run(_print_health(config))
     return EXIT_OK
 
 
 async def _print_health(config: Config) -> None:
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.store import open_store
 
-    async with SqliteStore.open(config.storage_path()) as store:
-        health = await store.source_health(since=utcnow() - timedelta(days=1))
-        counts = await store.outbox_counts()
-        articles = await store.count_articles()
-    print(f"store: {articles} article(s); alerts " +
-          ", ".join(f"{n} {state}" for state, n in counts.items()))  # fmt: skip
+    async with open_store(config.store_location()) as store:
+        health = await queries.source_health(store, since=utcnow() - timedelta(days=1))
+        summary = await queries.store_summary(store)
+    print(f"store: {summary.articles} article(s); alerts " +
+          ", ".join(f"{n} {state}" for state, n in summary.outbox.items()))  # fmt: skip
     if health:
         print("source health (last 24h):")
     for h in health:
@@ -287,8 +288,9 @@ def _hl(text: str, color: bool) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from watchwire.rules import compile_rules, to_fts5
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.rules import compile_rules
+    from watchwire.store import open_store
 
     config = _config(args)
     if args.rule:
@@ -303,70 +305,47 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     rules = compile_rules([rule], config.terms)
     since = utcnow() - parse_duration(args.since) if args.since else None
-    fts = to_fts5(rule, config.terms)
 
-    async def go() -> int:
-        hits = 0
-        async with SqliteStore.open(config.storage_path()) as store:
-            for row in await store.search(fts, since=since, limit=max(args.limit * 20, 1000)):
-                matches = rules.match(row.article, source=row.source)
-                if not matches:
-                    continue
-                hits += 1
-                _print_hit(row, matches[0], as_json=args.json)
-                if hits >= args.limit:
-                    break
-        return hits
+    async def go() -> queries.SearchResult:
+        async with open_store(config.store_location()) as store:
+            return await queries.search(store, rules, rule.name, since=since, limit=args.limit)
 
-    hits = asyncio.run(go())
+    result = asyncio.run(go())
+    for hit in result.hits:
+        if args.json:
+            print(json.dumps(queries.hit_json(hit), ensure_ascii=False))
+        else:
+            row, a = hit.row, hit.row.article
+            when = iso_z(a.published_at or row.first_seen_at) or ""
+            print(f"{when[:16]}  {row.source:16} {a.title}\n    {row.url}\n    {hit.match.snippet}")
     if not args.json:
-        print(f"{hits} article(s)")
+        print(f"{len(result.hits)} article(s)")
     return EXIT_OK
 
 
-def _print_hit(row: Any, match: Any, *, as_json: bool) -> None:
-    a = row.article
-    if as_json:
-        print(json.dumps({
-            "url": row.url, "title": a.title, "source": row.source,
-            "published_at": iso_z(a.published_at), "story_id": row.story_id,
-            "matches": [{"field": s.field, "text": s.text, "start": s.start, "end": s.end}
-                        for s in match.spans],
-            "snippet": match.snippet,
-        }, ensure_ascii=False))  # fmt: skip
-        return
-    when = iso_z(a.published_at or row.first_seen_at) or ""
-    print(f"{when[:16]}  {row.source:16} {a.title}\n    {row.url}\n    {match.snippet}")
-
-
 def _cmd_alerts(args: argparse.Namespace) -> int:
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.store import open_store
 
     config = _config(args)
 
     async def go() -> int:
-        async with SqliteStore.open(config.storage_path()) as store:
+        async with open_store(config.store_location()) as store:
             if args.action == "retry":
-                n = await store.requeue_failed(now=utcnow(), ids=args.ids)
+                n = await queries.requeue_failed(store, now=utcnow(), ids=args.ids)
                 print(f"{n} failed alert(s) requeued; `watchwire run` or `once` delivers them")
                 return EXIT_OK
-            rows = await store.list_outbox(states=args.state or (), limit=args.limit)
-            counts = await store.outbox_counts()
+            rows = await queries.outbox(store, states=args.state or (), limit=args.limit)
+            summary = await queries.store_summary(store)
         for r in rows:
             if args.json:
-                print(json.dumps({
-                    "id": r.id, "channel": r.channel, "kind": r.kind, "state": r.state,
-                    "attempts": r.attempts, "last_error": r.last_error,
-                    "next_attempt_at": iso_z(r.next_attempt_at),
-                    "created_at": iso_z(r.created_at), "delivered_at": iso_z(r.delivered_at),
-                    "summary": r.summary,
-                }, ensure_ascii=False))  # fmt: skip
+                print(json.dumps(queries.outbox_row_json(r), ensure_ascii=False))
             else:
                 err = f"  ({r.last_error})" if r.last_error and r.state != "delivered" else ""
                 print(f"{iso_z(r.created_at)}  {r.state:10} {r.channel:12} "
                       f"x{r.attempts}  {r.id}  {r.summary}{err}")  # fmt: skip
         if not args.json:
-            print(", ".join(f"{n} {state}" for state, n in counts.items()))
+            print(", ".join(f"{n} {state}" for state, n in summary.outbox.items()))
         return EXIT_OK
 
     return asyncio.run(go())

@@ -27,7 +27,10 @@ from pydantic import (
     field_validator,
 )
 
-from watchwire.exceptions import ConfigError, QuerySyntaxError
+from watchwire.exceptions import ConfigError, QuerySyntaxError, StoreError
+from watchwire.rules.engine import QueryChecker
+from watchwire.rules.spec import Within, parse_within
+from watchwire.store.factory import StoreLocation, locate_store
 
 __all__ = [
     "AppriseChannel",
@@ -43,7 +46,6 @@ __all__ = [
     "SmtpConfig",
     "SourceConfig",
     "WebhookChannel",
-    "Within",
     "default_config_path",
     "load_config",
     "parse_duration",
@@ -91,30 +93,6 @@ def _positive(td: timedelta) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
-
-
-@dataclass(frozen=True, slots=True)
-class Within:
-    """The co-occurrence window of a rule: article, paragraph, sentence, or N words."""
-
-    kind: Literal["article", "paragraph", "sentence", "words"] = "article"
-    words: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.words} words" if self.kind == "words" else self.kind
-
-
-_WITHIN_WORDS = re.compile(r"^\s*(\d+)\s+words?\s*$")
-
-
-def _parse_within(value: object) -> Within:
-    if isinstance(value, Within):
-        return value
-    if value in ("article", "paragraph", "sentence"):
-        return Within(kind=value)
-    if isinstance(value, str) and (m := _WITHIN_WORDS.match(value)) and int(m[1]) > 0:
-        return Within(kind="words", words=int(m[1]))
-    raise ValueError(f"expected article, paragraph, sentence or '<N> words', got {value!r}")
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -283,7 +261,7 @@ FieldName = Literal["title", "lead", "body"]
 class RuleConfig(_Model):
     name: str = Field(pattern=_NAME)
     query: str = Field(min_length=1)
-    within: Annotated[Within, BeforeValidator(_parse_within)] = Within()
+    within: Annotated[Within, BeforeValidator(parse_within)] = Within()
     fields: tuple[FieldName, ...] = ("title", "lead", "body")
     sources: tuple[str, ...] | None = None
     """None: every source."""
@@ -336,12 +314,10 @@ class Config(_Model):
             max_backoff=c.max_backoff,
         )
 
-    def storage_path(self) -> Path:
-        """The SQLite file, relative paths taken from the config file's folder."""
-        p = Path(self.storage).expanduser()
-        if not p.is_absolute() and self.path is not None:
-            p = self.path.parent / p
-        return p
+    def store_location(self) -> StoreLocation:
+        """Where the store is: ``storage`` read as a path (relative to the config file's
+        folder) or a URL."""
+        return locate_store(self.storage, relative_to=self.path.parent if self.path else None)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -588,6 +564,10 @@ def parse_config(
 
 
 def _cross_check(config: Config, positions: _Positions, file: str) -> None:
+    try:
+        config.store_location()
+    except StoreError as exc:
+        raise _error_at(positions, file, ("storage",), str(exc)) from None
     seen: dict[str, int] = {}
     for i, source in enumerate(config.sources):
         if source.name in seen:
@@ -620,22 +600,22 @@ def _cross_check(config: Config, positions: _Positions, file: str) -> None:
 
 
 def _check_queries(config: Config, positions: _Positions, file: str) -> None:
-    """Parse every rule query so that a typo fails at load, with its column in the file."""
-    from watchwire.rules import compile_rules  # here: rules imports this module
+    """Parse every rule query so that a typo fails at load, with its column in the file.
 
-    try:
-        compile_rules(config.rules, config.terms)
-    except QuerySyntaxError as exc:
-        index = next((i for i, r in enumerate(config.rules) if r.query == exc.query), None)
-        if index is None:
-            raise ConfigError(str(exc), file=file) from None
-        path: PathKey = ("rules", index, "query")
-        pos = positions.values.get(path)
-        quoted = positions.styles.get(path) in ("'", '"')
-        raise ConfigError(
-            f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
-            file=file,
-            line=pos.line if pos else None,
-            column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
-            path=_dotted(path),
-        ) from None
+    Only checked here; the service compiles the rules once, from the config this returns.
+    """
+    checker = QueryChecker(config.terms)
+    for index, rule in enumerate(config.rules):
+        try:
+            checker.check(rule.query)
+        except QuerySyntaxError as exc:
+            path: PathKey = ("rules", index, "query")
+            pos = positions.values.get(path)
+            quoted = positions.styles.get(path) in ("'", '"')
+            raise ConfigError(
+                f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
+                file=file,
+                line=pos.line if pos else None,
+                column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
+                path=_dotted(path),
+            ) from None

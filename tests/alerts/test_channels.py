@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,13 +13,13 @@ from watchwire.alerts import (
     ConsoleSender,
     EmailSender,
     WebhookSender,
-    build_digest_payload,
     open_channels,
 )
 from watchwire.alerts.apprise import AppriseSender, notification_for
 from watchwire.config import AppriseChannel, parse_config
 from watchwire.exceptions import ConfigError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import build_digest_payload
 
 from .conftest import T0, Receiver, alert_message, alert_payload
 
@@ -33,6 +34,8 @@ channels:
   terminal: {type: console}
 """
 
+DIGEST_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
 
 async def test_console_prints_one_line_per_alert() -> None:
     out = io.StringIO()
@@ -44,7 +47,9 @@ async def test_console_prints_one_line_per_alert() -> None:
 
 
 async def test_console_prints_a_digest_as_one_line_per_alert() -> None:
-    payload = build_digest_payload("d", [alert_payload(f"a{i}", title=f"T{i}") for i in range(3)])
+    payload = build_digest_payload(
+        "d", [alert_payload(f"a{i}", title=f"T{i}") for i in range(3)], created_at=DIGEST_AT
+    )
     out = io.StringIO()
     message = OutboxMessage(id="d", channel="terminal", kind="digest", payload=payload,
                             created_at=T0)  # fmt: skip
@@ -108,5 +113,7 @@ def test_apprise_notification_text_is_built_from_the_payload() -> None:
     title, body = notification_for(alert_payload())
     assert title == "[watchwire] belarus-sanctions: US offers Belarus sanctions relief"
     assert "**sanctions**" in body and body.endswith("https://unn.ua/en/news/belarus-sanctions")
-    title, body = notification_for(build_digest_payload("d", [alert_payload()] * 2))
+    title, body = notification_for(
+        build_digest_payload("d", [alert_payload()] * 2, created_at=DIGEST_AT)
+    )
     assert title == "[watchwire] digest: 2 alerts" and body.count("\n- ") == 1

@@ -207,7 +207,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_storage_is_relative_to_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text("storage: data/x.db\n")
-    assert load_config(tmp_path / "w.yaml").storage_path() == tmp_path / "data" / "x.db"
+    assert load_config(tmp_path / "w.yaml").store_location().path == tmp_path / "data" / "x.db"
 
 
 @pytest.mark.parametrize(

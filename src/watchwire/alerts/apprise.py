@@ -19,11 +19,11 @@ from types import ModuleType
 from typing import Any
 
 from watchwire.alerts.console import console_line
-from watchwire.alerts.payload import DIGEST_TYPE, alerts_of
 from watchwire.alerts.render import alert_title, matched_words, one_line, snippet_segments
 from watchwire.config import AppriseChannel
 from watchwire.exceptions import ConfigError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import DIGEST_TYPE, alerts_of
 
 __all__ = ["AppriseSender", "import_apprise", "notification_for"]
 

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from watchwire.alerts.payload import alerts_of
 from watchwire.alerts.render import alert_title, one_line
 from watchwire.models import OutboxMessage
+from watchwire.payloads import alerts_of
 
 __all__ = ["ConsoleSender", "console_line"]
 

@@ -29,7 +29,6 @@ from typing import Any
 
 import aiosmtplib
 
-from watchwire.alerts.payload import DIGEST_TYPE, alerts_of
 from watchwire.alerts.render import (
     alert_title,
     field_segments,
@@ -42,6 +41,7 @@ from watchwire.alerts.render import (
 from watchwire.config import EmailChannel
 from watchwire.exceptions import PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import DIGEST_TYPE, alerts_of
 
 __all__ = ["EmailSender", "build_email", "message_id_for", "subject_for"]
 
