@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("query", nargs="?", help="a query in the rule language")
     se.add_argument("--rule", help="replay a configured rule instead of QUERY")
     se.add_argument("--since", help="only articles newer than this (e.g. 7d)")
-    se.add_argument("--limit", type=int, default=50)
+    se.add_argument(
+        "--limit", type=_positive_int, default=50, help="at most this many (default 50)"
+    )
     se.add_argument("--json", action="store_true", help="one JSON object per line")
 
     al = sub.add_parser("alerts", parents=[common], help="the outbox: list or retry alerts")
@@ -73,12 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     al.add_argument("ids", nargs="*", help="with retry: only these ids (default: all failed)")
     al.add_argument("--state", action="append",
                     choices=["pending", "delivering", "delivered", "failed", "queued"])  # fmt: skip
-    al.add_argument("--limit", type=int, default=100)
+    al.add_argument("--limit", type=_positive_int, default=100)
     al.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", parents=[common], help="a self-contained demo on this machine")
     demo.add_argument("--keep", action="store_true", help="keep the demo's files")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,6 +264,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from watchwire import queries
     from watchwire.extract import extract_article
     from watchwire.rules import compile_rules
 
@@ -265,7 +278,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
           f"{iso_z(article.published_at)}")  # fmt: skip
     print(f"body: {len(article.paragraphs)} paragraph(s), {len(article.text.split())} words\n")
     matched = 0
-    for report in rules.explain(article, source=args.source):
+    for report in queries.explain(rules, article, source=args.source):
         if report.matched:
             matched += 1
             print(f"MATCH    {report.rule}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watchwire.models import Match
+from watchwire.models import Article, Match
 from watchwire.rules import RuleReport, RuleSet
 from watchwire.store import (
     ArticleRow,
@@ -33,6 +33,7 @@ __all__ = [
     "SearchResult",
     "StoreSummary",
     "Story",
+    "explain",
     "health_json",
     "hit_json",
     "outbox",
@@ -133,6 +134,12 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 # --- explain ------------------------------------------------------------------------------------
+
+
+def explain(rules: RuleSet, article: Article, *, source: str | None = None) -> list[RuleReport]:
+    """Every rule of ``rules``, matched or not, and why (``watchwire check``; slow: each rule
+    is evaluated in full)."""
+    return rules.explain(article, source=source)
 
 
 def report_json(report: RuleReport) -> dict[str, Any]:

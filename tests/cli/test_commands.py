@@ -127,3 +127,14 @@ async def test_once_then_search_and_alerts(
     assert await asyncio.to_thread(main, ["alerts", "list", "-c", config, "--state",
                                           "pending"]) == 0  # fmt: skip
     assert "2 pending" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "many"])
+def test_a_limit_that_is_not_a_positive_number_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", "x", "--limit", limit, "-c", str(write_config(tmp_path))])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--limit" in err and "Traceback" not in err
