@@ -24,7 +24,6 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -33,11 +32,12 @@ import httpx
 from watchwire import __version__
 from watchwire.alerts.chat import discord_body, slack_body
 from watchwire.alerts.render import one_line, truncate
+from watchwire.backoff import parse_retry_after
 from watchwire.config import WebhookChannel
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
 
-__all__ = ["WebhookSender", "decode_secret", "parse_retry_after", "render_body", "sign"]
+__all__ = ["WebhookSender", "decode_secret", "render_body", "sign"]
 
 SECRET_PREFIX = "whsec_"
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -74,22 +74,6 @@ def render_body(message: OutboxMessage, fmt: str) -> bytes:
     else:
         body = message.payload
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), else ``None``."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
 
 
 class WebhookSender:

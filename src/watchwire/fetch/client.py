@@ -42,6 +42,7 @@ from typing import Final, Self
 import aiohttp
 import httpx
 
+from watchwire.backoff import parse_retry_after
 from watchwire.config import CrawlSettings
 from watchwire.fetch.body import (
     ACCEPT_ENCODING,
@@ -53,7 +54,7 @@ from watchwire.fetch.body import (
 from watchwire.fetch.errors import Failure, classify_exception, classify_status
 from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
-from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
+from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
 from watchwire.fetch.transport import (
     AIOHTTP_KEEPALIVE,
