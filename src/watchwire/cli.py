@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import logging
 import signal
@@ -20,6 +19,7 @@ from typing import Any
 from watchwire import __version__
 from watchwire.config import Config, RuleConfig, default_config_path, load_config, parse_duration
 from watchwire.exceptions import ConfigError, StoreError, WatchwireError
+from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.logs import redact_url, setup_logging
 from watchwire.models import FetchResult
 from watchwire.timeutil import iso_z, utcnow
@@ -236,8 +236,11 @@ def _load_page(target: str, config: Config | None) -> tuple[str, str | None]:
         data = Path(target).read_bytes()
     except OSError as exc:
         raise WatchwireError(f"cannot read {target}: {exc.strerror}") from None
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    if is_gzip(data):
+        try:
+            data = b"".join(iter_gunzip(data))
+        except GzipError as exc:
+            raise WatchwireError(f"cannot read {target}: broken gzip file ({exc})") from None
     return decode_html(data, charset=None), None
 
 

@@ -48,7 +48,6 @@ from watchwire.fetch.body import (
     ACCEPT_ENCODING,
     ContentDecodeError,
     UnsupportedEncodingError,
-    gunzip_capped,
     read_body,
 )
 from watchwire.fetch.errors import Failure, classify_exception, classify_status
@@ -64,6 +63,7 @@ from watchwire.fetch.transport import (
     Sender,
     raise_open_files_limit,
 )
+from watchwire.gzipfile import GzipError, gunzip_capped, is_gzip
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
 
@@ -413,8 +413,11 @@ class Fetcher:
         else:
             body = await read_body(reply.raw(), codings, cap)
         content, truncated = body.content, body.truncated
-        if purpose == "feed" and not truncated and content.startswith(b"\x1f\x8b"):
-            content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
+        if purpose == "feed" and not truncated and is_gzip(content):
+            try:
+                content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
+            except GzipError as exc:
+                raise ContentDecodeError("invalid gzip data") from exc
         result = FetchResult(
             url=url,
             final_url=current,
