@@ -440,11 +440,12 @@ class Fetcher:
         return result
 
     async def _fetch_robots(self, origin: str, s: CrawlSettings) -> RobotsFile:
-        robots_settings = dataclasses.replace(
-            s,
-            timeout=min(s.timeout, timedelta(seconds=_ROBOTS_TIMEOUT)),
-            retries=0,
-            respect_robots=False,
+        robots_settings = s.model_copy(
+            update={
+                "timeout": min(s.timeout, timedelta(seconds=_ROBOTS_TIMEOUT)),
+                "retries": 0,
+                "respect_robots": False,
+            }
         )
         url = f"{origin}/robots.txt"
         loop = asyncio.get_running_loop()
