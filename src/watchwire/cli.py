@@ -144,6 +144,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from watchwire.alerts import channel_target
     from watchwire.rules import compile_rules
 
     config = _config(args)
@@ -159,7 +160,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"channels ({len(config.channels)}):")
     for name, ch in config.channels.items():
         digest = "immediate" if ch.digest is None else f"digest {_human_or(ch.digest)}"
-        print(f"  {name:20} {ch.type:8} {digest:16} {_channel_target(ch)}")
+        print(f"  {name:20} {ch.type:8} {digest:16} {channel_target(name, ch)}")
     print(f"terms ({len(config.terms)}): " + ", ".join(f"@{t}" for t in config.terms))
     print(f"rules ({len(rules)} enabled of {len(config.rules)}):")
     for r in config.rules:
@@ -188,18 +189,6 @@ async def _print_health(config: Config) -> None:
         err = f"  last error: {h.last_error}" if h.last_error and h.consecutive_failures else ""
         print(f"  {h.name:20} {state:12} fetches {h.fetches:5} errors {h.errors:4} "
               f"articles {h.articles:6}{err}")  # fmt: skip
-
-
-def _channel_target(ch: Any) -> str:
-    if ch.type == "webhook":
-        signed = "signed" if ch.secret is not None else "unsigned"
-        return f"{redact_url(ch.url)} ({ch.format}, {signed})"
-    if ch.type == "email":
-        smtp = ch.smtp
-        return f"{', '.join(ch.to)} via {smtp.host}:{smtp.effective_port} ({smtp.security})"
-    if ch.type == "apprise":
-        return f"{len(ch.urls)} apprise URL(s)"
-    return "stdout"
 
 
 def _human(td: timedelta) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -32,6 +32,7 @@ from pydantic import (
 from watchwire.exceptions import ConfigError, QuerySyntaxError
 
 __all__ = [
+    "CHANNEL_TYPES",
     "AppriseChannel",
     "ChannelConfig",
     "Config",
@@ -45,6 +46,7 @@ __all__ = [
     "SourceConfig",
     "WebhookChannel",
     "Within",
+    "channel_type_name",
     "default_config_path",
     "load_config",
     "parse_duration",
@@ -290,6 +292,20 @@ ChannelConfig = Annotated[
     WebhookChannel | EmailChannel | ConsoleChannel | AppriseChannel,
     Field(discriminator="type"),
 ]
+"""A channel's config, by its ``type:``. Each type is built and described by its module in
+``alerts/`` (``alerts/factory.py`` lists them)."""
+
+
+def channel_type_name(model: type[BaseModel]) -> str:
+    """The ``type:`` tag of a channel config model: its ``type`` literal."""
+    (tag,) = get_args(model.model_fields["type"].annotation)
+    return str(tag)
+
+
+CHANNEL_TYPES: tuple[str, ...] = tuple(
+    channel_type_name(model) for model in get_args(get_args(ChannelConfig)[0])
+)
+"""Every channel ``type:``, in ``ChannelConfig``'s order."""
 
 FieldName = Literal["title", "lead", "body"]
 
@@ -484,7 +500,7 @@ def _resolve_loc(loc: Sequence[str | int], data: Any) -> PathKey:
             path.append(part)
         elif isinstance(cur, dict) and isinstance(part, str) and part not in cur:
             # Either a discriminator tag pydantic inserted, or a missing/unknown key.
-            if part.startswith("function-") or part in {"webhook", "email", "console", "apprise"}:
+            if part.startswith("function-") or part in CHANNEL_TYPES:
                 continue
             path.append(part)
             cur = None
@@ -518,11 +534,16 @@ def _friendly(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
-        return "unknown channel type (expected webhook, email, console or apprise)"
+        return f"unknown channel type (expected {_one_of(CHANNEL_TYPES)})"
     if kind == "union_tag_not_found":
-        return "missing 'type' (webhook, email, console or apprise)"
+        return f"missing 'type' ({_one_of(CHANNEL_TYPES)})"
     msg = str(err.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
+
+
+def _one_of(names: Sequence[str]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def default_config_path() -> Path:

@@ -30,14 +30,16 @@ from typing import Any, Self
 import httpx
 
 from watchwire import __version__
+from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.chat import discord_body, slack_body
 from watchwire.alerts.render import one_line, truncate
 from watchwire.backoff import parse_retry_after
 from watchwire.config import WebhookChannel
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from watchwire.logs import redact_url
 from watchwire.models import OutboxMessage
 
-__all__ = ["WebhookSender", "decode_secret", "render_body", "sign"]
+__all__ = ["CHANNEL", "WebhookSender", "decode_secret", "describe", "render_body", "sign"]
 
 SECRET_PREFIX = "whsec_"
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -173,3 +175,16 @@ def _failure(response: httpx.Response, excerpt: bytes) -> Exception:
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
         return PermanentDeliveryError(message)
     return TransientDeliveryError(message, retry_after=retry_after)
+
+
+def describe(config: WebhookChannel) -> str:
+    """Where it posts (the URL redacted: for Slack and Discord the path is the credential)."""
+    signed = "signed" if config.secret is not None else "unsigned"
+    return f"{redact_url(config.url)} ({config.format}, {signed})"
+
+
+def _build(name: str, config: WebhookChannel, options: BuildOptions) -> WebhookSender:
+    return WebhookSender(name, config)
+
+
+CHANNEL = ChannelType(config=WebhookChannel, build=_build, target=describe)
