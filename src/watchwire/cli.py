@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import logging
 import signal
@@ -15,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from watchwire import __version__
 from watchwire.config import Config, RuleConfig, default_config_path, load_config, parse_duration
 from watchwire.exceptions import ConfigError, StoreError, WatchwireError
+from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.logs import redact_url, setup_logging
 from watchwire.models import FetchResult
 from watchwire.timeutil import iso_z, utcnow
@@ -156,6 +155,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from watchwire.alerts import channel_target
     from watchwire.rules import compile_rules
 
     config = _config(args)
@@ -172,7 +172,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"channels ({len(config.channels)}):")
     for name, ch in config.channels.items():
         digest = "immediate" if ch.digest is None else f"digest {_human_or(ch.digest)}"
-        print(f"  {name:20} {ch.type:8} {digest:16} {_channel_target(ch)}")
+        print(f"  {name:20} {ch.type:8} {digest:16} {channel_target(name, ch)}")
     print(f"terms ({len(config.terms)}): " + ", ".join(f"@{t}" for t in config.terms))
     print(f"rules ({len(rules)} enabled of {len(config.rules)}):")
     for r in config.rules:
@@ -201,18 +201,6 @@ async def _print_health(config: Config) -> None:
         err = f"  last error: {h.last_error}" if h.last_error and h.consecutive_failures else ""
         print(f"  {h.name:20} {state:12} fetches {h.fetches:5} errors {h.errors:4} "
               f"articles {h.articles:6}{err}")  # fmt: skip
-
-
-def _channel_target(ch: Any) -> str:
-    if ch.type == "webhook":
-        signed = "signed" if ch.secret is not None else "unsigned"
-        return f"{redact_url(ch.url)} ({ch.format}, {signed})"
-    if ch.type == "email":
-        smtp = ch.smtp
-        return f"{', '.join(ch.to)} via {smtp.host}:{smtp.effective_port} ({smtp.security})"
-    if ch.type == "apprise":
-        return f"{len(ch.urls)} apprise URL(s)"
-    return "stdout"
 
 
 def _human(td: timedelta) -> str:
@@ -249,8 +237,11 @@ def _load_page(target: str, config: Config | None) -> tuple[str, str | None]:
         data = Path(target).read_bytes()
     except OSError as exc:
         raise WatchwireError(f"cannot read {target}: {exc.strerror}") from None
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    if is_gzip(data):
+        try:
+            data = b"".join(iter_gunzip(data))
+        except GzipError as exc:
+            raise WatchwireError(f"cannot read {target}: broken gzip file ({exc})") from None
     return decode_html(data, charset=None), None
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from watchwire.analyze import Analysis, analyze_page
+from watchwire.backoff import exponential
 from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
@@ -71,11 +72,12 @@ class _RetryLater(Exception):
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
-    """How long a source that failed ``failures`` times in a row waits before its next poll."""
+    """How long a source that failed ``failures`` times in a row waits before its next poll:
+    its interval doubled per failure after the first, up to ``max_backoff``."""
     if failures <= 0:
         return timedelta(0)
-    delay: timedelta = settings.interval * (2 ** (failures - 1))
-    return min(delay, settings.max_backoff)
+    interval, ceiling = settings.interval.total_seconds(), settings.max_backoff.total_seconds()
+    return timedelta(seconds=exponential(interval, failures, ceiling=ceiling))
 
 
 class Poller:

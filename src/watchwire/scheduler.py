@@ -63,15 +63,10 @@ class Scheduler:
         work: Work,
         *,
         every: timedelta,
-        jitter: timedelta | None = None,
         first_run: datetime | None = None,
     ) -> None:
-        """Run ``work`` every ``every`` (± jitter); first at ``first_run`` (default: now)."""
-        trigger = IntervalTrigger(
-            seconds=max(every.total_seconds(), 0.01),
-            jitter=int(jitter.total_seconds()) if jitter else None,
-            timezone="UTC",
-        )
+        """Run ``work`` every ``every``; first at ``first_run`` (default: now)."""
+        trigger = IntervalTrigger(seconds=max(every.total_seconds(), 0.01), timezone="UTC")
         self._add(job_id, work, trigger, first_run or utcnow())
 
     def add_cron(self, job_id: str, work: Work, crontab: str) -> None:
