@@ -6,9 +6,9 @@ test runs for, nothing reachable from outside), and returns once it accepts conn
 ``cluster.stop()`` stops it and removes the directory. Every step has a deadline.
 
 ``initdb`` refuses to run as root, so as root every server binary runs as the ``postgres``
-system user (``runuser``); as anyone else, as that user. The cluster is made for speed, not
-durability (``fsync``, ``synchronous_commit`` and ``full_page_writes`` off, minimal WAL):
-a crash loses it, and it is thrown away anyway.
+system user (``runuser``), and otherwise as the user running the tests. The cluster is made
+for speed, not durability (``fsync``, ``synchronous_commit`` and ``full_page_writes`` off,
+minimal WAL): a crash loses it, and it is thrown away anyway.
 
     cluster = Cluster.start()
     try:
