@@ -8,7 +8,7 @@
 Every source is polled once, as ``watchwire once`` does (16 sources at a time, the pipeline's
 own article concurrency), by the real ``Poller`` with SQLite + FTS5 in a temporary directory
 and a webhook channel to a sink. The crawl is timed apart from the delivery of the alerts it
-queued. CPU is this process's (all threads: the event loop, aiosqlite's SQLite thread); the
+queued. CPU is this process's (all threads: the event loop, the store's SQLite threads); the
 universe's CPU is measured apart. ``per_host_delay`` is 0 here: with the default 1 s a site
 yields one article a second, and this benchmark measures CPU, not politeness.
 
@@ -48,7 +48,7 @@ from watchwire.extract import extract_article
 from watchwire.fetch import Fetcher, decode_html
 from watchwire.pipeline import PollReport
 from watchwire.rules import RuleSet, compile_rules
-from watchwire.service import default_workers, freeze_long_lived, open_runtime
+from watchwire.service import default_workers, freeze_long_lived, open_service
 
 SOURCE_CONCURRENCY = 16
 """Sources polled at once, as ``watchwire once`` (``service.run_once``) does."""
@@ -97,7 +97,7 @@ async def crawl(
     workers: int = 0,
     exclude: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
-    async with open_runtime(config, workers=workers) as rt:
+    async with open_service(config, workers=workers) as rt:
         freeze_long_lived()  # as `watchwire once` and `run` do
         gate = asyncio.Semaphore(SOURCE_CONCURRENCY)
         reports: list[PollReport] = []

@@ -3,18 +3,20 @@
     python -m bench.bench_store                      # 1,000,000 articles (about half an hour)
     python -m bench.bench_store --quick              # 50,000 articles
     python -m bench.bench_store --articles 200000
+    python -m bench.bench_store --search-only store.db  # time the searches on a kept store
+                                                         # (opening it migrates it)
 
 Articles (3-5 KB bodies of the universe's English and Ukrainian text, 5 % mentioning Belarus and
-sanctions) go in through ``SqliteStore.save_article``, 32 in flight as the pipeline's articles
-are (``--concurrency``; the store commits the saves that queue together in one transaction):
-a real SQLite file (WAL) in a temporary directory, FTS5 index, SimHash bands and story
+sanctions) go in through the embedded store's ``save_article``, 32 in flight as the pipeline's
+articles are (``--concurrency``; the store commits the saves that queue together in one
+transaction): a real SQLite file (WAL) in a temporary directory, FTS5 index, SimHash bands and story
 lookup included. Their dedupe keys come from ``watchwire.dedupe.fingerprint``, computed ahead
 of the timed part. The insert rate is reported per slice, to show how it holds as the file
-grows; RSS is this process's (SQLite runs in it, in aiosqlite's thread).
+grows; RSS is this process's (SQLite runs in it, on the store's threads).
 
-Then ``watchwire search``'s path, timed per query: the query to an FTS5 prefilter
-(``rules.to_fts5``), ``store.search`` (up to 1,000 candidates, newest first) and the rules
-engine over the candidates until 50 hits (``--limit``'s default) are confirmed.
+Then ``watchwire search``'s path, timed per query: ``queries.search`` — the store's search
+(FTS5 candidates, newest first, read page by page) and the rules engine over them until 50 hits
+(``--limit``'s default) are confirmed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from bench.corpus import _BELARUS_EN, _BELARUS_UK, _make_lang
 from watchwire.config import RuleConfig
 from watchwire.dedupe import fingerprint
 from watchwire.models import Article
-from watchwire.rules import compile_rules, to_fts5
-from watchwire.store import NewArticle, SqliteStore
+from watchwire.queries import search as search_rule
+from watchwire.rules import compile_rules
+from watchwire.store import NewArticle, locate_store, open_store
 
 CLI_LIMIT = 50
 """``watchwire search --limit``'s default: the CLI stops confirming candidates there."""
@@ -133,7 +136,7 @@ async def fill(
     now = datetime.now(UTC)
     slices: list[tuple[int, float, int]] = []
     deadline = time.monotonic() + budget
-    async with SqliteStore.open(db) as store:
+    async with open_store(locate_store(db)) as store:
         gate = asyncio.Semaphore(concurrency)
 
         async def save(item: NewArticle) -> None:
@@ -177,23 +180,16 @@ def _gib(path: Path) -> float:
 async def search(db: Path, qs: list[str], repeat: int) -> dict[str, tuple[float, int, int]]:
     """Median seconds, candidates and hits per query, as ``watchwire search`` does it."""
     out: dict[str, tuple[float, int, int]] = {}
-    async with SqliteStore.open(db) as store:
+    async with open_store(locate_store(db)) as store:
         for q in qs:
             rules = compile_rules([RuleConfig(name="query", query=q)], TERMS)
-            fts = to_fts5(q, TERMS)
             times = []
             cands = hits = 0
             for _ in range(repeat):
                 t = time.perf_counter()
-                rows = await store.search(fts, limit=1000)
-                hits = 0
-                for row in rows:  # the CLI stops at --limit hits (default 50)
-                    if rules.match(row.article, source=row.source):
-                        hits += 1
-                        if hits >= CLI_LIMIT:
-                            break
+                result = await search_rule(store, rules, "query", limit=CLI_LIMIT)
                 times.append(time.perf_counter() - t)
-                cands = len(rows)
+                cands, hits = result.candidates, len(result.hits)
             out[q] = (statistics.median(times), cands, hits)
     return out
 
@@ -205,6 +201,8 @@ def main() -> None:
     p.add_argument("--slice", type=int, help="articles per progress line")
     p.add_argument("--repeat", type=int, default=5, help="runs of each search query")
     p.add_argument("--keep", type=Path, help="keep the database at this path")
+    p.add_argument("--search-only", type=Path, metavar="DB",
+                   help="only time the searches, on this existing store")  # fmt: skip
     p.add_argument("--budget", type=float, help="stop inserting after this many seconds")
     p.add_argument(
         "--concurrency", type=int, default=32, help="saves in flight (group-committed together)"
@@ -214,6 +212,9 @@ def main() -> None:
     n = a.articles or (50_000 if a.quick else 1_000_000)
     slice_ = a.slice or max(n // 20, 1000)
     corpus = Corpus()
+    if a.search_only:
+        search_only(a.search_only, corpus, a.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="ww-store-") as tmpdir:
         db = a.keep or Path(tmpdir) / "store.db"
         print(f"inserting {n:,} articles into {db}", flush=True)
@@ -258,6 +259,25 @@ def main() -> None:
         note=f"{scale}; FTS5 + rules, {len(times)} queries",
     )
     emit("Search latency (slowest query)", round(1000 * times[-1], 1), "ms", note=scale)
+
+
+def search_only(db: Path, corpus: Corpus, repeat: int) -> None:
+    t0 = time.perf_counter()
+    asyncio.run(_open_and_close(db))  # a store of an older schema is migrated here
+    print(f"opened {db} in {time.perf_counter() - t0:.1f}s", flush=True)
+    results = asyncio.run(search(db, queries(corpus), repeat))
+    for q, (sec, cands, hits) in results.items():
+        print(f"  search {q!r:48} {sec * 1000:8.1f} ms  {cands:5} candidates {hits:5} hits")
+    times = sorted(v[0] for v in results.values())
+    note = f"{db.name}; FTS5 + rules, {len(times)} queries"
+    emit("Search latency (median query)", round(1000 * statistics.median(times), 1), "ms",
+         note=note)  # fmt: skip
+    emit("Search latency (slowest query)", round(1000 * times[-1], 1), "ms", note=note)
+
+
+async def _open_and_close(db: Path) -> None:
+    async with open_store(locate_store(db)):
+        pass
 
 
 if __name__ == "__main__":

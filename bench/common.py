@@ -250,7 +250,6 @@ def machine() -> dict[str, str]:
         "aiohttp",
         "isal",
         "selectolax",
-        "aiosqlite",
         "APScheduler",
         "pyahocorasick",
         "numpy",
@@ -298,7 +297,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("discover", ("watchwire/discover/", "/feedparser/")),
     ("extract", ("watchwire/extract/", "selectolax", "/charset_normalizer/")),
     ("dedupe", ("watchwire/dedupe/", "/numpy/", "xxhash")),
-    ("store", ("watchwire/store/", "/aiosqlite/", "sqlite3")),
+    ("store", ("watchwire/store/", "sqlite3")),
     ("rules", ("watchwire/rules/", "ahocorasick", "unicodedata")),
     ("alerts", ("watchwire/alerts/",)),
     ("scheduler (APScheduler)", ("watchwire/scheduler.py", "/apscheduler/", "/tzlocal/")),
@@ -419,7 +418,7 @@ def stage_profile(prof: cProfile.Profile) -> tuple[dict[str, float], list[tuple[
 
     A function outside every stage (a builtin such as ``str.join``, or the standard library)
     is charged to the stages of its callers, in proportion to the time each caller spent in it.
-    cProfile sees the main thread only: SQLite's work in aiosqlite's thread is not in here.
+    cProfile sees the main thread only: SQLite's work on the store's threads is not in here.
     """
     stats = pstats.Stats(prof)
     raw: dict[tuple[str, int, str], Any] = stats.stats  # type: ignore[attr-defined]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
+from tests.store.helpers import T0, new_article
 from watchwire.memory import MemoryTrimmer, release_free_memory, resident_bytes
-from watchwire.store import SqliteStore
-
-from .store.test_sqlite_store import T0, new_article
+from watchwire.store import locate_store, open_store
 
 
 def test_a_trim_gives_back_what_a_burst_left_behind() -> None:
@@ -49,7 +48,7 @@ async def test_the_trimmer_trims_only_after_work() -> None:
 
 async def test_the_store_gives_back_its_page_cache(tmp_path: Path) -> None:
     """A crawl's worth of pages fills SQLite's cache; emptied, the memory can go back."""
-    async with SqliteStore.open(tmp_path / "w.db") as store:
+    async with open_store(locate_store(tmp_path / "w.db")) as store:
         for i in range(60):
             text = " ".join(f"w{i}x{j}" for j in range(20_000))  # ~200 KB of text each
             await store.save_article(new_article(f"https://a/{i}", text), [], now=T0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import logging
 import signal
@@ -15,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from watchwire import __version__
 from watchwire.config import Config, RuleConfig, default_config_path, load_config, parse_duration
 from watchwire.exceptions import ConfigError, StoreError, WatchwireError
+from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.logs import redact_url, setup_logging
 from watchwire.models import FetchResult
 from watchwire.timeutil import iso_z, utcnow
@@ -65,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("query", nargs="?", help="a query in the rule language")
     se.add_argument("--rule", help="replay a configured rule instead of QUERY")
     se.add_argument("--since", help="only articles newer than this (e.g. 7d)")
-    se.add_argument("--limit", type=int, default=50)
+    se.add_argument(
+        "--limit", type=_positive_int, default=50, help="at most this many (default 50)"
+    )
     se.add_argument("--json", action="store_true", help="one JSON object per line")
 
     al = sub.add_parser("alerts", parents=[common], help="the outbox: list or retry alerts")
@@ -73,12 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     al.add_argument("ids", nargs="*", help="with retry: only these ids (default: all failed)")
     al.add_argument("--state", action="append",
                     choices=["pending", "delivering", "delivered", "failed", "queued"])  # fmt: skip
-    al.add_argument("--limit", type=int, default=100)
+    al.add_argument("--limit", type=_positive_int, default=100)
     al.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", parents=[common], help="a self-contained demo on this machine")
     demo.add_argument("--keep", action="store_true", help="keep the demo's files")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,12 +155,14 @@ def _cmd_once(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from watchwire.alerts import channel_target
     from watchwire.rules import compile_rules
 
     config = _config(args)
     rules = compile_rules(config.rules, config.terms)
+    location = config.store_location()
     print(f"config: {config.path}  ok")
-    print(f"storage: {config.storage_path()}")
+    print(f"storage: {location}")
     print(f"sources ({len(config.sources)}):")
     for s in config.sources:
         st = config.settings_for(s)
@@ -159,7 +172,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"channels ({len(config.channels)}):")
     for name, ch in config.channels.items():
         digest = "immediate" if ch.digest is None else f"digest {_human_or(ch.digest)}"
-        print(f"  {name:20} {ch.type:8} {digest:16} {_channel_target(ch)}")
+        print(f"  {name:20} {ch.type:8} {digest:16} {channel_target(name, ch)}")
     print(f"terms ({len(config.terms)}): " + ", ".join(f"@{t}" for t in config.terms))
     print(f"rules ({len(rules)} enabled of {len(config.rules)}):")
     for r in config.rules:
@@ -167,20 +180,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"  {r.name:20} {r.query}")
         print(f"  {'':20} within {r.within}; fields {', '.join(r.fields)}; → {notify}"
               + ("" if r.enabled else "  [disabled]"))  # fmt: skip
-    if config.storage_path().exists():
+    if location.exists():
         asyncio.run(_print_health(config))
     return EXIT_OK
 
 
 async def _print_health(config: Config) -> None:
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.store import open_store
 
-    async with SqliteStore.open(config.storage_path()) as store:
-        health = await store.source_health(since=utcnow() - timedelta(days=1))
-        counts = await store.outbox_counts()
-        articles = await store.count_articles()
-    print(f"store: {articles} article(s); alerts " +
-          ", ".join(f"{n} {state}" for state, n in counts.items()))  # fmt: skip
+    async with open_store(config.store_location()) as store:
+        health = await queries.source_health(store, since=utcnow() - timedelta(days=1))
+        summary = await queries.store_summary(store)
+    print(f"store: {summary.articles} article(s); alerts " +
+          ", ".join(f"{n} {state}" for state, n in summary.outbox.items()))  # fmt: skip
     if health:
         print("source health (last 24h):")
     for h in health:
@@ -188,18 +201,6 @@ async def _print_health(config: Config) -> None:
         err = f"  last error: {h.last_error}" if h.last_error and h.consecutive_failures else ""
         print(f"  {h.name:20} {state:12} fetches {h.fetches:5} errors {h.errors:4} "
               f"articles {h.articles:6}{err}")  # fmt: skip
-
-
-def _channel_target(ch: Any) -> str:
-    if ch.type == "webhook":
-        signed = "signed" if ch.secret is not None else "unsigned"
-        return f"{redact_url(ch.url)} ({ch.format}, {signed})"
-    if ch.type == "email":
-        smtp = ch.smtp
-        return f"{', '.join(ch.to)} via {smtp.host}:{smtp.effective_port} ({smtp.security})"
-    if ch.type == "apprise":
-        return f"{len(ch.urls)} apprise URL(s)"
-    return "stdout"
 
 
 def _human(td: timedelta) -> str:
@@ -236,8 +237,11 @@ def _load_page(target: str, config: Config | None) -> tuple[str, str | None]:
         data = Path(target).read_bytes()
     except OSError as exc:
         raise WatchwireError(f"cannot read {target}: {exc.strerror}") from None
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    if is_gzip(data):
+        try:
+            data = b"".join(iter_gunzip(data))
+        except GzipError as exc:
+            raise WatchwireError(f"cannot read {target}: broken gzip file ({exc})") from None
     return decode_html(data, charset=None), None
 
 
@@ -251,6 +255,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from watchwire import queries
     from watchwire.extract import extract_article
     from watchwire.rules import compile_rules
 
@@ -264,7 +269,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
           f"{iso_z(article.published_at)}")  # fmt: skip
     print(f"body: {len(article.paragraphs)} paragraph(s), {len(article.text.split())} words\n")
     matched = 0
-    for report in rules.explain(article, source=args.source):
+    for report in queries.explain(rules, article, source=args.source):
         if report.matched:
             matched += 1
             print(f"MATCH    {report.rule}")
@@ -287,8 +292,9 @@ def _hl(text: str, color: bool) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from watchwire.rules import compile_rules, to_fts5
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.rules import compile_rules
+    from watchwire.store import open_store
 
     config = _config(args)
     if args.rule:
@@ -303,70 +309,47 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     rules = compile_rules([rule], config.terms)
     since = utcnow() - parse_duration(args.since) if args.since else None
-    fts = to_fts5(rule, config.terms)
 
-    async def go() -> int:
-        hits = 0
-        async with SqliteStore.open(config.storage_path()) as store:
-            for row in await store.search(fts, since=since, limit=max(args.limit * 20, 1000)):
-                matches = rules.match(row.article, source=row.source)
-                if not matches:
-                    continue
-                hits += 1
-                _print_hit(row, matches[0], as_json=args.json)
-                if hits >= args.limit:
-                    break
-        return hits
+    async def go() -> queries.SearchResult:
+        async with open_store(config.store_location()) as store:
+            return await queries.search(store, rules, rule.name, since=since, limit=args.limit)
 
-    hits = asyncio.run(go())
+    result = asyncio.run(go())
+    for hit in result.hits:
+        if args.json:
+            print(json.dumps(queries.hit_json(hit), ensure_ascii=False))
+        else:
+            row, a = hit.row, hit.row.article
+            when = iso_z(a.published_at or row.first_seen_at) or ""
+            print(f"{when[:16]}  {row.source:16} {a.title}\n    {row.url}\n    {hit.match.snippet}")
     if not args.json:
-        print(f"{hits} article(s)")
+        print(f"{len(result.hits)} article(s)")
     return EXIT_OK
 
 
-def _print_hit(row: Any, match: Any, *, as_json: bool) -> None:
-    a = row.article
-    if as_json:
-        print(json.dumps({
-            "url": row.url, "title": a.title, "source": row.source,
-            "published_at": iso_z(a.published_at), "story_id": row.story_id,
-            "matches": [{"field": s.field, "text": s.text, "start": s.start, "end": s.end}
-                        for s in match.spans],
-            "snippet": match.snippet,
-        }, ensure_ascii=False))  # fmt: skip
-        return
-    when = iso_z(a.published_at or row.first_seen_at) or ""
-    print(f"{when[:16]}  {row.source:16} {a.title}\n    {row.url}\n    {match.snippet}")
-
-
 def _cmd_alerts(args: argparse.Namespace) -> int:
-    from watchwire.store import SqliteStore
+    from watchwire import queries
+    from watchwire.store import open_store
 
     config = _config(args)
 
     async def go() -> int:
-        async with SqliteStore.open(config.storage_path()) as store:
+        async with open_store(config.store_location()) as store:
             if args.action == "retry":
-                n = await store.requeue_failed(now=utcnow(), ids=args.ids)
+                n = await queries.requeue_failed(store, now=utcnow(), ids=args.ids)
                 print(f"{n} failed alert(s) requeued; `watchwire run` or `once` delivers them")
                 return EXIT_OK
-            rows = await store.list_outbox(states=args.state or (), limit=args.limit)
-            counts = await store.outbox_counts()
+            rows = await queries.outbox(store, states=args.state or (), limit=args.limit)
+            summary = await queries.store_summary(store)
         for r in rows:
             if args.json:
-                print(json.dumps({
-                    "id": r.id, "channel": r.channel, "kind": r.kind, "state": r.state,
-                    "attempts": r.attempts, "last_error": r.last_error,
-                    "next_attempt_at": iso_z(r.next_attempt_at),
-                    "created_at": iso_z(r.created_at), "delivered_at": iso_z(r.delivered_at),
-                    "summary": r.summary,
-                }, ensure_ascii=False))  # fmt: skip
+                print(json.dumps(queries.outbox_row_json(r), ensure_ascii=False))
             else:
                 err = f"  ({r.last_error})" if r.last_error and r.state != "delivered" else ""
                 print(f"{iso_z(r.created_at)}  {r.state:10} {r.channel:12} "
                       f"x{r.attempts}  {r.id}  {r.summary}{err}")  # fmt: skip
         if not args.json:
-            print(", ".join(f"{n} {state}" for state, n in counts.items()))
+            print(", ".join(f"{n} {state}" for state, n in summary.outbox.items()))
         return EXIT_OK
 
     return asyncio.run(go())

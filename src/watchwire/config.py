@@ -14,27 +14,32 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
 )
 
-from watchwire.exceptions import ConfigError, QuerySyntaxError
+from watchwire.exceptions import ConfigError, QuerySyntaxError, StoreError
+from watchwire.rules.engine import QueryChecker
+from watchwire.rules.spec import Within, parse_within
+from watchwire.store.factory import StoreLocation, locate_store
 
 __all__ = [
+    "CHANNEL_TYPES",
     "AppriseChannel",
     "ChannelConfig",
     "Config",
     "ConsoleChannel",
-    "CrawlConfig",
     "CrawlSettings",
     "DedupeConfig",
     "EmailChannel",
@@ -43,7 +48,7 @@ __all__ = [
     "SmtpConfig",
     "SourceConfig",
     "WebhookChannel",
-    "Within",
+    "channel_type_name",
     "default_config_path",
     "load_config",
     "parse_duration",
@@ -90,31 +95,8 @@ def _positive(td: timedelta) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
-
-
-@dataclass(frozen=True, slots=True)
-class Within:
-    """The co-occurrence window of a rule: article, paragraph, sentence, or N words."""
-
-    kind: Literal["article", "paragraph", "sentence", "words"] = "article"
-    words: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.words} words" if self.kind == "words" else self.kind
-
-
-_WITHIN_WORDS = re.compile(r"^\s*(\d+)\s+words?\s*$")
-
-
-def _parse_within(value: object) -> Within:
-    if isinstance(value, Within):
-        return value
-    if value in ("article", "paragraph", "sentence"):
-        return Within(kind=value)
-    if isinstance(value, str) and (m := _WITHIN_WORDS.match(value)) and int(m[1]) > 0:
-        return Within(kind="words", words=int(m[1]))
-    raise ValueError(f"expected article, paragraph, sentence or '<N> words', got {value!r}")
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -127,14 +109,19 @@ class _Model(BaseModel):
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-class CrawlConfig(_Model):
-    """Defaults for every source (``crawl:``)."""
+class CrawlSettings(_Model):
+    """How sources are crawled: the one list of crawl keys, their defaults and their checks.
 
-    interval: Duration = timedelta(minutes=10)
+    ``crawl:`` sets them for every source; a source may override any of them with the same key
+    (``sources[i].timeout: 60s``, see ``SourceConfig``); ``Config.settings_for`` gives those in
+    force for one source.
+    """
+
+    interval: PositiveDuration = timedelta(minutes=10)
     user_agent: str = "watchwire/0.1 (+https://github.com/watchwire/watchwire)"
-    timeout: Duration = timedelta(seconds=20)
+    timeout: PositiveDuration = timedelta(seconds=20)
     """Total deadline of one fetch, body included."""
-    connect_timeout: Duration = timedelta(seconds=10)
+    connect_timeout: PositiveDuration = timedelta(seconds=10)
     max_body: Size = 5_000_000
     max_redirects: int = Field(default=5, ge=0, le=30)
     retries: int = Field(default=2, ge=0, le=10)
@@ -148,11 +135,25 @@ class CrawlConfig(_Model):
     max_backoff: Duration = timedelta(hours=6)
     """Ceiling of a failing source's polling back-off."""
 
-    _check_interval = field_validator("interval", "timeout", "connect_timeout")(_positive)
+
+def _as_overrides(model: type[_Model]) -> dict[str, Any]:
+    """Every field of ``model`` as an optional override, for ``create_model``: checked as
+    ``model`` checks it, None when not set (so ``${VAR:-}`` left empty means "not overridden")."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        # pydantic keeps a field's constraints and validators apart from its type: put them back.
+        checked: Any = (
+            Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        )
+        fields[name] = (checked | None, None)
+    return fields
 
 
-class SourceConfig(_Model):
-    """One watched site (``sources[i]``). Unset crawl settings come from ``crawl:``."""
+_CRAWL_KEYS = tuple(CrawlSettings.model_fields)
+
+
+class _SourceKeys(_Model):
+    """One watched site (``sources[i]``), with any crawl key as an override of ``crawl:``."""
 
     name: str = Field(pattern=_NAME)
     url: str = Field(pattern=r"^https?://\S+$")
@@ -160,35 +161,28 @@ class SourceConfig(_Model):
     links: str | None = None
     """CSS selector for article links on a listing page."""
     enabled: bool = True
-    interval: Duration | None = None
-    user_agent: str | None = None
-    timeout: Duration | None = None
-    max_body: Size | None = None
-    per_host_concurrency: int | None = Field(default=None, ge=1, le=64)
-    per_host_delay: Duration | None = None
-    respect_robots: bool | None = None
-    backfill: Duration | None = None
     language: str | None = None
     """Assumed language of the source's articles when a page does not say."""
 
+    def crawl_overrides(self) -> dict[str, Any]:
+        """The crawl settings this source sets itself."""
+        return {
+            key: value for key in _CRAWL_KEYS if (value := getattr(self, key, None)) is not None
+        }
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CrawlSettings:
-    """The crawl settings in force for one source: its overrides over ``crawl:``."""
 
-    interval: timedelta
-    user_agent: str
-    timeout: timedelta
-    connect_timeout: timedelta
-    max_body: int
-    max_redirects: int
-    retries: int
-    per_host_concurrency: int
-    per_host_delay: timedelta
-    respect_robots: bool
-    backfill: timedelta
-    max_articles_per_poll: int
-    max_backoff: timedelta
+# The crawl keys of a source are derived from CrawlSettings, not written out again. Type
+# checkers see only the keys above, so that code reads crawl settings through settings_for.
+if TYPE_CHECKING:
+    SourceConfig = _SourceKeys
+else:
+    SourceConfig = create_model(
+        "SourceConfig",
+        __base__=_SourceKeys,
+        __module__=__name__,
+        __doc__=_SourceKeys.__doc__,
+        **_as_overrides(CrawlSettings),
+    )
 
 
 class RetryPolicy(_Model):
@@ -276,6 +270,20 @@ ChannelConfig = Annotated[
     WebhookChannel | EmailChannel | ConsoleChannel | AppriseChannel,
     Field(discriminator="type"),
 ]
+"""A channel's config, by its ``type:``. Each type is built and described by its module in
+``alerts/`` (``alerts/factory.py`` lists them)."""
+
+
+def channel_type_name(model: type[BaseModel]) -> str:
+    """The ``type:`` tag of a channel config model: its ``type`` literal."""
+    (tag,) = get_args(model.model_fields["type"].annotation)
+    return str(tag)
+
+
+CHANNEL_TYPES: tuple[str, ...] = tuple(
+    channel_type_name(model) for model in get_args(get_args(ChannelConfig)[0])
+)
+"""Every channel ``type:``, in ``ChannelConfig``'s order."""
 
 FieldName = Literal["title", "lead", "body"]
 
@@ -283,7 +291,7 @@ FieldName = Literal["title", "lead", "body"]
 class RuleConfig(_Model):
     name: str = Field(pattern=_NAME)
     query: str = Field(min_length=1)
-    within: Annotated[Within, BeforeValidator(_parse_within)] = Within()
+    within: Annotated[Within, BeforeValidator(parse_within)] = Within()
     fields: tuple[FieldName, ...] = ("title", "lead", "body")
     sources: tuple[str, ...] | None = None
     """None: every source."""
@@ -302,7 +310,7 @@ class DedupeConfig(_Model):
 
 class Config(_Model):
     storage: str = "watchwire.db"
-    crawl: CrawlConfig = CrawlConfig()
+    crawl: CrawlSettings = CrawlSettings()
     sources: tuple[SourceConfig, ...] = ()
     channels: dict[str, ChannelConfig] = {}
     terms: dict[str, tuple[str, ...]] = {}
@@ -314,34 +322,13 @@ class Config(_Model):
 
     def settings_for(self, source: SourceConfig | None) -> CrawlSettings:
         """The crawl settings of ``source`` (its overrides over ``crawl:``), or the defaults."""
-        c = self.crawl
+        overrides = source.crawl_overrides() if source is not None else None
+        return self.crawl.model_copy(update=overrides) if overrides else self.crawl
 
-        def pick(name: str) -> Any:
-            own = getattr(source, name, None) if source is not None else None
-            return own if own is not None else getattr(c, name)
-
-        return CrawlSettings(
-            interval=pick("interval"),
-            user_agent=pick("user_agent"),
-            timeout=pick("timeout"),
-            connect_timeout=c.connect_timeout,
-            max_body=pick("max_body"),
-            max_redirects=c.max_redirects,
-            retries=c.retries,
-            per_host_concurrency=pick("per_host_concurrency"),
-            per_host_delay=pick("per_host_delay"),
-            respect_robots=pick("respect_robots"),
-            backfill=pick("backfill"),
-            max_articles_per_poll=c.max_articles_per_poll,
-            max_backoff=c.max_backoff,
-        )
-
-    def storage_path(self) -> Path:
-        """The SQLite file, relative paths taken from the config file's folder."""
-        p = Path(self.storage).expanduser()
-        if not p.is_absolute() and self.path is not None:
-            p = self.path.parent / p
-        return p
+    def store_location(self) -> StoreLocation:
+        """Where the store is: ``storage`` read as a path (relative to the config file's
+        folder) or a URL."""
+        return locate_store(self.storage, relative_to=self.path.parent if self.path else None)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -489,7 +476,7 @@ def _resolve_loc(loc: Sequence[str | int], data: Any) -> PathKey:
             path.append(part)
         elif isinstance(cur, dict) and isinstance(part, str) and part not in cur:
             # Either a discriminator tag pydantic inserted, or a missing/unknown key.
-            if part.startswith("function-") or part in {"webhook", "email", "console", "apprise"}:
+            if part.startswith("function-") or part in CHANNEL_TYPES:
                 continue
             path.append(part)
             cur = None
@@ -523,11 +510,16 @@ def _friendly(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
-        return "unknown channel type (expected webhook, email, console or apprise)"
+        return f"unknown channel type (expected {_one_of(CHANNEL_TYPES)})"
     if kind == "union_tag_not_found":
-        return "missing 'type' (webhook, email, console or apprise)"
+        return f"missing 'type' ({_one_of(CHANNEL_TYPES)})"
     msg = str(err.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
+
+
+def _one_of(names: Sequence[str]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def default_config_path() -> Path:
@@ -588,6 +580,10 @@ def parse_config(
 
 
 def _cross_check(config: Config, positions: _Positions, file: str) -> None:
+    try:
+        config.store_location()
+    except StoreError as exc:
+        raise _error_at(positions, file, ("storage",), str(exc)) from None
     seen: dict[str, int] = {}
     for i, source in enumerate(config.sources):
         if source.name in seen:
@@ -620,22 +616,22 @@ def _cross_check(config: Config, positions: _Positions, file: str) -> None:
 
 
 def _check_queries(config: Config, positions: _Positions, file: str) -> None:
-    """Parse every rule query so that a typo fails at load, with its column in the file."""
-    from watchwire.rules import compile_rules  # here: rules imports this module
+    """Parse every rule query so that a typo fails at load, with its column in the file.
 
-    try:
-        compile_rules(config.rules, config.terms)
-    except QuerySyntaxError as exc:
-        index = next((i for i, r in enumerate(config.rules) if r.query == exc.query), None)
-        if index is None:
-            raise ConfigError(str(exc), file=file) from None
-        path: PathKey = ("rules", index, "query")
-        pos = positions.values.get(path)
-        quoted = positions.styles.get(path) in ("'", '"')
-        raise ConfigError(
-            f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
-            file=file,
-            line=pos.line if pos else None,
-            column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
-            path=_dotted(path),
-        ) from None
+    Only checked here; the service compiles the rules once, from the config this returns.
+    """
+    checker = QueryChecker(config.terms)
+    for index, rule in enumerate(config.rules):
+        try:
+            checker.check(rule.query)
+        except QuerySyntaxError as exc:
+            path: PathKey = ("rules", index, "query")
+            pos = positions.values.get(path)
+            quoted = positions.styles.get(path) in ("'", '"')
+            raise ConfigError(
+                f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
+                file=file,
+                line=pos.line if pos else None,
+                column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
+                path=_dotted(path),
+            ) from None

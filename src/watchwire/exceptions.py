@@ -5,15 +5,14 @@ Grouped by what a caller can do about it::
     WatchwireError
     ├── ConfigError            the user's config is wrong: fix the file (exit status 2)
     │   └── QuerySyntaxError   a rule query does not parse
-    ├── FetchError             a page could not be had
-    │   ├── TransientFetchError    try again later (timeouts, resets, 5xx, 429)
-    │   └── PermanentFetchError    do not retry as is (4xx, too large, bad content type)
     ├── StoreError             the database refused or is broken
     └── DeliveryError          an alert could not be delivered
         ├── TransientDeliveryError  retry with backoff (maybe after ``retry_after``)
         └── PermanentDeliveryError  stop retrying (410 Gone, rejected by the server)
 
-Expected outcomes (not modified, disallowed by robots.txt) are values, not exceptions.
+Expected outcomes (not modified, disallowed by robots.txt) are values, not exceptions; so is a
+failed fetch (a ``FetchResult`` with an ``error_class``, see ``fetch/errors.py``): a crawl goes
+on past every one.
 """
 
 from __future__ import annotations
@@ -21,13 +20,10 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeliveryError",
-    "FetchError",
     "PermanentDeliveryError",
-    "PermanentFetchError",
     "QuerySyntaxError",
     "StoreError",
     "TransientDeliveryError",
-    "TransientFetchError",
     "WatchwireError",
 ]
 
@@ -82,30 +78,6 @@ class QuerySyntaxError(ConfigError):
     def caret(self) -> str:
         """The query with a caret under the offending column."""
         return f"{self.query}\n{' ' * (self.query_column - 1)}^"
-
-
-class FetchError(WatchwireError):
-    """A fetch failed. ``url`` is redacted of credentials."""
-
-    transient: bool = False
-
-    def __init__(self, message: str, *, url: str | None = None) -> None:
-        self.url = url
-        super().__init__(message)
-
-
-class TransientFetchError(FetchError):
-    transient = True
-
-    def __init__(
-        self, message: str, *, url: str | None = None, retry_after: float | None = None
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, url=url)
-
-
-class PermanentFetchError(FetchError):
-    transient = False
 
 
 class StoreError(WatchwireError):

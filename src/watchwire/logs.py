@@ -19,7 +19,7 @@ __all__ = ["JsonFormatter", "redact_url", "setup_logging"]
 _SECRET_PARAMS = re.compile(
     r"(?i)^(?:.*token.*|.*key|.*secret.*|sig|signature|password|passwd|pwd|auth|code|session.*)$"
 )
-_LOUD_LIBRARIES = ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "aiosmtplib")
+_LOUD_LIBRARIES = ("httpx", "httpcore", "apscheduler", "asyncio", "aiosmtplib")
 
 
 def redact_url(url: str) -> str:

@@ -208,11 +208,10 @@ class Match:
         spans = self._spans
         if spans is None:
             make = self._make_spans
-            if make is None:  # another thread built them meanwhile
-                return self.spans
+            assert make is not None
             spans = make()
             _set(self, "_spans", spans)
-            _set(self, "_make_spans", None)  # after: a reader seeing None finds the spans
+            _set(self, "_make_spans", None)
         return spans
 
     @property
@@ -221,8 +220,7 @@ class Match:
         snippet = self._snippet
         if snippet is None:
             make = self._make_snippet
-            if make is None:
-                return self.snippet
+            assert make is not None
             snippet = make(self.spans)
             _set(self, "_snippet", snippet)
             _set(self, "_make_snippet", None)

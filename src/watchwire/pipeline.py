@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 
-from watchwire.alerts import build_alert_payload
 from watchwire.analyze import Analysis, analyze_page
-from watchwire.config import Config, CrawlSettings, SourceConfig
+from watchwire.backoff import exponential
+from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
 from watchwire.fetch import Fetcher
@@ -31,8 +30,9 @@ from watchwire.models import (
     Match,
     SourceKind,
 )
-from watchwire.rules import RuleSet
-from watchwire.store import AlertContext, AlertIntent, NewArticle, Store
+from watchwire.payloads import render_alert
+from watchwire.snapshot import Snapshot
+from watchwire.store import AlertIntent, NewArticle, PollStore
 from watchwire.timeutil import utcnow
 from watchwire.workers import WorkerPool
 
@@ -72,34 +72,12 @@ class _RetryLater(Exception):
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
-    """How long a source that failed ``failures`` times in a row waits before its next poll."""
+    """How long a source that failed ``failures`` times in a row waits before its next poll:
+    its interval doubled per failure after the first, up to ``max_backoff``."""
     if failures <= 0:
         return timedelta(0)
-    delay: timedelta = settings.interval * (2 ** (failures - 1))
-    return min(delay, settings.max_backoff)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Runtime:
-    """What a config load compiles; swapped whole on reload."""
-
-    config: Config
-    rules: RuleSet
-    targets: Mapping[str, tuple[tuple[str, bool], ...]]
-    """Rule name → its channels, each with whether it is a digest channel."""
-
-    @classmethod
-    def build(cls, config: Config, rules: RuleSet) -> _Runtime:
-        channels = config.channels
-        targets = {
-            rule.name: tuple(
-                (name, channels[name].digest is not None)
-                for name in (rule.notify if rule.notify is not None else tuple(channels))
-                if name in channels
-            )
-            for rule in config.rules
-        }
-        return cls(config=config, rules=rules, targets=targets)
+    interval, ceiling = settings.interval.total_seconds(), settings.max_backoff.total_seconds()
+    return timedelta(seconds=exponential(interval, failures, ceiling=ceiling))
 
 
 class Poller:
@@ -107,14 +85,13 @@ class Poller:
 
     def __init__(
         self,
-        config: Config,
-        rules: RuleSet,
+        snapshot: Snapshot,
         *,
-        store: Store,
+        store: PollStore,
         fetcher: Fetcher,
         workers: WorkerPool | None = None,
     ) -> None:
-        self._rt = _Runtime.build(config, rules)
+        self._snapshot = snapshot
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
@@ -125,14 +102,15 @@ class Poller:
         self.articles_handled = 0
         """Article pages processed so far, stored or not: how busy this poller has been."""
 
-    def reconfigure(self, config: Config, rules: RuleSet) -> None:
-        self._rt = _Runtime.build(config, rules)
+    def reconfigure(self, snapshot: Snapshot) -> None:
+        """Polls that start from now on use ``snapshot``; running ones finish on theirs."""
+        self._snapshot = snapshot
 
     # --- one source ---------------------------------------------------------------------------
 
     async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
-        rt = self._rt
-        settings = rt.config.settings_for(source)
+        snap = self._snapshot
+        settings = snap.config.settings_for(source)
         state = await self._store.source_state(source.name)
         now = self._now()
         if not force and state and state.next_poll_at and state.next_poll_at > now:
@@ -164,7 +142,7 @@ class Poller:
         if discovery.error and not links:
             return await self._fail(source, settings, failures, discovery.error)
 
-        report = await self._ingest(source, settings, links)
+        report = await self._ingest(snap, source, settings, links)
         if not report.retry_later:
             for url, result, body_hash in seen:
                 await self._store.save_validators(
@@ -254,9 +232,9 @@ class Poller:
     # --- articles -----------------------------------------------------------------------------
 
     async def _ingest(
-        self, source: SourceConfig, settings: CrawlSettings, links: Sequence[Link]
+        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, links: Sequence[Link]
     ) -> PollReport:
-        extra = self._rt.config.dedupe.tracking_params
+        extra = snap.config.dedupe.tracking_params
         by_url: dict[str, Link] = {}
         for link in links:
             try:
@@ -279,7 +257,7 @@ class Poller:
             async with gate, self._in_flight:
                 self.articles_handled += 1
                 try:
-                    n = await self._article(source, settings, url, link)
+                    n = await self._article(snap, source, settings, url, link)
                 except _RetryLater:
                     failed += 1
                     retry_later += 1
@@ -304,7 +282,7 @@ class Poller:
         )  # fmt: skip
 
     async def _article(
-        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
+        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
     ) -> int | None:
         """Fetch, extract, store and match one article. Its alert count, or None if lost."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
@@ -320,7 +298,7 @@ class Poller:
             return None
         canonical = canonicalize_url(
             result.final_url if result.ok else url,
-            extra_params=self._rt.config.dedupe.tracking_params,
+            extra_params=snap.config.dedupe.tracking_params,
             canonical=analysis.article.url,
         )
         article = replace(analysis.article, url=canonical)
@@ -336,8 +314,8 @@ class Poller:
         now = self._now()
         intents: list[AlertIntent] = []
         if self._alertable(article, settings, now):
-            matches = self._rt.rules.match(article, source=source.name)
-            intents = self._intents(source.name, article, matches)
+            matches = snap.rules.match(article, source=source.name)
+            intents = _intents(snap, source.name, article, matches, now)
         saved = await self._store.save_article(new, intents, now=now)
         return len(saved.alerts)
 
@@ -366,30 +344,24 @@ class Poller:
             return True
         return published >= now - settings.backfill
 
-    def _intents(
-        self, source: str, article: Article, matches: Sequence[Match]
-    ) -> list[AlertIntent]:
-        targets = self._rt.targets
-        return [
-            AlertIntent(
-                rule=match.rule, channel=channel, digest=digest,
-                render=_renderer(match, article, source),
-            )
-            for match in matches
-            for channel, digest in targets.get(match.rule, ())
-        ]  # fmt: skip
 
-
-def _renderer(
-    match: Match, article: Article, source: str
-) -> Callable[[AlertContext], dict[str, Any]]:
-    def render(ctx: AlertContext) -> dict[str, Any]:
-        return build_alert_payload(
-            alert_id=ctx.alert_id, rule=match.rule, article=article, source=source,
-            matches=match, story_id=ctx.story_id, copies=ctx.copies, created_at=ctx.created_at,
-        )  # fmt: skip
-
-    return render
+def _intents(
+    snap: Snapshot, source: str, article: Article, matches: Sequence[Match], now: datetime
+) -> list[AlertIntent]:
+    """One alert per channel of each matched rule, rendered once per rule."""
+    out: list[AlertIntent] = []
+    for match in matches:
+        targets = snap.targets.get(match.rule, ())
+        if not targets:
+            continue
+        body = render_alert(
+            rule=match.rule, article=article, source=source, matches=match, created_at=now
+        )
+        out += (
+            AlertIntent(rule=match.rule, channel=t.channel, digest=t.digest, payload=body)
+            for t in targets
+        )
+    return out
 
 
 _UNDATED = datetime.max.replace(tzinfo=UTC)

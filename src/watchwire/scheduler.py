@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watchwire.timeutil import utcnow
 
-__all__ = ["Scheduler", "next_fire_time", "validate_crontab"]
+__all__ = ["Scheduler", "next_digest_at", "next_fire_time", "validate_crontab"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,13 @@ def next_fire_time(crontab: str, *, after: datetime) -> datetime:
     trigger = CronTrigger.from_crontab(crontab, timezone="UTC")
     fire: datetime | None = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
     return fire if fire is not None else datetime.max.replace(tzinfo=after.tzinfo)
+
+
+def next_digest_at(schedule: timedelta | str, *, after: datetime) -> datetime:
+    """When a digest on ``schedule`` (a period, or a crontab) is next due after ``after``."""
+    if isinstance(schedule, timedelta):
+        return after + schedule
+    return next_fire_time(schedule, after=after)
 
 
 class Scheduler:
@@ -56,15 +63,10 @@ class Scheduler:
         work: Work,
         *,
         every: timedelta,
-        jitter: timedelta | None = None,
         first_run: datetime | None = None,
     ) -> None:
-        """Run ``work`` every ``every`` (± jitter); first at ``first_run`` (default: now)."""
-        trigger = IntervalTrigger(
-            seconds=max(every.total_seconds(), 0.01),
-            jitter=int(jitter.total_seconds()) if jitter else None,
-            timezone="UTC",
-        )
+        """Run ``work`` every ``every``; first at ``first_run`` (default: now)."""
+        trigger = IntervalTrigger(seconds=max(every.total_seconds(), 0.01), timezone="UTC")
         self._add(job_id, work, trigger, first_run or utcnow())
 
     def add_cron(self, job_id: str, work: Work, crontab: str) -> None:

@@ -1,8 +1,9 @@
 """The composition root: builds every stage from a config and runs them.
 
-``Runtime`` owns the resources (store, fetcher, channels) in one ``AsyncExitStack``.
-``run`` schedules them until told to stop; ``once`` polls every source a single time and
-delivers what is due. Both leave the store closed cleanly however they end.
+``Service`` owns the resources (store, fetcher, channels, workers) in one ``AsyncExitStack``,
+and the current ``Snapshot`` (config + compiled rules), swapped whole on reload. ``run``
+schedules the stages until told to stop; ``once`` polls every source a single time and delivers
+what is due. Both leave the store closed cleanly however they end.
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.memory import MemoryTrimmer
 from watchwire.pipeline import Poller, PollReport
-from watchwire.rules import RuleSet, compile_rules
-from watchwire.scheduler import Scheduler, next_fire_time
-from watchwire.store import SqliteStore, Store
+from watchwire.scheduler import Scheduler, next_digest_at
+from watchwire.snapshot import Snapshot
+from watchwire.store import Store, open_store
 from watchwire.timeutil import utcnow
 from watchwire.workers import WorkerPool
 
 __all__ = [
     "OnceReport",
-    "Runtime",
+    "Service",
     "default_workers",
     "freeze_long_lived",
-    "open_runtime",
+    "open_service",
     "run_once",
     "run_service",
 ]
@@ -55,19 +56,22 @@ TRIM_EVERY = timedelta(seconds=60)
 
 
 @dataclass(slots=True)
-class Runtime:
-    """The live parts built from one config. Channels and rules are swapped on reload."""
+class Service:
+    """The live parts built from one config. The snapshot and channels are swapped on reload."""
 
-    config: Config
+    snapshot: Snapshot
     store: Store
     fetcher: Fetcher
-    rules: RuleSet
     poller: Poller
     dispatcher: Dispatcher
     channel_stack: AsyncExitStack
     workers: WorkerPool
     trimmer: MemoryTrimmer
     drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def config(self) -> Config:
+        return self.snapshot.config
 
     async def drain(self) -> int:
         """Deliver everything due now, in batches. Returns the number of messages handled."""
@@ -98,11 +102,7 @@ class Runtime:
                 last = await self.store.oldest_queued_at(name)
                 if last is None:
                     continue
-            due = (
-                last + channel.digest
-                if isinstance(channel.digest, timedelta)
-                else next_fire_time(channel.digest, after=last)
-            )
+            due = next_digest_at(channel.digest, after=last)
             if due <= now and await self.store.seal_digest(name, now=now) is not None:
                 sealed += 1
         return sealed
@@ -138,20 +138,19 @@ def default_workers() -> int:
 
 
 @asynccontextmanager
-async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Runtime]:
+async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncIterator[Service]:
     """Open the store, the fetcher and the channels of ``config``; close them all on exit.
 
+    A ``Config`` is compiled here; pass a ``Snapshot`` to reuse rules already compiled.
     ``workers`` > 0 extracts articles in up to that many worker processes during bursts (the
     service uses ``default_workers()``); 0 always extracts in this process.
     """
-    rules = compile_rules(config.rules, config.terms)
+    snapshot = config if isinstance(config, Snapshot) else Snapshot.build(config)
+    config = snapshot.config
     async with AsyncExitStack() as stack:
         pool = await stack.enter_async_context(WorkerPool(workers))
         store = await stack.enter_async_context(
-            SqliteStore.open(
-                config.storage_path(),
-                near_distance=_near_distance(config),
-            )
+            open_store(config.store_location(), near_distance=_near_distance(config))
         )
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
@@ -160,20 +159,19 @@ async def open_runtime(config: Config, *, workers: int = 0) -> AsyncIterator[Run
         )
         channel_stack = AsyncExitStack()
         channels = await channel_stack.enter_async_context(open_channels(config.channels))
-        rt = Runtime(
-            config=config,
+        svc = Service(
+            snapshot=snapshot,
             store=store,
             fetcher=fetcher,
-            rules=rules,
-            poller=Poller(config, rules, store=store, fetcher=fetcher, workers=pool),
+            poller=Poller(snapshot, store=store, fetcher=fetcher, workers=pool),
             dispatcher=_dispatcher(config, store, channels),
             channel_stack=channel_stack,
             workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
-        stack.push_async_callback(lambda: rt.channel_stack.aclose())
-        yield rt
+        stack.push_async_callback(lambda: svc.channel_stack.aclose())
+        yield svc
 
 
 # --- once -------------------------------------------------------------------------------------
@@ -188,17 +186,17 @@ class OnceReport:
 
 
 async def run_once(
-    config: Config,
+    config: Config | Snapshot,
     *,
     drain_timeout: float = 30.0,
     progress: TextIO | None = None,
     workers: int = 0,
 ) -> OnceReport:
     """Poll every enabled source once, deliver what is due (bounded wait), and return."""
-    async with open_runtime(config, workers=workers) as rt:
+    async with open_service(config, workers=workers) as svc:
         freeze_long_lived()
-        await _take_over_outbox(rt)
-        sources = [s for s in config.sources if s.enabled]
+        await _take_over_outbox(svc)
+        sources = [s for s in svc.config.sources if s.enabled]
         reports: list[PollReport] = []
         gate = asyncio.Semaphore(16)
         bar = _Progress(len(sources), progress)
@@ -206,7 +204,7 @@ async def run_once(
         async def poll(source: SourceConfig) -> None:
             async with gate:
                 try:
-                    reports.append(await rt.poller.poll(source, force=True))
+                    reports.append(await svc.poller.poll(source, force=True))
                 except Exception as exc:
                     log.exception("poll failed", extra={"source": source.name})
                     reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
@@ -216,18 +214,18 @@ async def run_once(
             for source in sources:
                 tg.create_task(poll(source))
         bar.done()
-        await rt.seal_due_digests(utcnow())
+        await svc.seal_due_digests(utcnow())
         try:
             async with asyncio.timeout(drain_timeout):
                 while True:
-                    await rt.drain()
-                    due = await rt.store.next_due()
+                    await svc.drain()
+                    due = await svc.store.next_due()
                     if due is None or due > utcnow() + timedelta(seconds=drain_timeout):
                         break
                     await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
         except TimeoutError:
             log.info("outbox not drained within %.0fs; the rest stays pending", drain_timeout)
-        counts = await rt.store.outbox_counts()
+        counts = await svc.store.outbox_counts()
         return OnceReport(
             polls=tuple(sorted(reports, key=lambda r: r.source)),
             delivered=counts["delivered"],
@@ -265,7 +263,7 @@ class _Progress:
 
 
 async def run_service(
-    config: Config,
+    config: Config | Snapshot,
     *,
     stop: asyncio.Event,
     reload: asyncio.Event,
@@ -273,18 +271,18 @@ async def run_service(
     workers: int = 0,
 ) -> None:
     """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set."""
-    path = config.path
+    path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
-    async with open_runtime(config, workers=workers) as rt, asyncio.TaskGroup() as tg:
+    async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
         freeze_long_lived()
         scheduler = Scheduler(tg)
-        await _take_over_outbox(rt)
-        _schedule(rt, scheduler, first=True)
+        await _take_over_outbox(svc)
+        _schedule(svc, scheduler, first=True)
         scheduler.start()
-        counts = await rt.store.outbox_counts()
+        counts = await svc.store.outbox_counts()
         log.info(
             "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
-            sum(s.enabled for s in rt.config.sources), len(rt.rules),
+            sum(s.enabled for s in svc.config.sources), len(svc.snapshot.rules),
             counts["pending"] + counts["delivering"],
         )  # fmt: skip
         while not stop.is_set():
@@ -296,31 +294,31 @@ async def run_service(
                     w.cancel()
             if reload.is_set() and not stop.is_set():
                 reload.clear()
-                await _reload(rt, scheduler, load)
+                await _reload(svc, scheduler, load)
         log.info("stopping")
         await scheduler.stop(grace=SHUTDOWN_GRACE)
     log.info("stopped")
 
 
-async def _take_over_outbox(rt: Runtime) -> None:
+async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
     The embedded store has one deliverer, this process: a row still 'delivering' belongs to a
     process that died. Delivery is at least once, so a receiver may see it twice, with one id.
     """
-    released = await rt.store.release_leases(now=utcnow())
+    released = await svc.store.release_leases(now=utcnow())
     if released:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
-def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
+def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
     now = utcnow()
-    sources = [s for s in rt.config.sources if s.enabled]
+    sources = [s for s in svc.config.sources if s.enabled]
     wanted: set[str] = set()
     for i, source in enumerate(sources):
         job = f"source:{source.name}"
         wanted.add(job)
-        settings = rt.config.settings_for(source)
+        settings = svc.config.settings_for(source)
         # No per-run jitter: APScheduler adds it to every run of a fixed grid, so it only
         # lengthens the gap between two polls (straight onto alert latency) and never moves
         # a source off its neighbours' grid. The first runs are spread instead.
@@ -331,26 +329,26 @@ def _schedule(rt: Runtime, scheduler: Scheduler, *, first: bool) -> None:
             # delay every alert by up to that); a new source is polled now.
             first_run = _kept(scheduler, job, default=now, latest=now + settings.interval)
         scheduler.add_interval(
-            job, partial(_poll_job, rt, scheduler, source), every=settings.interval,
+            job, partial(_poll_job, svc, scheduler, source), every=settings.interval,
             first_run=first_run,
         )  # fmt: skip
     wanted.add("outbox")
-    scheduler.add_interval("outbox", rt.drain_job, every=DRAIN_EVERY, first_run=now)
+    scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("memory")
     later = now + TRIM_EVERY
     scheduler.add_interval(
-        "memory", rt.memory_job, every=TRIM_EVERY,
+        "memory", svc.memory_job, every=TRIM_EVERY,
         first_run=_kept(scheduler, "memory", default=later, latest=later),
     )  # fmt: skip
-    for name, channel in rt.config.channels.items():
+    for name, channel in svc.config.channels.items():
         if channel.digest is None:
             continue
         job = f"digest:{name}"
         wanted.add(job)
-        work = partial(rt.seal_digest, name)
+        work = partial(svc.seal_digest, name)
         if isinstance(channel.digest, timedelta):
             # Kept across reloads too: frequent reloads must not keep a digest from sealing.
-            due = now + channel.digest
+            due = next_digest_at(channel.digest, after=now)
             first_run = _kept(scheduler, job, default=due, latest=due)
             scheduler.add_interval(job, work, every=channel.digest, first_run=first_run)
         else:
@@ -366,22 +364,24 @@ def _kept(scheduler: Scheduler, job: str, *, default: datetime, latest: datetime
     return default if planned is None else min(planned, latest)
 
 
-async def _poll_job(rt: Runtime, scheduler: Scheduler, source: SourceConfig) -> None:
-    report = await rt.poller.poll(source)
+async def _poll_job(svc: Service, scheduler: Scheduler, source: SourceConfig) -> None:
+    report = await svc.poller.poll(source)
     if report.alerts:
         # New alerts go out now, not at the next drain tick.
-        scheduler.run_now("outbox", rt.drain_job)
+        scheduler.run_now("outbox", svc.drain_job)
 
 
-async def _reload(rt: Runtime, scheduler: Scheduler, load: Callable[[], Config]) -> None:
+async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]) -> None:
     try:
-        new = load()
-        rules = compile_rules(new.rules, new.terms)
+        # Off the loop: compiling tens of thousands of rules takes seconds, and polls and
+        # deliveries go on meanwhile under the snapshot in force.
+        snapshot = await asyncio.to_thread(lambda: Snapshot.build(load()))
     except ConfigError as exc:
         log.error("config reload failed; keeping the running config:\n%s", exc)
         return
-    if new.storage_path() != rt.config.storage_path():
-        log.warning("storage changed to %s: that takes a restart", new.storage_path())
+    new = snapshot.config
+    if new.store_location() != svc.config.store_location():
+        log.warning("storage changed to %s: that takes a restart", new.store_location())
     stack = AsyncExitStack()
     try:
         channels = await stack.enter_async_context(open_channels(new.channels))
@@ -389,14 +389,14 @@ async def _reload(rt: Runtime, scheduler: Scheduler, load: Callable[[], Config])
         await stack.aclose()
         log.exception("config reload failed opening channels; keeping the running config")
         return
-    async with rt.drain_lock:
-        old_stack = rt.channel_stack
-        rt.config, rt.rules, rt.channel_stack = new, rules, stack
-        rt.dispatcher = _dispatcher(new, rt.store, channels)
-        rt.poller.reconfigure(new, rules)
+    async with svc.drain_lock:
+        old_stack = svc.channel_stack
+        svc.snapshot, svc.channel_stack = snapshot, stack
+        svc.dispatcher = _dispatcher(new, svc.store, channels)
+        svc.poller.reconfigure(snapshot)
         await old_stack.aclose()
-    _schedule(rt, scheduler, first=False)
+    _schedule(svc, scheduler, first=False)
     log.info(
         "config reloaded: %d source(s), %d rule(s), %d channel(s)",
-        len(new.sources), len(rules), len(new.channels),
+        len(new.sources), len(snapshot.rules), len(new.channels),
     )  # fmt: skip

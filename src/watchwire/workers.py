@@ -98,7 +98,7 @@ class WorkerPool:
 
     def _start(self) -> ProcessPoolExecutor:
         log.debug("starting %d extraction worker(s)", self._size)
-        # Not fork: this process runs threads (aiosqlite's, the resolver's). Not forkserver
+        # Not fork: this process runs threads (the store's, the resolver's). Not forkserver
         # either: its server process would outlive the workers, 12 MB for nothing; each
         # worker imports what analysis needs either way.
         return ProcessPoolExecutor(

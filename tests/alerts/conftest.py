@@ -22,8 +22,8 @@ import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from watchwire.alerts import build_alert_payload
 from watchwire.models import Article, Match, OutboxMessage, Span
+from watchwire.payloads import build_alert_payload
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

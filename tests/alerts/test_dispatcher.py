@@ -19,11 +19,11 @@ from watchwire.alerts import (
     Dispatcher,
     EmailSender,
     WebhookSender,
-    build_alert_payload,
 )
 from watchwire.config import EmailChannel, RetryPolicy, WebhookChannel
 from watchwire.models import Article, Match, OutboxMessage, Span
-from watchwire.store import AlertContext, AlertIntent, NewArticle, OutboxRow, SqliteStore
+from watchwire.payloads import render_alert
+from watchwire.store import AlertIntent, NewArticle, OutboxRow, Store, locate_store, open_store
 
 from .conftest import T0, Clock, Receiver, SmtpFactory
 
@@ -33,13 +33,13 @@ POLICY = RetryPolicy(first=timedelta(seconds=30), max=timedelta(hours=1),
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore.open(tmp_path / "w.db") as s:
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(locate_store(tmp_path / "w.db")) as s:
         yield s
 
 
 async def add_alert(
-    store: SqliteStore, n: int, *, channel: str = "ops", digest: bool = False,
+    store: Store, n: int, *, channel: str = "ops", digest: bool = False,
     rule: str = "belarus-sanctions", source: str = "unn-en", text: str | None = None,
 ) -> list[str]:  # fmt: skip
     """Store article ``n`` with one matching rule, as the pipeline does; return alert ids."""
@@ -49,22 +49,17 @@ async def add_alert(
     match = Match(rule=rule, spans=(Span(field="title", start=0, end=7, text="Belarus"),),
                   snippet=f"«Belarus» «sanctions» {n}")  # fmt: skip
 
-    def render(ctx: AlertContext) -> dict[str, Any]:
-        return build_alert_payload(
-            alert_id=ctx.alert_id, rule=rule, article=article, source=source, matches=match,
-            story_id=ctx.story_id, copies=ctx.copies, created_at=ctx.created_at,
-        )  # fmt: skip
-
+    body = render_alert(rule=rule, article=article, source=source, matches=match, created_at=T0)
     saved = await store.save_article(
         NewArticle(url=url, source=source, article=article, content_hash=f"h{text or n}",
                    simhash=None),
-        [AlertIntent(rule=rule, channel=channel, digest=digest, render=render)],
+        [AlertIntent(rule=rule, channel=channel, digest=digest, payload=body)],
         now=T0,
     )  # fmt: skip
     return list(saved.alerts)
 
 
-async def row(store: SqliteStore, message_id: str) -> OutboxRow:
+async def row(store: Store, message_id: str) -> OutboxRow:
     (found,) = [r for r in await store.list_outbox(limit=1000) if r.id == message_id]
     return found
 
@@ -74,14 +69,14 @@ def webhook(url: str, **extra: Any) -> WebhookChannel:
                                           **extra})  # fmt: skip
 
 
-def dispatcher(store: SqliteStore, channels: dict[str, Channel], clock: Clock,
+def dispatcher(store: Store, channels: dict[str, Channel], clock: Clock,
                policy: RetryPolicy = POLICY, **kwargs: Any) -> Dispatcher:  # fmt: skip
     policies = dict.fromkeys(channels, policy)
     return Dispatcher(store, channels, policies, clock=clock, rng=random.Random(7), **kwargs)
 
 
 async def test_500s_then_200_delivers_exactly_once_with_one_webhook_id(
-    store: SqliteStore, receiver: Receiver
+    store: Store, receiver: Receiver
 ) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.reply((500, {}, b""), (500, {}, b""), (503, {}, b""))
@@ -99,9 +94,7 @@ async def test_500s_then_200_delivers_exactly_once_with_one_webhook_id(
     assert final.state == "delivered" and final.attempts == 4
 
 
-async def test_nothing_is_sent_before_the_backoff_is_over(
-    store: SqliteStore, receiver: Receiver
-) -> None:
+async def test_nothing_is_sent_before_the_backoff_is_over(store: Store, receiver: Receiver) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.reply((500, {}, b""))
     clock = Clock()
@@ -118,7 +111,7 @@ async def test_nothing_is_sent_before_the_backoff_is_over(
     assert (await row(store, alert_id)).state == "delivered"
 
 
-async def test_429_retry_after_is_honoured(store: SqliteStore, receiver: Receiver) -> None:
+async def test_429_retry_after_is_honoured(store: Store, receiver: Receiver) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.reply((429, {"Retry-After": "600"}, b""))
     clock = Clock()
@@ -134,7 +127,7 @@ async def test_429_retry_after_is_honoured(store: SqliteStore, receiver: Receive
 
 
 async def test_410_gone_fails_at_once_and_is_not_retried(
-    store: SqliteStore, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.default = (410, {}, b"gone")
@@ -151,7 +144,7 @@ async def test_410_gone_fails_at_once_and_is_not_retried(
 
 
 async def test_a_dead_receiver_is_retried_for_give_up_then_failed(
-    store: SqliteStore, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.default = (500, {}, b"down")
@@ -171,7 +164,7 @@ async def test_a_dead_receiver_is_retried_for_give_up_then_failed(
 
 
 async def test_a_message_for_an_unknown_channel_stays_pending(
-    store: SqliteStore, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     (alert_id,) = await add_alert(store, 1, channel="removed")
     clock = Clock()
@@ -195,7 +188,7 @@ class Exploding:
 
 
 async def test_a_bug_in_a_channel_delays_the_alert_it_does_not_drop_it(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     (alert_id,) = await add_alert(store, 1)
     await dispatcher(store, {"ops": Exploding()}, Clock()).drain_once()
@@ -209,7 +202,7 @@ async def test_crash_mid_delivery_is_delivered_after_the_lease_with_the_same_id(
     """The process dies while the receiver holds the request; a restart sends it again."""
     gate = asyncio.Event()
     clock = Clock()
-    async with SqliteStore.open(tmp_path / "w.db") as store:
+    async with open_store(locate_store(tmp_path / "w.db")) as store:
         (alert_id,) = await add_alert(store, 1)
         async with WebhookSender("ops", webhook(receiver.url)) as ops:
             d = dispatcher(store, {"ops": ops}, clock, lease=timedelta(minutes=5))
@@ -222,7 +215,7 @@ async def test_crash_mid_delivery_is_delivered_after_the_lease_with_the_same_id(
             gate.set()
         assert (await row(store, alert_id)).state == "delivering"
     receiver.hold = None
-    async with SqliteStore.open(tmp_path / "w.db") as store:  # the restart
+    async with open_store(locate_store(tmp_path / "w.db")) as store:  # the restart
         async with WebhookSender("ops", webhook(receiver.url)) as ops:
             d = dispatcher(store, {"ops": ops}, clock)
             assert await d.drain_once() == 0  # still leased to the dead process
@@ -233,7 +226,7 @@ async def test_crash_mid_delivery_is_delivered_after_the_lease_with_the_same_id(
 
 
 async def test_a_delivery_longer_than_its_deadline_is_cut_off_and_retried(
-    store: SqliteStore, receiver: Receiver
+    store: Store, receiver: Receiver
 ) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.hold = asyncio.Event()
@@ -246,7 +239,7 @@ async def test_a_delivery_longer_than_its_deadline_is_cut_off_and_retried(
 
 
 async def test_deliveries_run_concurrently_within_the_channel_limit(
-    store: SqliteStore, receiver: Receiver
+    store: Store, receiver: Receiver
 ) -> None:
     for n in range(6):
         await add_alert(store, n)
@@ -264,7 +257,7 @@ async def test_deliveries_run_concurrently_within_the_channel_limit(
 
 
 async def test_delivery_log_lines_name_channel_and_id_but_no_secret(
-    store: SqliteStore, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="watchwire.alerts")
     (alert_id,) = await add_alert(store, 1)
@@ -282,9 +275,7 @@ async def test_delivery_log_lines_name_channel_and_id_but_no_secret(
     assert "SECRETTOKEN" not in caplog.text and SECRET not in caplog.text
 
 
-async def test_same_story_from_two_sources_is_one_alert(
-    store: SqliteStore, receiver: Receiver
-) -> None:
+async def test_same_story_from_two_sources_is_one_alert(store: Store, receiver: Receiver) -> None:
     first = await add_alert(store, 1, text="the same wire story")
     second = await add_alert(store, 2, source="other", text="the same wire story")
     assert len(first) == 1 and second == []
@@ -294,7 +285,7 @@ async def test_same_story_from_two_sources_is_one_alert(
 
 
 async def test_a_digest_of_25_alerts_is_one_email_delivered_once(
-    store: SqliteStore, smtp_server: SmtpFactory
+    store: Store, smtp_server: SmtpFactory
 ) -> None:
     box = await smtp_server()
     for n in range(25):

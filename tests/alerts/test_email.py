@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 
-from watchwire.alerts import EmailSender, build_digest_payload, build_email
+from watchwire.alerts import EmailSender, build_email
 from watchwire.config import EmailChannel
 from watchwire.exceptions import PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import build_digest_payload
 
 from .conftest import T0, Mailbox, SmtpFactory, TlsFiles, alert_message, alert_payload
 
 SENT_AT = datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
+
+DIGEST_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def email_channel(box: Mailbox | None = None, **smtp: Any) -> EmailChannel:
@@ -29,7 +32,7 @@ def email_channel(box: Mailbox | None = None, **smtp: Any) -> EmailChannel:
 
 
 def digest(digest_id: str, alerts: list[dict[str, Any]]) -> OutboxMessage:
-    payload = build_digest_payload(digest_id, alerts)
+    payload = build_digest_payload(digest_id, alerts, created_at=DIGEST_AT)
     return OutboxMessage(id=digest_id, channel="mail", kind="digest", payload=payload,
                          created_at=T0)  # fmt: skip
 

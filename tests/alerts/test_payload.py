@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 import watchwire.alerts
-from watchwire.alerts import build_alert_payload, build_digest_payload, next_retry_at
-from watchwire.alerts.payload import alerts_of, iso_utc
+from watchwire.alerts import next_retry_at
 from watchwire.alerts.retry import backoff_delay
 from watchwire.config import RetryPolicy
 from watchwire.models import Article, Match, Span
+from watchwire.payloads import alerts_of, build_alert_payload, build_digest_payload, iso_utc
 
 from .conftest import T0, alert_payload
 
 POLICY = RetryPolicy(first=timedelta(seconds=30), max=timedelta(hours=1),
                      give_up=timedelta(hours=24))  # fmt: skip
+
+DIGEST_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def test_public_names_are_sorted() -> None:
@@ -65,7 +67,9 @@ def test_missing_lead_falls_back_to_the_first_paragraph_shortened() -> None:
 
 
 def test_digest_carries_its_alerts_in_order() -> None:
-    digest = build_digest_payload("d1", [alert_payload("a1"), alert_payload("a2")])
+    digest = build_digest_payload(
+        "d1", [alert_payload("a1"), alert_payload("a2")], created_at=DIGEST_AT
+    )
     assert digest["type"] == "watchwire.digest" and digest["id"] == "d1"
     assert [a["id"] for a in alerts_of(digest)] == ["a1", "a2"]
     assert [a["id"] for a in alerts_of(alert_payload("a3"))] == ["a3"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from html import escape
 
 import pytest
@@ -16,7 +15,6 @@ from watchwire.alerts.render import (
     one_line,
     snippet_segments,
 )
-from watchwire.alerts.webhook import parse_retry_after
 
 from .conftest import alert_payload
 
@@ -60,14 +58,6 @@ def test_truncation_never_cuts_an_entity_or_a_mark(limit: int) -> None:
     body = out.removesuffix("…")
     assert body.count("*") in (0, 2)
     assert body.count("&") == body.count("&amp;")
-
-
-def test_retry_after_in_seconds_or_as_a_date() -> None:
-    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("120", now=now) == 120.0
-    assert parse_retry_after("Mon, 30 Nov 2026 12:02:00 GMT", now=now) == 120.0
-    assert parse_retry_after("soon", now=now) is None
-    assert parse_retry_after(None, now=now) is None
 
 
 def test_message_id_is_stable_and_safe() -> None:

@@ -8,13 +8,13 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
 
-from watchwire.alerts import WebhookSender, build_digest_payload
+from watchwire.alerts import WebhookSender
 from watchwire.alerts.chat import (
     DISCORD_CONTENT_MAX,
     DISCORD_DESCRIPTION_MAX,
@@ -27,10 +27,13 @@ from watchwire.alerts.chat import (
 from watchwire.config import WebhookChannel
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import build_digest_payload
 
 from .conftest import T0, Receiver, alert_message, alert_payload
 
 SECRET = "whsec_" + base64.b64encode(b"a test secret of 32 bytes length").decode()
+
+DIGEST_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def channel(url: str, **extra: Any) -> WebhookChannel:
@@ -184,8 +187,8 @@ async def test_send_outside_async_with_is_a_programming_error() -> None:
 
 def digest_message(n: int, **kwargs: Any) -> OutboxMessage:
     alerts = [alert_payload(f"a{i}", **kwargs) for i in range(n)]
-    return OutboxMessage(id="d1", channel="chat", kind="digest",
-                         payload=build_digest_payload("d1", alerts), attempts=1,
+    payload = build_digest_payload("d1", alerts, created_at=DIGEST_AT)
+    return OutboxMessage(id="d1", channel="chat", kind="digest", payload=payload, attempts=1,
                          created_at=T0)  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from pathlib import Path
 
@@ -52,6 +53,28 @@ def test_extract_prints_the_article_as_json(capsys: pytest.CaptureFixture[str]) 
     assert "grand bargain" in article["title"]
     assert "potash" in article["text"]
     assert "Electricity outage schedules" not in article["text"]
+
+
+def test_extract_reads_a_gzipped_page_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packed = tmp_path / "page.html.gz"
+    packed.write_bytes(gzip.compress(SEED.read_bytes()))
+    assert main(["extract", str(packed)]) == 0
+    assert "grand bargain" in json.loads(capsys.readouterr().out)["title"]
+
+
+def test_a_broken_gzip_file_is_an_error_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cut short or corrupt, a .gz file is refused with a message, never a traceback."""
+    packed = gzip.compress(SEED.read_bytes())
+    for name, data in (("cut.html.gz", packed[: len(packed) // 2]), ("junk.gz", b"\x1f\x8bjunk")):
+        (tmp_path / name).write_bytes(data)
+        assert main(["extract", str(tmp_path / name)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"watchwire: cannot read {tmp_path / name}: broken gzip file")
+        assert "Traceback" not in err
 
 
 def test_check_explains_matches_and_misses(
@@ -127,3 +150,14 @@ async def test_once_then_search_and_alerts(
     assert await asyncio.to_thread(main, ["alerts", "list", "-c", config, "--state",
                                           "pending"]) == 0  # fmt: skip
     assert "2 pending" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "many"])
+def test_a_limit_that_is_not_a_positive_number_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", "x", "--limit", limit, "-c", str(write_config(tmp_path))])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--limit" in err and "Traceback" not in err

@@ -10,6 +10,7 @@ import pytest
 
 from watchwire.config import (
     ConsoleChannel,
+    CrawlSettings,
     EmailChannel,
     WebhookChannel,
     Within,
@@ -99,6 +100,73 @@ def test_source_overrides_fall_back_to_crawl_defaults() -> None:
     settings = config.settings_for(config.sources[0])
     assert settings.interval == timedelta(minutes=5)
     assert settings.per_host_concurrency == 2
+
+
+# Every crawl key with a value that is not its default, as written in YAML and as read.
+CRAWL_OVERRIDES = {
+    "interval": ("90s", timedelta(seconds=90)),
+    "user_agent": ("bot/2", "bot/2"),
+    "timeout": ("45s", timedelta(seconds=45)),
+    "connect_timeout": ("3s", timedelta(seconds=3)),
+    "max_body": ("1MB", 1_000_000),
+    "max_redirects": ("0", 0),
+    "retries": ("7", 7),
+    "per_host_concurrency": ("9", 9),
+    "per_host_delay": ("0s", timedelta(0)),
+    "respect_robots": ("false", False),
+    "backfill": ("2d", timedelta(days=2)),
+    "max_articles_per_poll": ("17", 17),
+    "max_backoff": ("2h", timedelta(hours=2)),
+}
+
+
+def test_every_crawl_key_can_be_overridden_per_source() -> None:
+    """README: "any crawl key as an override"; the source's value wins over crawl:."""
+    assert set(CRAWL_OVERRIDES) == set(CrawlSettings.model_fields)
+    keys = "".join(f"    {key}: {text}\n" for key, (text, _) in CRAWL_OVERRIDES.items())
+    config = parse_config(
+        "sources:\n  - name: a\n    url: https://a.example/\n" + keys
+        + "  - name: b\n    url: https://b.example/\n",
+        env={},
+    )  # fmt: skip
+    settings = config.settings_for(config.source("a"))
+    for key, (_, value) in CRAWL_OVERRIDES.items():
+        assert getattr(settings, key) == value, key
+    assert config.settings_for(config.source("b")) == CrawlSettings()
+
+
+def test_an_empty_override_falls_back_to_crawl() -> None:
+    """``timeout: ${SRC_TIMEOUT:-}`` left unset means no override, not an error."""
+    config = parse_config(
+        "crawl: {timeout: 30s}\nsources:\n"
+        "  - {name: a, url: 'https://a.example/', timeout: ${SRC_TIMEOUT:-}}\n",
+        env={},
+    )
+    assert config.settings_for(config.sources[0]).timeout == timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "problem"),
+    [
+        ("interval", "0s", "must be longer than zero"),
+        ("connect_timeout", "0s", "must be longer than zero"),
+        ("retries", "11", "less than or equal to 10"),
+        ("max_redirects", "-1", "greater than or equal to 0"),
+        ("max_articles_per_poll", "0", "greater than or equal to 1"),
+        ("max_body", "0", "greater than 0"),
+        ("max_backoff", "soon", "expected a duration"),
+    ],
+)
+def test_a_source_override_is_checked_as_under_crawl(key: str, text: str, problem: str) -> None:
+    """The same check, the same message, at the source key's own line and column."""
+    under_crawl = error_of(f"crawl:\n  {key}: {text}\n")
+    assert under_crawl.startswith(f"w.yaml:2:{5 + len(key)}: crawl.{key}: ")
+    assert problem in under_crawl
+    source = "sources:\n  - name: a\n    url: https://a.example/\n"
+    per_source = error_of(f"{source}    {key}: {text}\n")
+    assert per_source == under_crawl.replace(
+        f"w.yaml:2:{5 + len(key)}: crawl.", f"w.yaml:4:{7 + len(key)}: sources[0]."
+    )
 
 
 def test_unknown_key_names_line_column_and_path() -> None:
@@ -207,7 +275,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_storage_is_relative_to_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text("storage: data/x.db\n")
-    assert load_config(tmp_path / "w.yaml").storage_path() == tmp_path / "data" / "x.db"
+    assert load_config(tmp_path / "w.yaml").store_location().path == tmp_path / "data" / "x.db"
 
 
 @pytest.mark.parametrize(

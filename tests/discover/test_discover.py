@@ -149,6 +149,16 @@ def test_gzipped_feed_file_is_read_as_a_feed(fixture_bytes: Read) -> None:
     assert len(found.links) == 3
 
 
+def test_a_gzipped_feed_file_cut_short_is_an_error(fixture_bytes: Read) -> None:
+    """A feed file whose gzip stream ends early is broken, not a shorter feed."""
+    packed = gzip.compress(fixture_bytes("rss20-unn.xml"))
+    found = discover(
+        packed[: len(packed) - 20], url="https://unn.ua/rss/news", kind=SourceKind.FEED
+    )
+    assert found.error == "broken or oversized gzip"
+    assert found.links == ()
+
+
 def test_declared_encoding_beats_the_http_charset(fixture_bytes: Read) -> None:
     """A windows-1251 declaration wins over a wrong ``charset=utf-8``-ish header."""
     found = discover(

@@ -204,6 +204,24 @@ async def test_gzipped_sitemap_file_is_gunzipped_for_feeds(
     assert result.content == xml
 
 
+async def test_a_broken_gzip_file_is_a_decode_error_for_feeds(
+    http_server: ServerFactory, fetcher: Fetcher
+) -> None:
+    """A .gz file that is corrupt, or cut short inside its stream, is not handed on as XML."""
+    packed = gzip.compress(b'<?xml version="1.0"?><urlset>' + b"<url/>" * 5000 + b"</urlset>")
+    server = await site(
+        http_server,
+        {
+            "/cut.xml.gz": html(packed[: len(packed) // 2], content_type="application/x-gzip"),
+            "/junk.xml.gz": html(b"\x1f\x8b" + bytes(100), content_type="application/x-gzip"),
+        },
+    )
+    for path in ("/cut.xml.gz", "/junk.xml.gz"):
+        result = await fetcher.fetch(server.url(path), purpose="feed")
+        assert result.error_class == "decode" and not result.transient
+        assert result.error is not None and "invalid gzip data" in result.error
+
+
 # --- content types --------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 import httpx
@@ -15,7 +15,7 @@ import watchwire.fetch
 from watchwire.fetch import keepalive_for, transport
 from watchwire.fetch.errors import classify_exception, classify_status
 from watchwire.fetch.hosts import HostSlot, HostSlots
-from watchwire.fetch.retry import backoff, parse_retry_after, poll_backoff
+from watchwire.fetch.retry import backoff
 from watchwire.fetch.robots import UNREACHABLE_TTL, RobotsCache, RobotsFile, RobotsRules
 from watchwire.fetch.transport import AIOHTTP_KEEPALIVE, KEEPALIVE_CEILING, KEEPALIVE_MARGIN
 
@@ -183,32 +183,6 @@ def test_backoff_grows_and_is_capped() -> None:
     assert [backoff(n, rand=lambda: 1.0) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
     assert [backoff(n, rand=lambda: 0.0) for n in (1, 2, 3)] == [0.25, 0.5, 1.0]
     assert backoff(30, rand=lambda: 1.0) == 30.0
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("120", 120.0),
-        ("Mon, 30 Nov 2026 08:01:00 GMT", 60.0),
-        ("Mon, 30 Nov 2026 07:00:00 GMT", 0.0),
-        ("soon", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    assert parse_retry_after(value, now=now) == seconds
-
-
-def test_poll_backoff_doubles_to_a_ceiling() -> None:
-    assert [poll_backoff(600, n, ceiling=3600) for n in range(5)] == [
-        600,
-        1200,
-        2400,
-        3600,
-        3600,
-    ]
 
 
 # --- error classification -------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.pipeline.site import Site, page
 from tests.support.httpserver import ServerFactory, html
 from watchwire.config import Config, parse_config
-from watchwire.service import Runtime, open_runtime
+from watchwire.rules import search_query
+from watchwire.service import Service, open_service
 
 MATCHING = (
     "The United States will ease sanctions on Belarusian banks and potash exports, "
@@ -40,9 +41,9 @@ rules:
 
 
 @asynccontextmanager
-async def runtime(config: Config) -> AsyncIterator[Runtime]:
-    async with open_runtime(config) as rt:
-        yield rt
+async def runtime(config: Config) -> AsyncIterator[Service]:
+    async with open_service(config) as svc:
+        yield svc
 
 
 async def news_site(http_server: ServerFactory) -> Site:
@@ -161,7 +162,7 @@ async def test_syndicated_copy_joins_the_story_and_does_not_alert_again(
         await rt.poller.poll(config.sources[0])
         report = await rt.poller.poll(config.sources[1])
         assert report.stored == 1 and report.alerts == 0
-        rows = {r.url: r for r in await rt.store.search('"political prisoners"')}
+        rows = {r.url: r for r in await rt.store.search(search_query('"political prisoners"', {}))}
         original, copy = rows[one.url("us-belarus-deal")], rows[two.url("wire-copy")]
         assert original.story_id == copy.story_id
         copies = await rt.store.story_copies(copy.story_id)

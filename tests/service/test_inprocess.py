@@ -16,7 +16,7 @@ from tests.support.httpserver import ServerFactory
 from watchwire.config import Config, parse_config
 from watchwire.scheduler import Scheduler
 from watchwire.service import _schedule, run_service
-from watchwire.store import SqliteStore
+from watchwire.store import locate_store, open_store
 from watchwire.timeutil import utcnow
 
 
@@ -89,13 +89,13 @@ async def test_scheduler_polls_delivers_and_seals_digests(
         async with asyncio.timeout(20):
             await service
     assert out.getvalue().count("US offers Belarus a deal") == 2
-    async with SqliteStore.open(tmp_path / "w.db") as store:
+    async with open_store(locate_store(tmp_path / "w.db")) as store:
         counts = await store.outbox_counts()
     assert counts["delivered"] == 2 and counts["pending"] == 0 and counts["queued"] == 0
 
 
 async def _stored(tmp_path: Path, n: int) -> bool:
-    async with SqliteStore.open(tmp_path / "w.db") as store:
+    async with open_store(locate_store(tmp_path / "w.db")) as store:
         return await store.count_articles() == n
 
 

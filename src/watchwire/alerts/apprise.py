@@ -18,14 +18,15 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.console import console_line
-from watchwire.alerts.payload import DIGEST_TYPE, alerts_of
 from watchwire.alerts.render import alert_title, matched_words, one_line, snippet_segments
 from watchwire.config import AppriseChannel
 from watchwire.exceptions import ConfigError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import DIGEST_TYPE, alerts_of
 
-__all__ = ["AppriseSender", "import_apprise", "notification_for"]
+__all__ = ["CHANNEL", "AppriseSender", "import_apprise", "notification_for"]
 
 INSTALL_HINT = "pip install 'watchwire[apprise]'"
 
@@ -80,3 +81,15 @@ class AppriseSender:
             )
         if not ok:
             raise TransientDeliveryError("apprise reported a failed notification")
+
+
+def _build(name: str, config: AppriseChannel, options: BuildOptions) -> AppriseSender:
+    try:
+        return AppriseSender(name, config)
+    except ConfigError as exc:  # a missing package or a bad URL: say which channel
+        raise ConfigError(exc.message, path=f"channels.{name}") from None
+
+
+CHANNEL = ChannelType(
+    config=AppriseChannel, build=_build, target=lambda config: f"{len(config.urls)} apprise URL(s)"
+)

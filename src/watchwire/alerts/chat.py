@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from watchwire.alerts.payload import DIGEST_TYPE, alerts_of
 from watchwire.alerts.render import (
     alert_title,
     field_segments,
@@ -22,6 +21,7 @@ from watchwire.alerts.render import (
     snippet_segments,
     truncate,
 )
+from watchwire.payloads import DIGEST_TYPE, alerts_of
 
 __all__ = [
     "DISCORD_CONTENT_MAX",

@@ -10,11 +10,13 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from watchwire.alerts.payload import alerts_of
+from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.render import alert_title, one_line
+from watchwire.config import ConsoleChannel
 from watchwire.models import OutboxMessage
+from watchwire.payloads import alerts_of
 
-__all__ = ["ConsoleSender", "console_line"]
+__all__ = ["CHANNEL", "ConsoleSender", "console_line"]
 
 
 def console_line(alert: Mapping[str, Any]) -> str:
@@ -48,3 +50,10 @@ class ConsoleSender:
             text = text.encode(encoding, errors="replace").decode(encoding)
         stream.write(text)
         stream.flush()
+
+
+def _build(name: str, config: ConsoleChannel, options: BuildOptions) -> ConsoleSender:
+    return ConsoleSender(name, stream=options.console_stream)
+
+
+CHANNEL = ChannelType(config=ConsoleChannel, build=_build, target=lambda config: "stdout")

@@ -29,7 +29,7 @@ from typing import Any
 
 import aiosmtplib
 
-from watchwire.alerts.payload import DIGEST_TYPE, alerts_of
+from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.render import (
     alert_title,
     field_segments,
@@ -42,8 +42,9 @@ from watchwire.alerts.render import (
 from watchwire.config import EmailChannel
 from watchwire.exceptions import PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.payloads import DIGEST_TYPE, alerts_of
 
-__all__ = ["EmailSender", "build_email", "message_id_for", "subject_for"]
+__all__ = ["CHANNEL", "EmailSender", "build_email", "describe", "message_id_for", "subject_for"]
 
 # The stdlib folds long mixed ASCII/non-ASCII subjects at 78 columns and, doing so, drops the
 # space between adjacent encoded words ("a “grand bargain”" came back as "“grandbargain”").
@@ -258,3 +259,16 @@ class EmailSender:
             sender = mail["From"].addresses[0].addr_spec
             refused, _ = await client.sendmail(sender, recipients, mail.as_bytes())
         return dict(refused)
+
+
+def describe(config: EmailChannel) -> str:
+    """Whom it mails, through which server."""
+    smtp = config.smtp
+    return f"{', '.join(config.to)} via {smtp.host}:{smtp.effective_port} ({smtp.security})"
+
+
+def _build(name: str, config: EmailChannel, options: BuildOptions) -> EmailSender:
+    return EmailSender(name, config, tls_context=options.smtp_tls_context)
+
+
+CHANNEL = ChannelType(config=EmailChannel, build=_build, target=describe)

@@ -1,27 +1,44 @@
-"""``open_channels``: the channels of a config, built and opened, closed on the way out."""
+"""The channel types, one line each; ``build_channel`` and ``open_channels`` build a config's
+channels from them, and ``channel_target`` says where one sends (for ``watchwire validate``).
+
+A new channel type is a module in this package (its sender and a ``CHANNEL = ChannelType(...)``)
+plus one line in ``CHANNEL_TYPES`` below; its config model joins ``config.ChannelConfig``, which
+pydantic needs declared statically, and whose ``type:`` tags config's messages list.
+"""
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
-from watchwire.alerts.apprise import AppriseSender
-from watchwire.alerts.channel import Channel
-from watchwire.alerts.console import ConsoleSender
-from watchwire.alerts.email import EmailSender
-from watchwire.alerts.webhook import WebhookSender
-from watchwire.config import (
-    AppriseChannel,
-    ChannelConfig,
-    ConsoleChannel,
-    EmailChannel,
-    WebhookChannel,
-)
+from watchwire.alerts import apprise, console, email, webhook
+from watchwire.alerts.channel import BuildOptions, Channel, ChannelType
+from watchwire.config import ChannelConfig
 from watchwire.exceptions import ConfigError
 
-__all__ = ["build_channel", "open_channels"]
+__all__ = ["CHANNEL_TYPES", "build_channel", "channel_target", "open_channels"]
+
+CHANNEL_TYPES: Mapping[str, ChannelType[Any]] = {
+    kind.name: kind
+    for kind in (
+        webhook.CHANNEL,
+        email.CHANNEL,
+        console.CHANNEL,
+        apprise.CHANNEL,
+    )
+}
+"""Every channel type by its ``type:`` tag."""
+
+
+def _type_of(config: ChannelConfig, name: str) -> ChannelType[Any]:
+    kind = CHANNEL_TYPES.get(config.type)
+    if kind is None or not isinstance(config, kind.config):
+        raise ConfigError(
+            f"unsupported channel type {type(config).__name__}", path=f"channels.{name}"
+        )
+    return kind
 
 
 def build_channel(
@@ -32,18 +49,13 @@ def build_channel(
     smtp_tls_context: ssl.SSLContext | None = None,
 ) -> Channel:
     """One channel from its config; raises ConfigError for what validation could not see."""
-    if isinstance(config, WebhookChannel):
-        return WebhookSender(name, config)
-    if isinstance(config, EmailChannel):
-        return EmailSender(name, config, tls_context=smtp_tls_context)
-    if isinstance(config, ConsoleChannel):
-        return ConsoleSender(name, stream=console_stream)
-    if isinstance(config, AppriseChannel):
-        try:
-            return AppriseSender(name, config)
-        except ConfigError as exc:
-            raise ConfigError(exc.message, path=f"channels.{name}") from None
-    raise ConfigError(f"unsupported channel type {type(config).__name__}", path=f"channels.{name}")
+    options = BuildOptions(console_stream=console_stream, smtp_tls_context=smtp_tls_context)
+    return _type_of(config, name).build(name, config, options)
+
+
+def channel_target(name: str, config: ChannelConfig) -> str:
+    """Where channel ``name`` sends, without its secrets (``watchwire validate`` prints it)."""
+    return _type_of(config, name).target(config)
 
 
 @asynccontextmanager

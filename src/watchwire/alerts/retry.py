@@ -16,20 +16,16 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from watchwire.backoff import equal_jitter, exponential
 from watchwire.config import RetryPolicy
 
 __all__ = ["backoff_delay", "next_retry_at"]
 
-_MAX_EXPONENT = 62  # 2**62 seconds is past any `max` a human configures; avoids huge ints
-
 
 def backoff_delay(policy: RetryPolicy, attempts: int, rng: random.Random) -> timedelta:
     """The jittered delay after ``attempts`` failed attempts (1 = the first failure)."""
-    exponent = min(max(attempts, 1) - 1, _MAX_EXPONENT)
-    first = policy.first.total_seconds()
-    cap = min(policy.max.total_seconds(), first * 2.0**exponent)
-    cap = max(cap, 0.0)
-    return timedelta(seconds=rng.uniform(cap / 2, cap))
+    cap = exponential(policy.first.total_seconds(), attempts, ceiling=policy.max.total_seconds())
+    return timedelta(seconds=equal_jitter(cap, rng.random))
 
 
 def next_retry_at(

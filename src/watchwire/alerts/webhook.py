@@ -24,20 +24,22 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from watchwire import __version__
+from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.chat import discord_body, slack_body
 from watchwire.alerts.render import one_line, truncate
+from watchwire.backoff import parse_retry_after
 from watchwire.config import WebhookChannel
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from watchwire.logs import redact_url
 from watchwire.models import OutboxMessage
 
-__all__ = ["WebhookSender", "decode_secret", "parse_retry_after", "render_body", "sign"]
+__all__ = ["CHANNEL", "WebhookSender", "decode_secret", "describe", "render_body", "sign"]
 
 SECRET_PREFIX = "whsec_"
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -74,22 +76,6 @@ def render_body(message: OutboxMessage, fmt: str) -> bytes:
     else:
         body = message.payload
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), else ``None``."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
 
 
 class WebhookSender:
@@ -189,3 +175,16 @@ def _failure(response: httpx.Response, excerpt: bytes) -> Exception:
     if 400 <= status < 500 and status not in RETRYABLE_4XX:
         return PermanentDeliveryError(message)
     return TransientDeliveryError(message, retry_after=retry_after)
+
+
+def describe(config: WebhookChannel) -> str:
+    """Where it posts (the URL redacted: for Slack and Discord the path is the credential)."""
+    signed = "signed" if config.secret is not None else "unsigned"
+    return f"{redact_url(config.url)} ({config.format}, {signed})"
+
+
+def _build(name: str, config: WebhookChannel, options: BuildOptions) -> WebhookSender:
+    return WebhookSender(name, config)
+
+
+CHANNEL = ChannelType(config=WebhookChannel, build=_build, target=describe)

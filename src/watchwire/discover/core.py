@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from watchwire.discover.detect import GZIP_MAGIC, kind_from_content_type, sniff_kind
+from watchwire.discover.detect import kind_from_content_type, sniff_kind
 from watchwire.discover.feeds import NotFastPath, parse_feed_fast
 from watchwire.discover.jsonfeed import parse_json_feed
 from watchwire.discover.listing import parse_html
-from watchwire.discover.sitemaps import gunzip_capped, parse_sitemap
+from watchwire.discover.sitemaps import MAX_SITEMAP_BYTES, parse_sitemap
+from watchwire.gzipfile import GzipError, gunzip_capped, is_gzip
 from watchwire.models import Discovery, SourceKind
 
 __all__ = ["discover"]
@@ -91,12 +92,15 @@ def _discover(
     chosen = sniffed if certain else (kind or sniffed or declared)
     if chosen is None:
         return Discovery(kind=SourceKind.PAGE, error="not a feed, a sitemap or an HTML page")
-    if content.startswith(GZIP_MAGIC) and chosen is not SourceKind.SITEMAP:
-        # A gzip'd feed or page file (HTTP compression is the fetcher's, already undone).
-        unpacked = gunzip_capped(content)
-        if unpacked is None:
+    if is_gzip(content) and chosen is not SourceKind.SITEMAP:
+        # A gzip'd feed or page file (HTTP compression is the fetcher's, already undone);
+        # sitemaps are inflated as they are parsed instead.
+        try:
+            content, cut = gunzip_capped(content, MAX_SITEMAP_BYTES)
+        except GzipError:
+            cut = True
+        if cut:
             return Discovery(kind=chosen, error="broken or oversized gzip")
-        content = unpacked
     if chosen is SourceKind.FEED:
         return _feed(content, url=url, charset=charset, max_links=max_links)
     if chosen is SourceKind.SITEMAP:

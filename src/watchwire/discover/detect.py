@@ -7,12 +7,11 @@ The content decides; the media type only breaks ties, because servers get it wro
 from __future__ import annotations
 
 import re
-import zlib
 
+from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.models import SourceKind
 
 __all__ = [
-    "GZIP_MAGIC",
     "declares_encoding",
     "detect_kind",
     "kind_from_content_type",
@@ -20,7 +19,6 @@ __all__ = [
     "xml_prolog_problem",
 ]
 
-GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = 4096
 _PROLOG_SCAN = 65536
 
@@ -74,7 +72,7 @@ def kind_from_content_type(content_type: str | None) -> SourceKind | None:
 def sniff_kind(content: bytes) -> SourceKind | None:
     """The kind from the bytes alone: the root element, a JSON Feed version, a URL list."""
     head = content[:_HEAD]
-    if head.startswith(GZIP_MAGIC):
+    if is_gzip(head):
         # A gzip'd file (HTTP compression is undone by the fetcher): mostly sitemaps.
         return _sniff_text(_gunzip_head(content))
     return _sniff_text(head, content)
@@ -115,8 +113,8 @@ def _decode_head(head: bytes) -> str:
 
 def _gunzip_head(content: bytes) -> bytes:
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content[: _HEAD * 4], _HEAD)
-    except zlib.error:
+        return next(iter_gunzip(content[: _HEAD * 4], chunk=_HEAD), b"")
+    except GzipError:
         return b""
 
 

@@ -9,7 +9,6 @@ is cleared once read. Memory grows with the links returned, not with the documen
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import cast
@@ -22,10 +21,11 @@ from watchwire.discover.common import (
     resolve_url,
 )
 from watchwire.discover.dates import parse_date
-from watchwire.discover.detect import GZIP_MAGIC, xml_prolog_problem
+from watchwire.discover.detect import xml_prolog_problem
+from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.models import Link
 
-__all__ = ["MAX_SITEMAP_BYTES", "SitemapResult", "gunzip_capped", "parse_sitemap"]
+__all__ = ["MAX_SITEMAP_BYTES", "SitemapResult", "parse_sitemap"]
 
 MAX_SITEMAP_BYTES = 64 * 1024 * 1024
 """Cap on a decompressed sitemap: the protocol allows 50 MB; a gzip bomb gets no further."""
@@ -52,7 +52,7 @@ def parse_sitemap(
     links = LinkList(max_links)
     children: list[tuple[datetime | None, str]] = []
     error: str | None = None
-    chunks = _gunzip(content, max_bytes) if content.startswith(GZIP_MAGIC) else _split(content)
+    chunks = _gunzip(content, max_bytes) if is_gzip(content) else _split(content)
     try:
         first = next(chunks, b"")
         if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"http://", b"https://")):
@@ -65,7 +65,7 @@ def parse_sitemap(
         error = f"malformed sitemap: {exc}"
     except _TooLarge:
         error = f"sitemap larger than {max_bytes} bytes decompressed: read the first part"
-    except zlib.error as exc:
+    except GzipError as exc:
         error = f"broken gzip: {exc}"
     except (LookupError, ValueError) as exc:  # an encoding Python does not know, and kin
         error = f"unreadable sitemap: {exc}"
@@ -80,34 +80,18 @@ def parse_sitemap(
     )
 
 
-def gunzip_capped(content: bytes, max_bytes: int = MAX_SITEMAP_BYTES) -> bytes | None:
-    """The whole decompressed document, or None if it is broken or larger than ``max_bytes``
-    (for the rare gzip'd feed or page; sitemaps are streamed instead)."""
-    try:
-        return b"".join(_gunzip(content, max_bytes))
-    except (_TooLarge, zlib.error):
-        return None
-
-
 def _split(content: bytes) -> Iterator[bytes]:
     for start in range(0, len(content), _CHUNK):
         yield content[start : start + _CHUNK]
 
 
 def _gunzip(content: bytes, max_bytes: int) -> Iterator[bytes]:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     total = 0
-    pending = content
-    while pending and not inflater.eof:
-        chunk = inflater.decompress(pending, _CHUNK)
-        pending = inflater.unconsumed_tail
+    for chunk in iter_gunzip(content, chunk=_CHUNK):
         total += len(chunk)
         if total > max_bytes:
             raise _TooLarge
-        if chunk:
-            yield chunk
-    if not inflater.eof:
-        raise zlib.error("truncated gzip stream")
+        yield chunk
 
 
 def _read_text(first: bytes, rest: Iterator[bytes], links: LinkList) -> None:

@@ -7,7 +7,6 @@ bytes of a page into text by header, BOM, ``<meta>``, XML declaration, then dete
 from watchwire.charset import decode_html, normalize_charset, sniff_charset
 from watchwire.fetch.client import Fetcher
 from watchwire.fetch.media import Purpose
-from watchwire.fetch.retry import poll_backoff
 from watchwire.fetch.transport import keepalive_for
 
 __all__ = [
@@ -16,6 +15,5 @@ __all__ = [
     "decode_html",
     "keepalive_for",
     "normalize_charset",
-    "poll_backoff",
     "sniff_charset",
 ]

@@ -20,12 +20,13 @@ from typing import Final, Protocol
 import brotli  # type: ignore[import-untyped, unused-ignore]  # no stubs (override requested)
 from isal import isal_zlib
 
+from watchwire.gzipfile import is_gzip
+
 __all__ = [
     "ACCEPT_ENCODING",
     "Body",
     "ContentDecodeError",
     "UnsupportedEncodingError",
-    "gunzip_capped",
     "make_decoders",
     "read_body",
 ]
@@ -101,7 +102,7 @@ class _Zlib:
         self._tail = self._d.unconsumed_tail
         if self._d.eof:
             rest = self._d.unused_data
-            if self._gzip and rest.startswith(b"\x1f\x8b"):
+            if self._gzip and is_gzip(rest):
                 # Another gzip member follows (concatenated .gz files are valid gzip).
                 self._d = isal_zlib.decompressobj(16 + _WBITS)
                 self._tail = rest + self._tail
@@ -215,20 +216,3 @@ async def read_body(raw: AsyncIterator[bytes], codings: Sequence[str], cap: int)
         aclose = getattr(raw, "aclose", None)
         if aclose is not None:
             await aclose()
-
-
-def gunzip_capped(content: bytes, cap: int) -> tuple[bytes, bool]:
-    """Gunzip an in-memory gzip *file* (``sitemap.xml.gz``), at most ``cap`` bytes out.
-
-    Returns the content and whether it was cut.
-    """
-    decoder = _Zlib(gzip=True)
-    decoder.feed(content)
-    parts: list[bytes] = []
-    size = 0
-    while out := decoder.read(cap - size + 1):
-        parts.append(out)
-        size += len(out)
-        if size > cap:
-            return b"".join(parts)[:cap], True
-    return b"".join(parts), False

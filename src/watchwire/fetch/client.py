@@ -42,18 +42,18 @@ from typing import Final, Self
 import aiohttp
 import httpx
 
+from watchwire.backoff import parse_retry_after
 from watchwire.config import CrawlSettings
 from watchwire.fetch.body import (
     ACCEPT_ENCODING,
     ContentDecodeError,
     UnsupportedEncodingError,
-    gunzip_capped,
     read_body,
 )
 from watchwire.fetch.errors import Failure, classify_exception, classify_status
 from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
-from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff, parse_retry_after
+from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
 from watchwire.fetch.transport import (
     AIOHTTP_KEEPALIVE,
@@ -63,6 +63,7 @@ from watchwire.fetch.transport import (
     Sender,
     raise_open_files_limit,
 )
+from watchwire.gzipfile import GzipError, gunzip_capped, is_gzip
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
 
@@ -82,12 +83,46 @@ def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}{port}"
 
 
-@dataclasses.dataclass(slots=True)
-class _Deadline:
-    """The total deadline of one fetch; ``at`` is set when its first request may start."""
+@dataclasses.dataclass(slots=True, kw_only=True)
+class _Request:
+    """One call to ``fetch`` on its way down the stack (as httpx hands one ``Request`` down):
+    what was asked, under which settings, and the total deadline its hops and retries share."""
 
+    url: str
+    """As asked: every result names it."""
+    settings: CrawlSettings
+    validators: Validators | None
+    purpose: AnyPurpose
+    started: float
+    """Loop time when the fetch was asked for: each result's ``elapsed`` counts from it."""
     timeout: float
-    at: float | None = None
+    """Seconds for the whole fetch."""
+    deadline: float | None = None
+    """Loop time by which it must be done, set when its first request may start."""
+
+    def elapsed(self) -> float:
+        return max(0.0, asyncio.get_running_loop().time() - self.started)
+
+    def error(
+        self,
+        final_url: str,
+        failure: Failure,
+        *,
+        status: int | None = None,
+        media_type: str | None = None,
+    ) -> FetchResult:
+        return FetchResult(
+            url=self.url,
+            final_url=final_url,
+            outcome=FetchOutcome.ERROR,
+            status=status,
+            content_type=media_type,
+            error=failure.message,
+            error_class=failure.error_class,
+            transient=failure.transient,
+            retry_after=failure.retry_after,
+            elapsed=self.elapsed(),
+        )
 
 
 class Fetcher:
@@ -181,13 +216,19 @@ class Fetcher:
         if self._open is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         s = settings or self._settings
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        request = _Request(
+            url=url,
+            settings=s,
+            validators=validators,
+            purpose=purpose,
+            started=asyncio.get_running_loop().time(),
+            timeout=s.timeout.total_seconds(),
+        )
         try:
-            result = await self._fetch(url, s, validators, purpose, started)
+            result = await self._fetch(request)
         except Exception as exc:  # the fetcher's one boundary: a bug is an outcome too
             log.exception("fetch of %s failed unexpectedly", redact_url(url))
-            result = _error(url, url, Failure("internal", repr(exc), False), started)
+            result = request.error(url, Failure("internal", repr(exc), False))
         if result.outcome is FetchOutcome.ERROR:
             log.info(
                 "fetch %s: %s (%s)%s",
@@ -200,114 +241,82 @@ class Fetcher:
             log.debug("fetch %s: %s %s", redact_url(url), result.outcome, result.status)
         return result
 
-    async def _fetch(
-        self,
-        url: str,
-        s: CrawlSettings,
-        validators: Validators | None,
-        purpose: AnyPurpose,
-        started: float,
-    ) -> FetchResult:
+    async def _fetch(self, request: _Request) -> FetchResult:
         loop = asyncio.get_running_loop()
-        deadline = _Deadline(s.timeout.total_seconds())
         attempt = 0
         while True:
             attempt += 1
-            result = await self._attempt(url, s, validators, purpose, deadline, started)
+            result = await self._attempt(request)
             if result.outcome is not FetchOutcome.ERROR or not result.transient:
                 return result
-            if attempt > s.retries:
+            if attempt > request.settings.retries:
                 return result
             delay = backoff(attempt, rand=self._rand)
             if result.retry_after is not None:
                 if result.retry_after > RETRY_AFTER_CEILING:
                     return result
                 delay = max(delay, result.retry_after)
-            if deadline.at is not None and loop.time() + delay >= deadline.at:
+            if request.deadline is not None and loop.time() + delay >= request.deadline:
                 return result  # no time left for another try: the caller polls again later
-            log.debug("retrying %s in %.1fs (%s)", redact_url(url), delay, result.error_class)
+            log.debug(
+                "retrying %s in %.1fs (%s)", redact_url(request.url), delay, result.error_class
+            )
             await self._sleep(delay)
 
-    async def _attempt(
-        self,
-        url: str,
-        s: CrawlSettings,
-        validators: Validators | None,
-        purpose: AnyPurpose,
-        deadline: _Deadline,
-        started: float,
-    ) -> FetchResult:
+    async def _attempt(self, request: _Request) -> FetchResult:
         """One try: the request and its redirects."""
-        current = url
-        visited = {url.partition("#")[0]}
+        s, purpose = request.settings, request.purpose
+        current = request.url
+        visited = {current.partition("#")[0]}
         max_hops = _ROBOTS_REDIRECTS if purpose == "robots" else s.max_redirects
         for _ in range(max_hops + 1):
             try:
                 target = httpx.URL(current)
             except (httpx.InvalidURL, TypeError, ValueError) as exc:
-                return _error(url, current, classify_exception(httpx.InvalidURL(str(exc))), started)
+                return request.error(current, classify_exception(httpx.InvalidURL(str(exc))))
             if target.scheme not in ("http", "https") or not target.host:
-                return _error(
-                    url, current, Failure("invalid_url", "not an http(s) URL", False), started
-                )
+                return request.error(current, Failure("invalid_url", "not an http(s) URL", False))
             origin = _origin(target)
             delay = s.per_host_delay.total_seconds()
             if s.respect_robots and purpose != "robots":
                 rules = await self._robots.rules_for(origin, partial(self._fetch_robots, origin, s))
                 if not rules.allows(current, s.user_agent):
                     return FetchResult(
-                        url=url,
+                        url=request.url,
                         final_url=current,
                         outcome=FetchOutcome.DISALLOWED,
                         error=f"robots.txt of {origin} ({rules.reason}) disallows it",
-                        elapsed=_since(started),
+                        elapsed=request.elapsed(),
                     )
                 crawl_delay = rules.crawl_delay(s.user_agent)
                 if crawl_delay:
                     delay = max(delay, min(crawl_delay, _MAX_CRAWL_DELAY))
             slot = self._slots.get(origin)
-            hop = await self._hop(
-                url, current, target, s, validators, purpose, deadline, slot, delay, started
-            )
+            hop = await self._hop(request, current, target, slot, delay)
             if isinstance(hop, FetchResult):
                 return hop
             if hop.partition("#")[0] in visited:
-                return _error(
-                    url,
-                    current,
-                    Failure("redirect_loop", f"redirect loop back to {redact_url(hop)}", False),
-                    started,
-                )
+                message = f"redirect loop back to {redact_url(hop)}"
+                return request.error(current, Failure("redirect_loop", message, False))
             visited.add(hop.partition("#")[0])
             current = hop
-        return _error(
-            url,
-            current,
-            Failure("redirects", f"more than {max_hops} redirects", False),
-            started,
+        return request.error(
+            current, Failure("redirects", f"more than {max_hops} redirects", False)
         )
 
     async def _hop(
-        self,
-        url: str,
-        current: str,
-        target: httpx.URL,
-        s: CrawlSettings,
-        validators: Validators | None,
-        purpose: AnyPurpose,
-        deadline: _Deadline,
-        slot: HostSlot,
-        delay: float,
-        started: float,
+        self, request: _Request, current: str, target: httpx.URL, slot: HostSlot, delay: float
     ) -> FetchResult | str:
-        """One request: a final result, or the URL it redirects to."""
+        """One request to ``target`` (``current`` as written), in its host's ``slot`` at least
+        ``delay`` after the last one started: a final result, or the URL it redirects to."""
         client = self._open
         if client is None:
             raise RuntimeError("Fetcher closed while fetching")
+        s, validators = request.settings, request.validators
         loop = asyncio.get_running_loop()
         headers = {
             "User-Agent": s.user_agent,
-            "Accept": ACCEPT[purpose],
+            "Accept": ACCEPT[request.purpose],
             "Accept-Encoding": ACCEPT_ENCODING,
         }
         if validators is not None:
@@ -317,27 +326,25 @@ class Fetcher:
                 headers["If-Modified-Since"] = validators.last_modified
         # Only a connect timeout: the deadline is the total one above, and a per-read timeout
         # as long would only re-arm a timer on every packet.
-        connect = min(s.connect_timeout.total_seconds(), deadline.timeout)
-        scope = asyncio.timeout_at(deadline.at)
+        connect = min(s.connect_timeout.total_seconds(), request.timeout)
+        scope = asyncio.timeout_at(request.deadline)
         try:
             async with scope, slot.request(limit=s.per_host_concurrency, delay=delay):
-                if deadline.at is None:
-                    deadline.at = loop.time() + deadline.timeout
-                    scope.reschedule(deadline.at)
+                if request.deadline is None:
+                    request.deadline = loop.time() + request.timeout
+                    scope.reschedule(request.deadline)
                 reply = await client.get(target, headers, connect_timeout=connect)
                 try:
-                    return await self._handle(
-                        url, current, target, reply, s, validators, purpose, slot, started
-                    )
+                    return await self._handle(request, current, target, reply, slot)
                 finally:
                     await reply.aclose()
         except TimeoutError as exc:
             if scope.expired():
-                message = f"no complete response within {deadline.timeout:g}s"
+                message = f"no complete response within {request.timeout:g}s"
                 failure = Failure("timeout", message, True)
             else:
                 failure = classify_exception(exc)
-            return _error(url, current, failure, started)
+            return request.error(current, failure)
         except (
             httpx.HTTPError,
             aiohttp.ClientError,
@@ -345,19 +352,10 @@ class Fetcher:
             ContentDecodeError,
             UnsupportedEncodingError,
         ) as exc:
-            return _error(url, current, classify_exception(exc), started)
+            return request.error(current, classify_exception(exc))
 
     async def _handle(
-        self,
-        url: str,
-        current: str,
-        target: httpx.URL,
-        reply: Reply,
-        s: CrawlSettings,
-        validators: Validators | None,
-        purpose: AnyPurpose,
-        slot: HostSlot,
-        started: float,
+        self, request: _Request, current: str, target: httpx.URL, reply: Reply, slot: HostSlot
     ) -> FetchResult | str:
         status = reply.status
         header = reply.header
@@ -365,13 +363,13 @@ class Fetcher:
             try:
                 return str(target.join(location.strip()))
             except httpx.InvalidURL as exc:
-                failure = Failure("http_3xx", f"bad Location: {exc}", False)
-                return _error(url, current, failure, started)
+                return request.error(current, Failure("http_3xx", f"bad Location: {exc}", False))
+        purpose, validators = request.purpose, request.validators
         new_validators = Validators(etag=header("etag"), last_modified=header("last-modified"))
         media_type, charset = parse_content_type(header("content-type"))
         if status == 304 and validators is not None:
             return FetchResult(
-                url=url,
+                url=request.url,
                 final_url=current,
                 outcome=FetchOutcome.NOT_MODIFIED,
                 status=status,
@@ -379,17 +377,17 @@ class Fetcher:
                     etag=new_validators.etag or validators.etag,
                     last_modified=new_validators.last_modified or validators.last_modified,
                 ),
-                elapsed=_since(started),
+                elapsed=request.elapsed(),
             )
         if not 200 <= status < 300:
             retry_after = parse_retry_after(header("retry-after"))
             if retry_after is not None and status in (429, 503):
                 slot.pause(min(retry_after, RETRY_AFTER_CEILING))
             failure = classify_status(status, retry_after=retry_after)
-            return _error(url, current, failure, started, status=status, media_type=media_type)
+            return request.error(current, failure, status=status, media_type=media_type)
         if not accepts(purpose, media_type, current):
             return FetchResult(
-                url=url,
+                url=request.url,
                 final_url=current,
                 outcome=FetchOutcome.SKIPPED,
                 status=status,
@@ -397,13 +395,13 @@ class Fetcher:
                 charset=charset,
                 validators=new_validators,
                 error=f"content type {media_type} is not read for a {purpose}",
-                elapsed=_since(started),
+                elapsed=request.elapsed(),
             )
-        cap = MAX_ROBOTS_BYTES if purpose == "robots" else s.max_body
+        cap = MAX_ROBOTS_BYTES if purpose == "robots" else request.settings.max_body
         declared = header("content-length")
         if declared and declared.isdigit() and int(declared) > cap and purpose != "robots":
             failure = Failure("too_large", f"Content-Length {declared} > max_body {cap}", False)
-            return _error(url, current, failure, started, status=status, media_type=media_type)
+            return request.error(current, failure, status=status, media_type=media_type)
         codings = [c for c in (header("content-encoding") or "").split(",") if c.strip()]
         if reply.content is not None:
             # A transport that hands back a read response (httpx.MockTransport): httpx has
@@ -412,10 +410,13 @@ class Fetcher:
         else:
             body = await read_body(reply.raw(), codings, cap)
         content, truncated = body.content, body.truncated
-        if purpose == "feed" and not truncated and content.startswith(b"\x1f\x8b"):
-            content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
+        if purpose == "feed" and not truncated and is_gzip(content):
+            try:
+                content, truncated = gunzip_capped(content, cap)  # sitemap.xml.gz, as a file
+            except GzipError as exc:
+                raise ContentDecodeError("invalid gzip data") from exc
         result = FetchResult(
-            url=url,
+            url=request.url,
             final_url=current,
             outcome=FetchOutcome.OK,
             status=status,
@@ -423,7 +424,7 @@ class Fetcher:
             content_type=media_type,
             charset=charset,
             validators=new_validators,
-            elapsed=_since(started),
+            elapsed=request.elapsed(),
         )
         if truncated:
             return dataclasses.replace(
@@ -436,15 +437,22 @@ class Fetcher:
         return result
 
     async def _fetch_robots(self, origin: str, s: CrawlSettings) -> RobotsFile:
-        robots_settings = dataclasses.replace(
-            s,
-            timeout=min(s.timeout, timedelta(seconds=_ROBOTS_TIMEOUT)),
-            retries=0,
-            respect_robots=False,
+        robots_settings = s.model_copy(
+            update={
+                "timeout": min(s.timeout, timedelta(seconds=_ROBOTS_TIMEOUT)),
+                "retries": 0,
+                "respect_robots": False,
+            }
         )
-        url = f"{origin}/robots.txt"
-        loop = asyncio.get_running_loop()
-        result = await self._fetch(url, robots_settings, None, "robots", loop.time())
+        request = _Request(
+            url=f"{origin}/robots.txt",
+            settings=robots_settings,
+            validators=None,
+            purpose="robots",
+            started=asyncio.get_running_loop().time(),
+            timeout=robots_settings.timeout.total_seconds(),
+        )
+        result = await self._fetch(request)
         if result.outcome is FetchOutcome.OK or result.error_class == "too_large":
             return RobotsFile(result.status, result.content)
         if result.status is not None and result.error_class in ("http_4xx", "http_5xx", "http_429"):
@@ -457,30 +465,3 @@ class Fetcher:
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-def _since(started: float) -> float:
-    return max(0.0, asyncio.get_running_loop().time() - started)
-
-
-def _error(
-    url: str,
-    final_url: str,
-    failure: Failure,
-    started: float,
-    *,
-    status: int | None = None,
-    media_type: str | None = None,
-) -> FetchResult:
-    return FetchResult(
-        url=url,
-        final_url=final_url,
-        outcome=FetchOutcome.ERROR,
-        status=status,
-        content_type=media_type,
-        error=failure.message,
-        error_class=failure.error_class,
-        transient=failure.transient,
-        retry_after=failure.retry_after,
-        elapsed=_since(started),
-    )

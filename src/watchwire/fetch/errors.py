@@ -15,7 +15,7 @@ httpx, aiohttp (raised as they are by our transport, or wrapped by httpx-aiohttp
     redirects    more than ``max_redirects``                                permanent
     redirect_loop  a redirect back to a URL already visited                 permanent
     too_large    the body passed ``max_body``                               permanent
-    decode       a Content-Encoding that is broken or unknown               permanent
+    decode       a Content-Encoding broken or unknown, a broken .gz feed    permanent
     protocol     not valid HTTP                                             permanent
     tls          certificate or TLS failure                                 permanent
     invalid_url  not an http(s) URL we can request                          permanent

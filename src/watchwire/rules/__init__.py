@@ -2,16 +2,25 @@
 
 See ``docs/rules.md`` for the language. ``compile_rules`` turns the config's rules and term
 sets into a :class:`RuleSet`; ``RuleSet.match`` returns the matching rules of an article with
-their spans and a snippet; ``to_fts5`` turns a query into an SQLite FTS5 prefilter.
+their spans and a snippet; ``RuleSet.search_query`` gives a store what it needs to find a rule's
+candidates among stored articles. The rule types (``RuleSpec``, ``Within``) are this room's own;
+the config fills them in.
 """
 
 from __future__ import annotations
 
-from watchwire.rules.engine import CompiledRule, RuleReport, RuleSet, compile_rules
+from watchwire.rules.engine import (
+    CompiledRule,
+    QueryChecker,
+    RuleReport,
+    RuleSet,
+    compile_rules,
+)
 from watchwire.rules.frequencies import WordFrequencies
-from watchwire.rules.fts import to_fts5
 from watchwire.rules.nodes import And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
 from watchwire.rules.parser import parse_query
+from watchwire.rules.search import SearchQuery, search_query
+from watchwire.rules.spec import RuleSpec, Within, parse_within
 from watchwire.rules.tokens import Token, normalize, tokenize
 
 __all__ = [
@@ -23,15 +32,20 @@ __all__ = [
     "Not",
     "Or",
     "Phrase",
+    "QueryChecker",
     "RuleReport",
     "RuleSet",
+    "RuleSpec",
+    "SearchQuery",
     "TermRef",
     "Token",
+    "Within",
     "Word",
     "WordFrequencies",
     "compile_rules",
     "normalize",
     "parse_query",
-    "to_fts5",
+    "parse_within",
+    "search_query",
     "tokenize",
 ]

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
-from threading import Lock
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from watchwire.models import Article, Span
@@ -77,7 +76,7 @@ def runs_of(inst: Inst) -> tuple[Run, ...]:
     return inst[2] if len(inst) == 3 else ((inst[0], inst[1]),)
 
 
-def field_mask(fields: tuple[str, ...] | list[str]) -> int:
+def field_mask(fields: Sequence[str]) -> int:
     """The bit mask of field names (title 1, lead 2, body 4)."""
     mask = 0
     for name in fields:
@@ -103,7 +102,6 @@ class Document:
         "inst_cache",
         "known_prefixes",
         "leaf_cache",
-        "lock",
         "matched",
         "named_texts",
         "not_cache",
@@ -155,10 +153,8 @@ class Document:
         self._found: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self._located = 0
         self._field_vocab: list[set[str] | None] = [None] * len(self.texts)
-        self.lock = Lock()
         self.matched = 0
         """How many rules matched (set by the rule set)."""
-        """Held while spans and snippets are built after matching (the caches are not atomic)."""
 
     # --- positions ----------------------------------------------------------------------------
 

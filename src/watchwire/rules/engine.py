@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from watchwire.config import RuleConfig, Within
 from watchwire.models import Article, Match, Span
 from watchwire.rules.compiler import (
     CAnd,
@@ -40,9 +39,11 @@ from watchwire.rules.frequencies import WordFrequencies
 from watchwire.rules.nodes import FIELDS, Node
 from watchwire.rules.parser import parse_query
 from watchwire.rules.prefilter import Prefilter
+from watchwire.rules.search import SearchQuery, search_query
 from watchwire.rules.snippet import snippet
+from watchwire.rules.spec import RuleSpec, Within
 
-__all__ = ["CompiledRule", "RuleReport", "RuleSet", "compile_rules"]
+__all__ = ["CompiledRule", "QueryChecker", "RuleReport", "RuleSet", "compile_rules"]
 
 SCAN_CANDIDATES = 32
 """Candidate rules beyond which an article's words are all indexed before evaluating."""
@@ -72,7 +73,7 @@ class RuleReport:
 class CompiledRule:
     """One rule, ready to evaluate."""
 
-    config: RuleConfig
+    spec: RuleSpec
     name: str
     within: Within
     ast: Node
@@ -247,9 +248,14 @@ class RuleSet:
     """Every enabled rule of a config, compiled, with the prefilter over them."""
 
     def __init__(
-        self, rules: Sequence[CompiledRule], frequencies: WordFrequencies | None = None
+        self,
+        rules: Sequence[CompiledRule],
+        frequencies: WordFrequencies | None = None,
+        *,
+        terms: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._rules = tuple(rules)
+        self._terms = dict(terms or {})
         prefixes: set[str] = set()
         for r in self._rules:
             prefixes |= prefix_literals(r.root)
@@ -277,6 +283,11 @@ class RuleSet:
                 return r
         raise KeyError(name)
 
+    def search_query(self, name: str) -> SearchQuery:
+        """What a store's search needs to find a rule's candidates (KeyError: no such rule)."""
+        rule = self.compiled(name)
+        return search_query(rule.ast, self._terms, fields=rule.spec.fields)
+
     def _document(self, article: Article) -> Document:
         doc = Document(article)
         doc.present, hits = self._prefilter.scan(doc.vocab)
@@ -302,7 +313,7 @@ class RuleSet:
             if rule.decided or rule.matches(doc):
                 out.append(
                     Match.deferred(
-                        rule.name, partial(_rule_spans, doc, rule), partial(_rule_snippet, doc)
+                        rule.name, partial(_rule_spans, doc, rule), partial(_snippet, doc)
                     )
                 )
         doc.matched = len(out)
@@ -349,17 +360,11 @@ def _spans(doc: Document, insts: Iterable[Inst], near: bool = True) -> tuple[Spa
 
 def _rule_spans(doc: Document, rule: CompiledRule) -> tuple[Span, ...]:
     """The spans of a rule that matched (built after matching, on demand)."""
-    with doc.lock:
-        if doc.matched > SPANS_INDEX_MATCHES:
-            doc.scan_limit = 0  # many spans need many words' positions: index them at once
-        got = rule.evaluate(doc)
-        assert got is not None, rule.name
-        return _spans(doc, got, rule.near)
-
-
-def _rule_snippet(doc: Document, spans: tuple[Span, ...]) -> str:
-    with doc.lock:
-        return _snippet(doc, spans)
+    if doc.matched > SPANS_INDEX_MATCHES:
+        doc.scan_limit = 0  # many spans need many words' positions: index them at once
+    got = rule.evaluate(doc)
+    assert got is not None, rule.name
+    return _spans(doc, got, rule.near)
 
 
 def _snippet(doc: Document, spans: tuple[Span, ...]) -> str:
@@ -412,8 +417,22 @@ def _why(node: CNode, doc: Document, missing: list[str], excluded: list[str]) ->
         missing.append(node.source)
 
 
+class QueryChecker:
+    """Checks queries against one ``terms:`` map without compiling them: what a config load
+    needs to report a bad query at its place in the file."""
+
+    def __init__(self, terms: Mapping[str, Sequence[str]]) -> None:
+        self._compiler = Compiler(terms)
+
+    def check(self, query: str) -> Node:
+        """The parsed query; raises QuerySyntaxError for syntax and unknown ``@names``."""
+        ast = parse_query(query)
+        self._compiler.check(ast, query)
+        return ast
+
+
 def compile_rules(
-    rules: Sequence[RuleConfig],
+    rules: Sequence[RuleSpec],
     terms: Mapping[str, Sequence[str]],
     *,
     include_disabled: bool = False,
@@ -438,7 +457,7 @@ def compile_rules(
         root = compiler.compile(ast, config.query, field_mask(config.fields))
         out.append(
             CompiledRule(
-                config=config,
+                spec=config,
                 name=config.name,
                 within=config.within,
                 ast=ast,
@@ -457,4 +476,4 @@ def compile_rules(
                 ),
             )
         )
-    return RuleSet(out, frequencies)
+    return RuleSet(out, frequencies, terms=terms)

@@ -1,30 +1,50 @@
-"""Storage: the narrow ``Store`` interface and its embedded SQLite implementation."""
+"""Storage: the store's roles (``roles``), the values crossing them, and ``open_store``.
+
+Backends live in their own packages (``sqlite``); nothing outside this package names one.
+"""
 
 from __future__ import annotations
 
-from watchwire.store.base import (
-    AlertContext,
+from watchwire.store.factory import StoreLocation, locate_store, open_store
+from watchwire.store.ids import new_id
+from watchwire.store.roles import (
+    ArticleStore,
+    Maintenance,
+    OutboxStore,
+    PollStore,
+    SearchStore,
+    SourceStore,
+    Store,
+)
+from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
     NewArticle,
     OutboxRow,
+    SearchKey,
     SourceHealth,
     SourceState,
-    Store,
 )
-from watchwire.store.sqlite import SqliteStore, new_id
 
 __all__ = [
-    "AlertContext",
     "AlertIntent",
     "ArticleRow",
+    "ArticleStore",
     "CachedValidators",
+    "Maintenance",
     "NewArticle",
     "OutboxRow",
+    "OutboxStore",
+    "PollStore",
+    "SearchKey",
+    "SearchStore",
     "SourceHealth",
     "SourceState",
-    "SqliteStore",
+    "SourceStore",
     "Store",
+    "StoreLocation",
+    "locate_store",
     "new_id",
+    "open_store",
 ]

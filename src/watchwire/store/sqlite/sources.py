@@ -6,12 +6,8 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from watchwire.models import FetchResult, Validators
-from watchwire.store.base import (
-    CachedValidators,
-    SourceHealth,
-    SourceState,
-)
-from watchwire.store.connection import Connected, _iso
+from watchwire.store.sqlite.connection import Connected, _iso
+from watchwire.store.values import CachedValidators, SourceHealth, SourceState
 from watchwire.timeutil import from_iso, to_iso
 
 __all__ = ["SourcesPart"]
@@ -20,9 +16,9 @@ _FETCH_HISTORY = timedelta(days=7)
 
 _RECORD_POLL = """
     INSERT INTO sources (name, url, kind, first_polled_at, last_polled_at, last_ok_at,
-                         consecutive_failures, last_error, next_poll_at, body_hash)
+                         consecutive_failures, last_error, next_poll_at)
     VALUES (:name, :url, :kind, :now, :now, CASE WHEN :ok THEN :now END,
-            CASE WHEN :ok THEN 0 ELSE 1 END, :error, :next, :hash)
+            CASE WHEN :ok THEN 0 ELSE 1 END, :error, :next)
     ON CONFLICT(name) DO UPDATE SET
         url = excluded.url,
         kind = COALESCE(excluded.kind, kind),
@@ -30,8 +26,7 @@ _RECORD_POLL = """
         last_ok_at = CASE WHEN :ok THEN :now ELSE last_ok_at END,
         consecutive_failures = CASE WHEN :ok THEN 0 ELSE consecutive_failures + 1 END,
         last_error = :error,
-        next_poll_at = :next,
-        body_hash = COALESCE(:hash, body_hash)
+        next_poll_at = :next
 """
 
 
@@ -51,13 +46,12 @@ class SourcesPart(Connected):
         ok: bool,
         error: str | None = None,
         kind: str | None = None,
-        body_hash: str | None = None,
         next_poll_at: datetime | None = None,
     ) -> SourceState:
         stamp = to_iso(now)
         params = {
             "name": name, "url": url, "kind": kind, "now": stamp, "ok": ok,
-            "error": error, "next": _iso(next_poll_at), "hash": body_hash,
+            "error": error, "next": _iso(next_poll_at),
         }  # fmt: skip
         history_start = to_iso(now - _FETCH_HISTORY)
 
@@ -121,8 +115,7 @@ class SourcesPart(Connected):
             FROM sources s LEFT JOIN fetches f ON f.source = s.name AND f.at >= ?
             GROUP BY s.name ORDER BY s.name
         """
-        async with self._db.execute(sql, (to_iso(since),)) as cur:
-            rows = await cur.fetchall()
+        rows = await self._query(lambda db: db.execute(sql, (to_iso(since),)).fetchall())
         return [
             SourceHealth(
                 name=r["name"],
@@ -147,5 +140,4 @@ def _source_state(row: sqlite3.Row) -> SourceState:
         consecutive_failures=int(row["consecutive_failures"]),
         last_error=row["last_error"],
         next_poll_at=from_iso(row["next_poll_at"]),
-        body_hash=row["body_hash"],
     )

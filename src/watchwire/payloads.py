@@ -1,8 +1,13 @@
-"""The alert and digest bodies of DESIGN.md, built once when an alert is written to the outbox.
+"""The alert and digest bodies of DESIGN.md: the one place that builds them.
 
 The payload is the contract with receivers: the generic webhook body is exactly this, and every
 other format (Slack, Discord, email, console, Apprise) is rendered from it, so a message in the
 outbox carries everything needed to deliver it again after a restart.
+
+An alert is rendered by the pipeline before it is stored (``render_alert``: rule, article,
+matched spans, snippet); the store completes it with what only it knows, in the transaction
+that writes it (``with_identity``: the alert's id and its story). A digest is built by the store
+when it seals one (``build_digest_payload``), from the stored alert bodies.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ __all__ = [
     "build_alert_payload",
     "build_digest_payload",
     "iso_utc",
+    "render_alert",
+    "with_identity",
 ]
 
 ALERT_TYPE = "watchwire.alert"
@@ -56,24 +63,13 @@ def _lead(article: Article) -> str:
     return _shorten(lead, LEAD_MAX)
 
 
-def build_alert_payload(
-    *,
-    alert_id: str,
-    rule: str,
-    article: Article,
-    source: str,
-    matches: Match,
-    story_id: int | str,
-    copies: Sequence[str],
-    created_at: datetime,
+def render_alert(
+    *, rule: str, article: Article, source: str, matches: Match, created_at: datetime
 ) -> dict[str, Any]:
-    """The generic ``watchwire.alert`` body of DESIGN.md.
-
-    ``story.id`` is always a string, so receivers see one type whatever the store uses.
-    """
+    """The ``watchwire.alert`` body of DESIGN.md but for ``id`` and ``story``, which the store
+    adds (``with_identity``). Reading ``matches`` builds its spans and snippet if deferred."""
     return {
         "type": ALERT_TYPE,
-        "id": alert_id,
         "rule": rule,
         "created_at": iso_utc(created_at),
         "article": {
@@ -89,15 +85,51 @@ def build_alert_payload(
             {"field": s.field, "text": s.text, "start": s.start, "end": s.end}
             for s in matches.spans
         ],
-        "story": {"id": str(story_id), "copies": list(copies)},
     }
 
 
-def build_digest_payload(
-    digest_id: str, alert_payloads: Sequence[Mapping[str, Any]]
+def with_identity(
+    body: Mapping[str, Any], *, alert_id: str, story_id: int | str, copies: Sequence[str]
 ) -> dict[str, Any]:
-    """``{"type": "watchwire.digest", "id": …, "alerts": [alert payloads…]}``."""
-    return {"type": DIGEST_TYPE, "id": digest_id, "alerts": [dict(a) for a in alert_payloads]}
+    """A rendered alert body completed with its id and its story, in DESIGN.md's key order.
+
+    ``story.id`` is always a string, so receivers see one type whatever the store uses.
+    """
+    out: dict[str, Any] = {"type": body["type"], "id": alert_id}
+    out.update((k, v) for k, v in body.items() if k not in ("type", "id", "story"))
+    out["story"] = {"id": str(story_id), "copies": list(copies)}
+    return out
+
+
+def build_alert_payload(
+    *,
+    alert_id: str,
+    rule: str,
+    article: Article,
+    source: str,
+    matches: Match,
+    story_id: int | str,
+    copies: Sequence[str],
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The whole ``watchwire.alert`` body at once (what the pipeline and the store build in
+    two steps): for tests, examples and test messages."""
+    body = render_alert(
+        rule=rule, article=article, source=source, matches=matches, created_at=created_at
+    )
+    return with_identity(body, alert_id=alert_id, story_id=story_id, copies=copies)
+
+
+def build_digest_payload(
+    digest_id: str, alert_payloads: Sequence[Mapping[str, Any]], *, created_at: datetime
+) -> dict[str, Any]:
+    """``{"type": "watchwire.digest", "id": …, "created_at": …, "alerts": [alert bodies…]}``."""
+    return {
+        "type": DIGEST_TYPE,
+        "id": digest_id,
+        "created_at": iso_utc(created_at.replace(microsecond=0)),
+        "alerts": [dict(a) for a in alert_payloads],
+    }
 
 
 def alerts_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:

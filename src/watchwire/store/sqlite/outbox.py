@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchwire.models import OutboxMessage
-from watchwire.store.base import (
-    OutboxRow,
-)
-from watchwire.store.connection import Connected, new_id
+from watchwire.payloads import build_digest_payload
+from watchwire.store.ids import new_id
+from watchwire.store.sqlite.connection import Connected
+from watchwire.store.values import OutboxRow
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
@@ -100,12 +100,9 @@ class OutboxPart(Connected):
             ).fetchall()
             if not rows:
                 return None
-            payload = {
-                "type": "watchwire.digest",
-                "id": digest_id,
-                "created_at": stamp[:19] + "Z",
-                "alerts": [json.loads(r["payload"]) for r in rows],
-            }
+            payload = build_digest_payload(
+                digest_id, [json.loads(r["payload"]) for r in rows], created_at=now
+            )
             db.execute(
                 """INSERT INTO outbox (id, channel, kind, payload, next_attempt_at, created_at,
                                        updated_at) VALUES (?, ?, 'digest', ?, ?, ?, ?)""",
@@ -126,24 +123,27 @@ class OutboxPart(Connected):
 
     async def list_outbox(self, *, states: Sequence[str] = (), limit: int = 100) -> list[OutboxRow]:
         wanted = set(states)
-        out: list[OutboxRow] = []
         real = sorted(wanted - {"queued"})
-        if not wanted or real:
-            where = f"WHERE state IN ({','.join('?' * len(real))})" if real else ""
-            async with self._db.execute(
-                f"SELECT * FROM outbox {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                [*real, limit],
-            ) as cur:
-                out += [
-                    _outbox_row(r, kind=r["kind"], state=r["state"]) for r in await cur.fetchall()
-                ]
-        if not wanted or "queued" in wanted:
-            async with self._db.execute(
-                "SELECT * FROM alerts WHERE message_id IS NULL ORDER BY created_at DESC LIMIT ?",
-                (limit,),
-            ) as cur:
-                out += [_outbox_row(r, kind="alert", state="queued") for r in await cur.fetchall()]
-        return out
+
+        def job(db: sqlite3.Connection) -> list[OutboxRow]:
+            out: list[OutboxRow] = []
+            if not wanted or real:
+                where = f"WHERE state IN ({','.join('?' * len(real))})" if real else ""
+                rows = db.execute(
+                    f"SELECT * FROM outbox {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                    [*real, limit],
+                )
+                out += [_outbox_row(r, kind=r["kind"], state=r["state"]) for r in rows]
+            if not wanted or "queued" in wanted:
+                rows = db.execute(
+                    "SELECT * FROM alerts WHERE message_id IS NULL "
+                    "ORDER BY created_at DESC LIMIT ?",
+                    (limit,),
+                )
+                out += [_outbox_row(r, kind="alert", state="queued") for r in rows]
+            return out
+
+        return await self._query(job)
 
     async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int:
         """Give failed messages a fresh delivery episode (``created_at`` restarts give_up)."""
@@ -157,36 +157,34 @@ class OutboxPart(Connected):
         return await self._write(sql, params)
 
     async def outbox_counts(self) -> dict[str, int]:
-        counts = {"pending": 0, "delivering": 0, "delivered": 0, "failed": 0, "queued": 0}
-        async with self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state") as cur:
-            for state, n in await cur.fetchall():
+        def job(db: sqlite3.Connection) -> dict[str, int]:
+            counts = {"pending": 0, "delivering": 0, "delivered": 0, "failed": 0, "queued": 0}
+            for state, n in db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
                 counts[state] = int(n)
-        async with self._db.execute("SELECT COUNT(*) FROM alerts WHERE message_id IS NULL") as cur:
-            row = await cur.fetchone()
-        counts["queued"] = int(row[0]) if row else 0
-        return counts
+            row = db.execute("SELECT COUNT(*) FROM alerts WHERE message_id IS NULL").fetchone()
+            counts["queued"] = int(row[0]) if row else 0
+            return counts
+
+        return await self._query(job)
 
     async def next_due(self) -> datetime | None:
-        async with self._db.execute(
+        return await self._query_time(
             "SELECT MIN(CASE state WHEN 'pending' THEN next_attempt_at ELSE lease_until END) "
             "FROM outbox WHERE state IN ('pending', 'delivering')"
-        ) as cur:
-            row = await cur.fetchone()
-        return from_iso(row[0]) if row else None
+        )
 
     async def last_digest_at(self, channel: str) -> datetime | None:
-        async with self._db.execute(
-            "SELECT MAX(created_at) FROM outbox WHERE channel = ? AND kind = 'digest'", (channel,)
-        ) as cur:
-            row = await cur.fetchone()
-        return from_iso(row[0]) if row else None
+        return await self._query_time(
+            "SELECT MAX(created_at) FROM outbox WHERE channel = ? AND kind = 'digest'", channel
+        )
 
     async def oldest_queued_at(self, channel: str) -> datetime | None:
-        async with self._db.execute(
-            "SELECT MIN(created_at) FROM alerts WHERE channel = ? AND message_id IS NULL",
-            (channel,),
-        ) as cur:
-            row = await cur.fetchone()
+        return await self._query_time(
+            "SELECT MIN(created_at) FROM alerts WHERE channel = ? AND message_id IS NULL", channel
+        )
+
+    async def _query_time(self, sql: str, *params: Any) -> datetime | None:
+        row = await self._query(lambda db: db.execute(sql, params).fetchone())
         return from_iso(row[0]) if row else None
 
 

@@ -1,17 +1,21 @@
-"""What every part of the SQLite store shares: the connection, its thread, group commit.
+"""What every part of the SQLite store shares: its connections, their threads, group commit.
 
-aiosqlite runs every call on the connection's own thread and wakes the event loop when it is
-done. That is one loop turn per statement, and a stored article is a dozen statements, so the
-store does not talk to SQLite statement by statement: each operation is one plain function of
-the ``sqlite3.Connection`` run on that thread (``_read``), and writes go through ``_batched``,
-which commits every write that queued while the previous batch ran in one transaction (group
-commit), each in its own savepoint so one failing write does not take the others with it.
+Each connection runs on a thread of its own (``bridge``), and a call wakes the event loop once
+when it is done. A stored article is a dozen statements, so the store does not talk to SQLite
+statement by statement: each operation is one plain function of the ``sqlite3.Connection`` run
+on that thread, and writes go through ``_batched``, which commits every write that queued while
+the previous batch ran in one transaction (group commit), each in its own savepoint so one
+failing write does not take the others with it.
+
+Two connections: the writer (``_read`` and ``_batched``: the pipeline's own lookups, which
+must see its writes in order) and a read-only reader (``_query``: search, listings, health —
+what people and pages ask), so that a page never waits behind a write batch. In WAL mode the
+reader sees every committed transaction and never blocks the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,31 +23,16 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-import aiosqlite
+from watchwire.store.sqlite.bridge import SqliteThread
+from watchwire.timeutil import to_iso
 
-from watchwire.timeutil import to_iso, utcnow
-
-__all__ = ["Connected", "new_id"]
+__all__ = ["Connected"]
 
 T = TypeVar("T")
 
 _CHUNK = 500  # bound on SQL variables per statement
 _MAX_BATCH = 128
 """Writes per transaction: enough to amortise a commit, few enough to keep it short."""
-
-
-def new_id(now: datetime | None = None) -> str:
-    """A time-ordered, unguessable id: 12 hex digits of milliseconds, 20 of randomness."""
-    ms = int((now or utcnow()).timestamp() * 1000)
-    return f"{ms:012x}{secrets.token_hex(10)}"
-
-
-def _signed(x: int) -> int:
-    return x - (1 << 64) if x >= (1 << 63) else x
-
-
-def _unsigned(x: int) -> int:
-    return x + (1 << 64) if x < 0 else x
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -64,19 +53,20 @@ class _Failed:
 class Connected:
     """The connection, its thread and its writer; the store's parts are mixins over this."""
 
-    def __init__(self, db: aiosqlite.Connection, *, near_distance: int) -> None:
-        self._db = db
+    def __init__(self, writer: SqliteThread, reader: SqliteThread, *, near_distance: int) -> None:
+        self._writer = writer
+        self._reader = reader
         self._near_distance = near_distance
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` on the connection's thread: one hand-off however many statements."""
-        db = self._db
-        # aiosqlite's own cursors go through `_execute` and `_conn`; it has no public way to
-        # run a function on its thread (pyproject pins the versions this was checked with).
-        result: T = await db._execute(lambda: fn(db._conn))  # type: ignore[no-untyped-call]
-        return result
+        """Run ``fn`` on the writer's thread: reads that must follow this process's writes."""
+        return await self._writer.call(fn)
+
+    async def _query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the read-only connection: never queued behind a write batch."""
+        return await self._reader.call(fn)
 
     async def _batched(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run the write ``job`` in a transaction shared with the writes queued beside it.

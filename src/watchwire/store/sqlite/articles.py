@@ -1,4 +1,11 @@
-"""Articles and stories: stored once, grouped by exact and near-duplicate text."""
+"""Articles and stories: stored once, grouped by exact and near-duplicate text; and search.
+
+Uniqueness is the database's: an article by its canonical URL (``articles.url UNIQUE``), a story
+by its key (``stories.key UNIQUE``, the content hash of the article that founded it), an alert by
+``(rule, story, channel)``. A story is found by exact text (same content hash), then by near text
+(SimHash band keys, then the Hamming distance); a story that is new is created with ``INSERT …
+ON CONFLICT (key)``, so two writers storing two copies of one text join one story.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +16,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from watchwire.dedupe import from_signed, hamming, to_signed
 from watchwire.exceptions import StoreError
 from watchwire.models import Article, StoredArticle
-from watchwire.store.base import (
-    AlertContext,
-    AlertIntent,
-    ArticleRow,
-    NewArticle,
-)
-from watchwire.store.connection import _CHUNK, Connected, _iso, _signed, _unsigned, new_id
+from watchwire.payloads import with_identity
+from watchwire.rules import SearchQuery
+from watchwire.store.ids import new_id
+from watchwire.store.sqlite.connection import _CHUNK, Connected, _iso
+from watchwire.store.sqlite.fts import to_fts5
+from watchwire.store.values import AlertIntent, ArticleRow, NewArticle, SearchKey
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["ArticlesPart"]
@@ -37,41 +44,54 @@ class ArticlesPart(Connected):
         )
 
     async def story_copies(self, story_id: int) -> list[str]:
-        return await self._read(partial(_story_copies, story_id=story_id))
+        return await self._query(partial(_story_copies, story_id=story_id))
 
     async def article(self, article_id: int) -> ArticleRow | None:
-        async with self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._query(
+            lambda db: db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        )
         return _article_row(row) if row else None
 
     async def search(
-        self, fts_query: str | None, *, since: datetime | None = None, limit: int = 1000
+        self,
+        query: SearchQuery | None,
+        *,
+        since: datetime | None = None,
+        before: SearchKey | None = None,
+        limit: int = 100,
     ) -> list[ArticleRow]:
-        """Candidates for a query: FTS5 narrows, the rules engine decides (in the caller)."""
+        """Candidates for a query, newest first: FTS5 narrows, the rules engine decides (in
+        the caller). Page on with ``before=rows[-1].search_key``."""
+        fts = to_fts5(query) if query is not None else None
         params: list[Any] = []
         where = []
-        if fts_query:
+        if fts:
             where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(fts_query)
+            params.append(fts)
         if since is not None:
-            where.append("COALESCE(a.published_at, a.first_seen_at) >= ?")
+            where.append(f"{_WHEN} >= ?")
             params.append(to_iso(since))
+        if before is not None:
+            where.append(f"({_WHEN}, a.id) < (?, ?)")
+            params += [to_iso(before[0]), before[1]]
         sql = "SELECT a.* FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC LIMIT ?"
+        sql += f" ORDER BY {_WHEN} DESC, a.id DESC LIMIT ?"
         params.append(limit)
         try:
-            async with self._db.execute(sql, params) as cur:
-                rows = await cur.fetchall()
+            rows = await self._query(lambda db: db.execute(sql, params).fetchall())
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from exc
         return [_article_row(r) for r in rows]
 
     async def count_articles(self) -> int:
-        async with self._db.execute("SELECT COUNT(*) FROM articles") as cur:
-            row = await cur.fetchone()
+        row = await self._query(lambda db: db.execute("SELECT COUNT(*) FROM articles").fetchone())
         return int(row[0]) if row else 0
+
+
+_WHEN = "COALESCE(a.published_at, a.first_seen_at)"
+"""The time search orders by (indexed as ``articles_when``)."""
 
 
 # --- on the connection's thread -----------------------------------------------------------------
@@ -106,7 +126,7 @@ def _save_article(
         "language": a.language, "authors": json.dumps(list(a.authors), ensure_ascii=False),
         "section": a.section, "tags": json.dumps(list(a.tags), ensure_ascii=False),
         "image": a.image, "content_hash": new.content_hash,
-        "simhash": None if new.simhash is None else _signed(new.simhash),
+        "simhash": None if new.simhash is None else to_signed(new.simhash),
     }  # fmt: skip
     existing = db.execute(
         "SELECT id, story_id, content_hash FROM articles WHERE url = ?", (new.url,)
@@ -131,8 +151,12 @@ def _save_article(
         if found_story is not None:
             story_id = found_story
         else:
+            # Keyed by the founding text: a writer that stored the same text meanwhile made
+            # this very story, and this article joins it.
             row = db.execute(
-                "INSERT INTO stories (created_at) VALUES (?) RETURNING id", (stamp,)
+                """INSERT INTO stories (key, created_at) VALUES (?, ?)
+                   ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id""",
+                (new.content_hash, stamp),
             ).fetchone()
             story_id = int(row[0])
         cols = ", ".join(fields)
@@ -183,7 +207,7 @@ def _find_story(
     for c in candidates:
         if c["simhash"] is None:
             continue
-        distance = (_unsigned(int(c["simhash"])) ^ new.simhash).bit_count()
+        distance = hamming(from_signed(int(c["simhash"])), new.simhash)
         if distance <= near_distance and (best is None or distance < best[0]):
             best = (distance, int(c["id"]), int(c["story_id"]))
     return (best[1], best[2]) if best else (None, None)
@@ -208,19 +232,19 @@ def _write_alerts(
     if not intents:
         return []
     stamp = to_iso(now)
-    copies = tuple(_story_copies(db, story_id))
+    copies: tuple[str, ...] | None = None
     written: list[str] = []
     for intent in intents:
-        alert_id = new_id(now)
         seen = db.execute(
             "SELECT 1 FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
             (intent.rule, story_id, intent.channel),
         ).fetchone()
         if seen is not None:
             continue  # cheap early exit; the UNIQUE constraint is the real guard
-        payload = intent.render(
-            AlertContext(alert_id=alert_id, story_id=story_id, copies=copies, created_at=now)
-        )
+        if copies is None:
+            copies = tuple(_story_copies(db, story_id))
+        alert_id = new_id(now)
+        payload = with_identity(intent.payload, alert_id=alert_id, story_id=story_id, copies=copies)
         body = json.dumps(payload, ensure_ascii=False)
         inserted = db.execute(
             """INSERT INTO alerts (id, rule, story_id, channel, article_id, payload, created_at)

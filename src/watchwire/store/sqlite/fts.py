@@ -1,4 +1,4 @@
-"""Rule queries as SQLite FTS5 prefilters, for ``watchwire search``.
+"""Search queries as SQLite FTS5 prefilters: the embedded store's business, nobody else's.
 
 ``to_fts5`` returns a MATCH expression for ``articles_fts(title, lead, body)`` (tokenizer
 ``unicode61 remove_diacritics 2``) that every article the engine would match also matches: a
@@ -18,29 +18,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from watchwire.config import RuleConfig
+from watchwire.rules import SearchQuery
 from watchwire.rules.nodes import FIELDS, And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
-from watchwire.rules.parser import parse_entry, parse_query
 
 __all__ = ["to_fts5"]
 
+_Terms = Mapping[str, tuple[Word | Phrase, ...]]
 
-def to_fts5(rule_or_query: RuleConfig | str, terms: Mapping[str, Sequence[str]]) -> str | None:
+
+def to_fts5(search: SearchQuery) -> str | None:
     """An FTS5 MATCH expression selecting a superset of the query's matches.
 
     None when nothing useful can be said (a query of only ``NOT``), or when a rule's fields
     exclude every column a qualifier names: then scan instead.
     """
-    fields: tuple[str, ...] = FIELDS
-    if isinstance(rule_or_query, str):
-        query = rule_or_query
-    else:
-        query, fields = rule_or_query.query, tuple(rule_or_query.fields)
-    expr = _expr(parse_query(query), terms)
+    expr = _expr(search.query, search.terms)
     if expr is None:
         return None
-    if set(fields) != set(FIELDS):
-        return "{" + " ".join(f for f in FIELDS if f in fields) + "} : (" + expr + ")"
+    if set(search.fields) != set(FIELDS):
+        return "{" + " ".join(f for f in FIELDS if f in search.fields) + "} : (" + expr + ")"
     return expr
 
 
@@ -54,7 +50,7 @@ def _phrase(node: Word | Phrase) -> str:
     return " + ".join(_quote(w) for w in node.words)
 
 
-def _expr(node: Node, terms: Mapping[str, Sequence[str]]) -> str | None:
+def _expr(node: Node, terms: _Terms) -> str | None:
     if isinstance(node, Word):
         return _quote(node)
     if isinstance(node, Phrase):
@@ -62,7 +58,7 @@ def _expr(node: Node, terms: Mapping[str, Sequence[str]]) -> str | None:
             return f"({_phrase(node)} OR {_quote(Word(node.words[0].text, True))})"
         return _phrase(node)
     if isinstance(node, TermRef):
-        entries = [parse_entry(e) for e in terms.get(node.name, ()) if e.strip()]
+        entries = terms.get(node.name, ())
         if not entries:
             return None
         return _or([_expr(e, terms) for e in entries])

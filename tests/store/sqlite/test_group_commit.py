@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from watchwire.store import AlertContext, AlertIntent, SqliteStore
-
-from .test_sqlite_store import T0, intent, new_article
-
-
-class RenderBroke(Exception):
-    pass
+from tests.store.helpers import T0, intent, new_article
+from watchwire.store import AlertIntent
+from watchwire.store.sqlite import SqliteStore
 
 
 def broken_intent() -> AlertIntent:
-    def render(ctx: AlertContext) -> dict[str, Any]:
-        raise RenderBroke(ctx.alert_id)
-
-    return AlertIntent(rule="r1", channel="ops", digest=False, render=render)
+    """An alert whose body cannot be written as JSON: its save fails inside the batch."""
+    return AlertIntent(
+        rule="r1", channel="ops", digest=False, payload={"type": "watchwire.alert", "bad": object()}
+    )
 
 
 async def count_begins(store: SqliteStore) -> list[str]:
     """Statements starting a transaction, as SQLite runs them."""
     begins: list[str] = []
-    await store._db.set_trace_callback(
-        lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None
+    await store._read(
+        lambda db: db.set_trace_callback(
+            lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None
+        )
     )
     return begins
 
@@ -52,7 +50,7 @@ async def test_concurrent_saves_share_transactions(tmp_path: Path) -> None:
 
 
 async def test_a_failing_write_takes_only_itself_down(tmp_path: Path) -> None:
-    """An alert that cannot be rendered fails its article's save; the batch's others land."""
+    """An alert that cannot be written fails its article's save; the batch's others land."""
     async with SqliteStore.open(tmp_path / "w.db") as store:
         begins = await count_begins(store)
         saves = [
@@ -64,7 +62,7 @@ async def test_a_failing_write_takes_only_itself_down(tmp_path: Path) -> None:
             for i in range(8)
         ]
         results = await asyncio.gather(*saves, return_exceptions=True)
-        assert isinstance(results[3], RenderBroke)
+        assert isinstance(results[3], TypeError)
         assert sum(1 for r in results if not isinstance(r, BaseException)) == 7
         assert len(begins) < 8  # they did share a transaction
         con = sqlite3.connect(tmp_path / "w.db")
@@ -81,7 +79,7 @@ async def test_a_failed_commit_fails_every_write_of_its_batch(tmp_path: Path) ->
     path = tmp_path / "w.db"
     async with SqliteStore.open(path) as store:
         # Another connection holds the write lock, and our busy wait is short.
-        await store._db.execute("PRAGMA busy_timeout = 50")
+        await store._read(lambda db: db.execute("PRAGMA busy_timeout = 50").close())
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
         try:
@@ -124,33 +122,31 @@ async def test_a_cancelled_leader_still_lands_its_batch(tmp_path: Path) -> None:
     """The caller that runs a batch is cancelled mid-commit: the batch lands for everyone."""
     async with SqliteStore.open(tmp_path / "w.db") as store:
         started = asyncio.Event()
-        release = asyncio.Event()
+        release = threading.Event()
         loop = asyncio.get_running_loop()
 
-        def slow(ctx: AlertContext) -> dict[str, Any]:
+        def slow(db: sqlite3.Connection) -> None:
             # On the store's thread: tell the test the batch is running, then wait for it.
+            db.execute("INSERT INTO stories (key, created_at) VALUES ('slow', 't')")
             loop.call_soon_threadsafe(started.set)
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
-            return {"type": "watchwire.alert", "id": ctx.alert_id, "rule": "r1"}
+            release.wait(timeout=10)
 
-        leader = asyncio.create_task(
-            store.save_article(
-                new_article("https://a/1", "one"),
-                [AlertIntent(rule="r1", channel="ops", digest=False, render=slow)],
-                now=T0,
-            )
-        )
+        leader = asyncio.create_task(store._batched(slow))
         await started.wait()
         follower = asyncio.create_task(
-            store.save_article(new_article("https://a/2", "two"), [], now=T0)
+            store.save_article(new_article("https://a/1", "one"), [intent()], now=T0)
         )
         leader.cancel()
         release.set()
         with pytest.raises(asyncio.CancelledError):
             await leader
         assert (await follower).created
-        assert await store.count_articles() == 2
+        assert await store.count_articles() == 1
         assert (await store.outbox_counts())["pending"] == 1
+        slow_rows = await store._read(
+            lambda db: db.execute("SELECT COUNT(*) FROM stories WHERE key = 'slow'").fetchone()
+        )
+        assert slow_rows[0] == 1
 
 
 async def test_a_job_raising_stop_iteration_fails_alone(tmp_path: Path) -> None:

@@ -10,12 +10,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.rules.helpers import TERMS, article
+from tests.rules.reference import VOCAB, fts_queries_st, queries_st, render, render_fts5
 from watchwire.config import RuleConfig
 from watchwire.models import Article
-from watchwire.rules import Node, compile_rules, to_fts5
+from watchwire.rules import Node, compile_rules, search_query
+from watchwire.store.sqlite.fts import to_fts5
 
-from .helpers import TERMS, article
-from .reference import VOCAB, fts_queries_st, queries_st, render, render_fts5
+
+def fts_of(rule: RuleConfig | str, terms: dict[str, list[str]] | None = None) -> str | None:
+    """The FTS5 prefilter of a rule (its query and fields) or of a bare query."""
+    if isinstance(rule, str):
+        return to_fts5(search_query(rule, terms or {}))
+    return to_fts5(search_query(rule.query, terms or {}, fields=rule.fields))
+
 
 SETTINGS = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -89,7 +97,7 @@ def test_to_fts5_is_a_superset(
 ) -> None:
     """Every document the rule matches is also selected by its FTS5 prefilter."""
     rule = RuleConfig(name="q", query=render(query), within=within, fields=fields)  # type: ignore[arg-type]
-    expr = to_fts5(rule, {})
+    expr = fts_of(rule)
     matched = engine(rule)
     if expr is None:
         return
@@ -115,7 +123,7 @@ def test_to_fts5_is_a_superset(
 def test_to_fts5_superset_examples(db: sqlite3.Connection, query: str) -> None:
     """Term sets, qualifiers, apostrophes and hyphens keep the prefilter a superset."""
     rule = RuleConfig(name="q", query=query)
-    expr = to_fts5(rule, TERMS)
+    expr = fts_of(rule, TERMS)
     assert expr is not None
     matched = engine(rule, TERMS)
     assert matched <= fts(db, expr)
@@ -143,10 +151,10 @@ def test_to_fts5_superset_examples(db: sqlite3.Connection, query: str) -> None:
 )
 def test_to_fts5_expressions(query: str, expected: str | None) -> None:
     """The translation, form by form."""
-    assert to_fts5(query, {}) == expected
+    assert fts_of(query) == expected
 
 
 def test_to_fts5_rule_fields_become_a_column_filter() -> None:
     """A rule's ``fields`` restrict the FTS5 columns."""
     rule = RuleConfig(name="r", query="a", fields=("title", "body"))
-    assert to_fts5(rule, {}) == '{title body} : ("a")'
+    assert fts_of(rule) == '{title body} : ("a")'

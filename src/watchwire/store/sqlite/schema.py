@@ -136,4 +136,24 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_unsealed ON alerts(channel, message_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+-- A story's unique key: the content hash of the article that founded it, so that two writers
+-- storing one text at once make one story (INSERT ... ON CONFLICT (key)). Stories of earlier
+-- files take their first article's hash; the rare clash (an article edited into the text of
+-- another story) keeps the older story's claim, and the newer one a key of its own.
+ALTER TABLE stories ADD COLUMN key TEXT;
+UPDATE stories SET key = (
+    SELECT a.content_hash FROM articles a WHERE a.story_id = stories.id ORDER BY a.id LIMIT 1
+);
+UPDATE stories SET key = 'story:' || id
+    WHERE key IS NULL OR id NOT IN (SELECT MIN(id) FROM stories GROUP BY key);
+CREATE UNIQUE INDEX stories_key ON stories(key);
+
+-- Unchanged feeds are recognised by http_cache.body_hash alone.
+ALTER TABLE sources DROP COLUMN body_hash;
+
+-- Search reads newest first and pages on (time, id): in index order, it stops at the page.
+CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)

@@ -1,0 +1,151 @@
+"""The store's contract in watchwire's own terms: one narrow Protocol per role.
+
+Stages ask for the role they use, never for a backend: the pipeline needs sources and articles
+(``PollStore``), the dispatcher the outbox, the query layer search and listings. ``Store`` is
+every role at once, which each backend implements (``sqlite`` today) and which one contract
+test suite holds every backend to (``tests/store/contract/``). Times are aware datetimes in
+UTC; ids of articles and stories are integers, of alerts and messages time-ordered strings
+(``ids.new_id``).
+
+What a backend must guarantee, whatever its engine:
+
+- an article is stored once per canonical URL; a story once per founding text; an alert once
+  per (rule, story, channel) — by unique constraints, not by looking first;
+- ``save_article`` is all or nothing: the article, its story, its alerts and their outbox rows;
+- outbox messages are claimed with a lease and delivered at least once (``claim_due``);
+- ``search`` returns a superset of a query's matches (the rules engine decides), newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from watchwire.models import FetchResult, OutboxMessage, StoredArticle, Validators
+from watchwire.rules import SearchQuery
+from watchwire.store.values import (
+    AlertIntent,
+    ArticleRow,
+    CachedValidators,
+    NewArticle,
+    OutboxRow,
+    SearchKey,
+    SourceHealth,
+    SourceState,
+)
+
+__all__ = [
+    "ArticleStore",
+    "Maintenance",
+    "OutboxStore",
+    "PollStore",
+    "SearchStore",
+    "SourceStore",
+    "Store",
+]
+
+
+class SourceStore(Protocol):
+    """Sources, their schedule state, their fetch history and HTTP validators."""
+
+    async def source_state(self, name: str) -> SourceState | None: ...
+    async def record_poll(
+        self,
+        name: str,
+        *,
+        url: str,
+        now: datetime,
+        ok: bool,
+        error: str | None = None,
+        kind: str | None = None,
+        next_poll_at: datetime | None = None,
+    ) -> SourceState: ...
+    async def record_fetch(self, source: str, result: FetchResult, *, now: datetime) -> None: ...
+    async def validators(self, url: str) -> CachedValidators | None: ...
+    async def save_validators(
+        self, url: str, validators: Validators, *, body_hash: str | None, now: datetime
+    ) -> None: ...
+    async def source_health(self, *, since: datetime) -> list[SourceHealth]: ...
+
+
+class ArticleStore(Protocol):
+    """Articles and the stories their copies form; alerts are written with their article."""
+
+    async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
+        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        ...
+
+    async def save_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
+    ) -> StoredArticle:
+        """Store an article once, join it to its story, and write its alerts: all or nothing."""
+        ...
+
+    async def article(self, article_id: int) -> ArticleRow | None: ...
+    async def story_copies(self, story_id: int) -> list[str]:
+        """The URLs of a story's articles, first stored first."""
+        ...
+
+    async def count_articles(self) -> int: ...
+
+
+class SearchStore(Protocol):
+    """Candidates for a rule query among stored articles (the rules engine decides)."""
+
+    async def search(
+        self,
+        query: SearchQuery | None,
+        *,
+        since: datetime | None = None,
+        before: SearchKey | None = None,
+        limit: int = 100,
+    ) -> list[ArticleRow]:
+        """Up to ``limit`` candidates, newest first (published, else first seen; then id),
+        older than ``before`` when given: a superset of the query's matches. None: every
+        article."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """Alerts and digests waiting for delivery, claimed with leases."""
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta
+    ) -> list[OutboxMessage]: ...
+    async def release_leases(self, *, now: datetime) -> int:
+        """Make messages left mid-delivery due now. Only for a process that knows it is the
+        store's one deliverer: another live deliverer could be sending them this moment."""
+        ...
+
+    async def mark_delivered(self, message_id: str, *, now: datetime) -> None: ...
+    async def mark_retry(
+        self, message_id: str, *, error: str, next_attempt_at: datetime
+    ) -> None: ...
+    async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None: ...
+    async def seal_digest(self, channel: str, *, now: datetime) -> OutboxMessage | None:
+        """Gather a channel's queued alerts into one digest message (one transaction)."""
+        ...
+
+    async def list_outbox(
+        self, *, states: Sequence[str] = (), limit: int = 100
+    ) -> list[OutboxRow]: ...
+    async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int: ...
+    async def outbox_counts(self) -> dict[str, int]: ...
+    async def next_due(self) -> datetime | None: ...
+    async def last_digest_at(self, channel: str) -> datetime | None: ...
+    async def oldest_queued_at(self, channel: str) -> datetime | None: ...
+
+
+class Maintenance(Protocol):
+    async def release_memory(self) -> None:
+        """Give back memory a burst of work filled (caches); a no-op where there is none."""
+        ...
+
+
+class PollStore(SourceStore, ArticleStore, Protocol):
+    """What one poll of one source needs."""
+
+
+class Store(SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Protocol):
+    """Every role: what a backend implements."""

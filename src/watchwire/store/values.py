@@ -1,0 +1,114 @@
+"""The values that cross the store's interfaces (``roles``), in watchwire's own terms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from watchwire.models import Article, Validators
+
+__all__ = [
+    "AlertIntent",
+    "ArticleRow",
+    "CachedValidators",
+    "NewArticle",
+    "OutboxRow",
+    "SearchKey",
+    "SourceHealth",
+    "SourceState",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewArticle:
+    """An extracted article ready to store, with its dedupe keys computed by ``dedupe``."""
+
+    url: str
+    """Canonical URL: the unique key."""
+    source: str
+    article: Article
+    content_hash: str
+    simhash: int | None
+    """Unsigned 64-bit; None when the text is too short for near-duplicate matching."""
+    band_keys: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertIntent:
+    """A rule matched; alert ``channel`` unless this story already was, for this rule."""
+
+    rule: str
+    channel: str
+    digest: bool
+    payload: Mapping[str, Any]
+    """The alert body, rendered before the store; the store adds only what it owns: the
+    alert's ``id`` and its ``story`` (``payloads.with_identity``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceState:
+    name: str
+    kind: str | None
+    first_polled_at: datetime | None
+    last_ok_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    next_poll_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceHealth:
+    name: str
+    fetches: int
+    errors: int
+    last_outcome: str | None
+    last_error: str | None
+    last_at: datetime | None
+    consecutive_failures: int
+    articles: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedValidators:
+    validators: Validators
+    body_hash: str | None
+
+
+SearchKey = tuple[datetime, int]
+"""Where a row stands in search order (newest first): its time, then its id."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRow:
+    id: int
+    story_id: int
+    source: str
+    url: str
+    version: int
+    first_seen_at: datetime
+    article: Article
+
+    @property
+    def search_key(self) -> SearchKey:
+        """The key search orders by, descending: published (else first seen) time, then id.
+        Pass the last row's as ``before=`` to read the next page."""
+        return (self.article.published_at or self.first_seen_at, self.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """One line of ``watchwire alerts list``."""
+
+    id: str
+    channel: str
+    kind: str
+    state: str
+    """pending, delivering, delivered, failed; or ``queued`` for an alert awaiting its digest."""
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+    summary: str
