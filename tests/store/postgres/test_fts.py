@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.support.postgres import database
 from watchwire.config import RuleConfig
 from watchwire.models import Article
-from watchwire.rules import compile_rules, parse_query
+from watchwire.rules import compile_rules, search_query
 from watchwire.rules.nodes import FIELDS
 from watchwire.store.postgres.fts import (
     MAX_LEXEME,
@@ -75,7 +75,7 @@ def engine(rule: RuleConfig, docs: Sequence[Article] = CORPUS) -> set[int]:
 
 
 def translate(rule: RuleConfig) -> str | None:
-    return to_tsquery(parse_query(rule.query), TERMS, fields=rule.fields)
+    return to_tsquery(search_query(rule.query, TERMS, fields=rule.fields))
 
 
 def rule(query: str, within: str = "article", fields: Sequence[str] = FIELDS) -> RuleConfig:
@@ -190,7 +190,7 @@ def test_results_do_not_depend_on_the_database_locale(postgres_server: str, db: 
 )
 def test_tsquery_forms(query: str, fields: tuple[str, ...], expected: str | None) -> None:
     """The translation, form by form."""
-    assert to_tsquery(parse_query(query), TERMS, fields=fields) == expected
+    assert to_tsquery(search_query(query, TERMS, fields=fields)) == expected
 
 
 def test_vector_numbers_words_through_the_fields_with_a_gap() -> None:
@@ -274,8 +274,8 @@ def test_an_unindexable_article_is_left_to_the_store() -> None:
 def test_a_huge_term_set_is_no_filter_rather_than_an_error(db: Conn) -> None:
     """Thousands of spellings translate while PostgreSQL takes them; past that, no filter."""
     many = {"big": [f'"w{i} x{i}"' for i in range(MAX_QUERY_LEXEMES // 8)]}
-    tsquery = to_tsquery(parse_query("@big"), many)
+    tsquery = to_tsquery(search_query("@big", many))
     assert tsquery is not None
     assert db.execute("SELECT numnode(%s::tsquery) > 0", (tsquery,)).fetchone() == (True,)
     too_many = {"big": [f'"w{i} x{i}"' for i in range(MAX_QUERY_LEXEMES)]}
-    assert to_tsquery(parse_query("@big"), too_many) is None
+    assert to_tsquery(search_query("@big", too_many)) is None

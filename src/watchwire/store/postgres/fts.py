@@ -1,8 +1,8 @@
 """PostgreSQL full-text search: an article's words as a ``tsvector``, a query as a ``tsquery``.
 
-``search_vector`` gives the value of ``articles.search``; ``to_tsquery`` turns a parsed rule
-query into a ``tsquery`` that selects every article the rules engine would match: a superset,
-never a substitute — the engine decides.
+``search_vector`` gives the value of ``articles.search``; ``to_tsquery`` turns a
+``SearchQuery`` (a parsed rule query, its fields and term sets) into a ``tsquery`` that selects
+every article the rules engine would match: a superset, never a substitute — the engine decides.
 
 **Words are the engine's.** The vector holds exactly the words ``rules.tokens.words`` cuts
 (case-folded, NFKC, split at apostrophes and hyphens), with their positions, written as a
@@ -34,11 +34,11 @@ the fallback above); ``NEAR`` is the AND of its sides; ``NOT`` is exact when wha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 
+from watchwire.rules import SearchQuery
 from watchwire.rules.nodes import FIELDS, And, Fielded, Near, Node, Not, Or, Phrase, TermRef, Word
-from watchwire.rules.parser import parse_entry
 from watchwire.rules.tokens import words
 
 __all__ = [
@@ -160,24 +160,23 @@ def _quote(lexeme: str) -> str:
 
 # --- the query side ------------------------------------------------------------------------------
 
+_Terms = Mapping[str, tuple[Word | Phrase, ...]]
 _Part = tuple[str | bool, bool]
 """A translated node: a ``tsquery`` (or True: every article, False: none), and whether it is
 exact (selects what the engine matches, no more), which a ``NOT`` needs."""
 
 
-def to_tsquery(
-    query: Node, terms: Mapping[str, Sequence[str]], *, fields: Sequence[str] = FIELDS
-) -> str | None:
-    """A ``tsquery`` selecting a superset of the articles ``query`` matches in ``fields``.
+def to_tsquery(search: SearchQuery) -> str | None:
+    """A ``tsquery`` selecting a superset of the articles the query matches in its fields.
 
     None when it cannot narrow anything (a query of only ``NOT`` parts that are dropped, or
     one too large for PostgreSQL): every article is a candidate. ``NO_ARTICLE`` when no
     article can match.
     """
     mask = 0
-    for name in fields:
+    for name in search.fields:
         mask |= 1 << FIELDS.index(name)
-    value, _ = _expr(query, terms, mask)
+    value, _ = _expr(search.query, search.terms, mask)
     if value is True:
         return None
     if value is False:
@@ -187,7 +186,7 @@ def to_tsquery(
     return value
 
 
-def _expr(node: Node, terms: Mapping[str, Sequence[str]], mask: int) -> _Part:
+def _expr(node: Node, terms: _Terms, mask: int) -> _Part:
     if isinstance(node, Word):
         if not mask:
             return False, True
@@ -196,9 +195,9 @@ def _expr(node: Node, terms: Mapping[str, Sequence[str]], mask: int) -> _Part:
     if isinstance(node, Phrase):
         return (_phrase(node, mask) if mask else False), not mask
     if isinstance(node, TermRef):
-        if node.name not in terms:
-            return True, False  # the engine refuses such a rule; nothing to narrow by
-        entries = [parse_entry(e) for e in terms[node.name] if e.strip()]
+        entries = terms.get(node.name, ())
+        if not entries:
+            return True, False  # unknown or empty: the engine refuses the rule; nothing to go by
         return _or([_expr(e, terms, mask) for e in entries])
     if isinstance(node, And):
         return _and([_expr(c, terms, mask) for c in node.children])

@@ -1,16 +1,17 @@
 """The PostgreSQL schema, as numbered migrations applied in order on start (``migrate``).
 
-Table by table the SQLite schema (``store/schema.py``) in PostgreSQL's types: ``timestamptz``
-for times, ``bigint`` identities, ``text[]`` for lists, ``json`` for payloads. Where it departs:
+Table by table the SQLite schema (``store/sqlite/schema.py``, all its migrations) in
+PostgreSQL's types: ``timestamptz`` for times, ``bigint`` identities, ``text[]`` for lists,
+``json`` for payloads. ``stories.key`` is unique there too: the content hash of the story's
+founding article, so that writers storing copies of one new story at once land on one row
+(``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING id``: ``DO NOTHING`` would return nothing
+to the writer that lost). Where it departs:
 
-- ``stories.key`` (unique): the content hash of the story's founding article, so that writers
-  storing copies of one new story at once all land on one row (``INSERT … ON CONFLICT (key)``)
-  instead of each making its own;
-- ``articles.search``: the article's words as a ``tsvector`` (``fts.search_vector``: title,
-  lead and body as weights A, B and C), written by the store with the row, under a GIN index.
-  NULL only for an article too large to index: every search must take those as candidates
-  (``articles_unindexed`` finds them);
-- ``sources`` has no ``body_hash``: nothing writes it (feeds' hashes live in ``http_cache``).
+- ``articles.search`` instead of FTS5's tables: the article's words as a ``tsvector``
+  (``fts.search_vector``: title, lead and body as weights A, B and C), written by the store with
+  the row, under a GIN index. NULL only for an article too large to index: every search must
+  take those as candidates (``articles_unindexed`` finds them);
+- ``articles_source``: a source's article count (source health) without a scan.
 
 Payloads are ``json``, not ``jsonb``: a payload is sent as stored, and ``jsonb`` would
 reorder its keys. A migration is only ever appended, never edited: databases in the field are
@@ -87,10 +88,9 @@ CREATE TABLE articles (
 CREATE INDEX articles_content_hash ON articles (content_hash);
 CREATE INDEX articles_story ON articles (story_id);
 CREATE INDEX articles_first_seen ON articles (first_seen_at);
-CREATE INDEX articles_source ON articles (source);  -- a source's article count (health)
--- Search lists newest first: with this the planner may walk recent articles and stop at the
--- limit instead of sorting every candidate.
-CREATE INDEX articles_recent ON articles ((COALESCE(published_at, first_seen_at)) DESC);
+CREATE INDEX articles_source ON articles (source);
+-- Search reads newest first and pages on (time, id): in index order, it stops at the page.
+CREATE INDEX articles_when ON articles ((COALESCE(published_at, first_seen_at)), id);
 CREATE INDEX articles_search ON articles USING gin (search);
 CREATE INDEX articles_unindexed ON articles (id) WHERE search IS NULL;
 
