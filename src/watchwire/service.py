@@ -4,6 +4,13 @@
 and the current ``Snapshot`` (config + compiled rules), swapped whole on reload. ``run``
 schedules the stages until told to stop; ``once`` polls every source a single time and delivers
 what is due. Both leave the store closed cleanly however they end.
+
+``run`` is one worker of a deployment that may have several (over PostgreSQL): which source is
+due lives in the store, and APScheduler drives this worker's periodic jobs — claim the due
+sources it has room for (``rota``), keep its leases alive and free those of workers that are
+gone, give back hosts it no longer requests, drain the outbox, seal digests. A message queued by
+any worker wakes the deliverers (``LeaseKeeper.outbox_wakeup``). With one worker (SQLite) it is
+the same model, every lease its own.
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.memory import MemoryTrimmer
 from watchwire.pipeline import Poller, PollReport
+from watchwire.rota import LEASE, Rota
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
-from watchwire.store import Store, open_store
+from watchwire.store import SourceLease, Store, open_store
 from watchwire.timeutil import utcnow
 from watchwire.workers import WorkerPool
 
@@ -48,8 +56,17 @@ log = logging.getLogger(__name__)
 
 DRAIN_EVERY = timedelta(seconds=5)
 DRAIN_BATCH = 50
-STARTUP_SPREAD = 5.0
-"""Seconds over which the first polls of all sources are spread at start."""
+CLAIM_EVERY = timedelta(seconds=5)
+"""The longest a worker goes without looking for due sources (other workers' leases expire,
+reloads add sources); in between it wakes when its next source falls due."""
+CLAIM_COALESCE = timedelta(milliseconds=250)
+"""Sources falling due this close together are claimed in one go."""
+KEEP_EVERY = timedelta(seconds=5)
+"""Leases renewed (well inside ``rota.LEASE``) and those of gone workers freed this often."""
+HOSTS_EVERY = timedelta(seconds=1)
+"""How often hosts this worker no longer requests are given back to the others."""
+DIGEST_CHECK = timedelta(seconds=60)
+"""The longest an interval digest that is due waits to be sealed (by whichever worker)."""
 SHUTDOWN_GRACE = 10.0
 TRIM_EVERY = timedelta(seconds=60)
 """How often a busy service hands freed heap back to the system (see ``memory``)."""
@@ -67,6 +84,7 @@ class Service:
     channel_stack: AsyncExitStack
     workers: WorkerPool
     trimmer: MemoryTrimmer
+    rota: Rota
     drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -86,29 +104,53 @@ class Service:
     async def drain_job(self) -> None:
         await self.drain()
 
+    async def keep_job(self) -> None:
+        """Keep this worker's leases alive; free those of workers that are gone."""
+        now = utcnow()
+        await self.store.renew_leases(now=now, lease=LEASE)
+        freed = await self.store.release_orphans(now=now)
+        if freed:
+            log.info("took over %d lease(s) of worker(s) that are gone", freed)
+
+    async def hosts_job(self) -> None:
+        await self.fetcher.release_idle_hosts()
+
     async def memory_job(self) -> None:
         """Stop idle extraction workers, and give back what a burst of work left behind."""
         await self.workers.stop_if_idle()
         await self.trimmer.trim_after(self.poller.articles_handled)
 
     async def seal_due_digests(self, now: datetime) -> int:
-        """Seal the digest of every channel whose period is over (used by ``once``)."""
+        """Seal the digest of every channel whose period is over."""
         sealed = 0
         for name, channel in self.config.channels.items():
-            if channel.digest is None:
-                continue
-            last = await self.store.last_digest_at(name)
-            if last is None:
-                last = await self.store.oldest_queued_at(name)
-                if last is None:
-                    continue
-            due = next_digest_at(channel.digest, after=last)
-            if due <= now and await self.store.seal_digest(name, now=now) is not None:
+            if channel.digest is not None and await self._seal_if_due(name, channel.digest, now):
                 sealed += 1
         return sealed
 
+    async def _seal_if_due(self, channel: str, schedule: timedelta | str, now: datetime) -> bool:
+        """Seal ``channel``'s digest if its period is over: once, whichever workers look.
+
+        Due a period after the last digest (or after the oldest alert waiting, before the
+        first); every worker computes the same time from the store, and the store seals only
+        if no digest was sealed since, so the period gets one digest between them.
+        """
+        last = await self.store.last_digest_at(channel)
+        anchor = last or await self.store.oldest_queued_at(channel)
+        if anchor is None:
+            return False
+        due = next_digest_at(schedule, after=anchor)
+        # A job fires when it is due, a hair before the digest it sealed last time was stamped.
+        slack = min(schedule / 10, timedelta(seconds=30)) if isinstance(schedule, timedelta) \
+            else timedelta(seconds=1)  # fmt: skip
+        if due > now + slack:
+            return False
+        sealed = await self.store.seal_digest(channel, now=now, unless_since=due - slack)
+        return sealed is not None
+
     async def seal_digest(self, channel: str) -> None:
-        if await self.store.seal_digest(channel, now=utcnow()) is not None:
+        schedule = self.config.channels[channel].digest if channel in self.config.channels else None
+        if schedule is not None and await self._seal_if_due(channel, schedule, utcnow()):
             await self.drain()
 
 
@@ -155,7 +197,7 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
         fetcher = await stack.enter_async_context(
-            Fetcher(config.settings_for(None), keepalive=keepalive)
+            Fetcher(config.settings_for(None), keepalive=keepalive, hosts=store)
         )
         channel_stack = AsyncExitStack()
         channels = await channel_stack.enter_async_context(open_channels(config.channels))
@@ -168,6 +210,7 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
             channel_stack=channel_stack,
             workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
+            rota=Rota(store),
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
         stack.push_async_callback(lambda: svc.channel_stack.aclose())
@@ -270,15 +313,17 @@ async def run_service(
     loader: Callable[[], Config] | None = None,
     workers: int = 0,
 ) -> None:
-    """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set."""
+    """Poll the due sources until ``stop`` is set; reload the config when ``reload`` is set."""
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
     async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
         freeze_long_lived()
         scheduler = Scheduler(tg)
         await _take_over_outbox(svc)
-        _schedule(svc, scheduler, first=True)
+        await svc.rota.plan(svc.config)
+        _schedule(svc, scheduler)
         scheduler.start()
+        wakeups = tg.create_task(_deliver_when_queued(svc, scheduler))
         counts = await svc.store.outbox_counts()
         log.info(
             "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
@@ -296,6 +341,7 @@ async def run_service(
                 reload.clear()
                 await _reload(svc, scheduler, load)
         log.info("stopping")
+        wakeups.cancel()
         await scheduler.stop(grace=SHUTDOWN_GRACE)
     log.info("stopped")
 
@@ -303,35 +349,34 @@ async def run_service(
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
-    The embedded store has one deliverer, this process: a row still 'delivering' belongs to a
-    process that died. Delivery is at least once, so a receiver may see it twice, with one id.
+    Only those whose worker is gone: another live worker may be sending its own right now.
+    Delivery is at least once, so a receiver may see one twice, with one id.
     """
     released = await svc.store.release_leases(now=utcnow())
     if released:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
-def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
+async def _deliver_when_queued(svc: Service, scheduler: Scheduler) -> None:
+    """Wake the dispatcher as soon as any worker queues a message, not at the next tick."""
+    while True:
+        await svc.store.outbox_wakeup()
+        # A drain going on may have looked before this message was there: one more after it.
+        while not scheduler.run_now("outbox", svc.drain_job) and scheduler.accepting:
+            await scheduler.wait_idle("outbox")
+
+
+def _schedule(svc: Service, scheduler: Scheduler) -> None:
     now = utcnow()
-    sources = [s for s in svc.config.sources if s.enabled]
     wanted: set[str] = set()
-    for i, source in enumerate(sources):
-        job = f"source:{source.name}"
-        wanted.add(job)
-        settings = svc.config.settings_for(source)
-        # No per-run jitter: APScheduler adds it to every run of a fixed grid, so it only
-        # lengthens the gap between two polls (straight onto alert latency) and never moves
-        # a source off its neighbours' grid. The first runs are spread instead.
-        if first:
-            first_run = now + timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
-        else:
-            # A reload keeps each source's place (pushing every poll an interval out would
-            # delay every alert by up to that); a new source is polled now.
-            first_run = _kept(scheduler, job, default=now, latest=now + settings.interval)
-        scheduler.add_interval(
-            job, partial(_poll_job, svc, scheduler, source), every=settings.interval,
-            first_run=first_run,
-        )  # fmt: skip
+    claim = partial(_claim_job, svc, scheduler)
+    wanted |= {"sources", "sources@"}
+    scheduler.add_interval("sources", claim, every=CLAIM_EVERY, first_run=now)
+    wanted.add("leases")
+    kept = _kept(scheduler, "leases", default=now, latest=now)
+    scheduler.add_interval("leases", svc.keep_job, every=KEEP_EVERY, first_run=kept)
+    wanted.add("hosts")
+    scheduler.add_interval("hosts", svc.hosts_job, every=HOSTS_EVERY, first_run=now)
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("memory")
@@ -347,10 +392,12 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         wanted.add(job)
         work = partial(svc.seal_digest, name)
         if isinstance(channel.digest, timedelta):
-            # Kept across reloads too: frequent reloads must not keep a digest from sealing.
-            due = next_digest_at(channel.digest, after=now)
+            # Whether it is due is the store's to say (any worker may have sealed it): look
+            # often enough that a due digest waits little, and keep the place across reloads.
+            every = min(channel.digest, DIGEST_CHECK)
+            due = now + every
             first_run = _kept(scheduler, job, default=due, latest=due)
-            scheduler.add_interval(job, work, every=channel.digest, first_run=first_run)
+            scheduler.add_interval(job, work, every=every, first_run=first_run)
         else:
             scheduler.add_cron(job, work, channel.digest)
     for job in scheduler.job_ids() - wanted:
@@ -364,11 +411,31 @@ def _kept(scheduler: Scheduler, job: str, *, default: datetime, latest: datetime
     return default if planned is None else min(planned, latest)
 
 
-async def _poll_job(svc: Service, scheduler: Scheduler, source: SourceConfig) -> None:
-    report = await svc.poller.poll(source)
-    if report.alerts:
-        # New alerts go out now, not at the next drain tick.
-        scheduler.run_now("outbox", svc.drain_job)
+async def _claim_job(svc: Service, scheduler: Scheduler) -> None:
+    """Claim the due sources this worker has room for, start their polls, and wake again
+    when the next falls due."""
+    leases, next_due = await svc.rota.claim()
+    for lease in leases:
+        poll = partial(_poll_job, svc, scheduler, lease)
+        if not scheduler.run_now(f"source:{lease.name}", poll):
+            await svc.rota.finish(lease, None)  # stopping: due as it was, for another worker
+    if next_due is not None and scheduler.accepting:
+        _claim_at(svc, scheduler, max(next_due, utcnow()) + CLAIM_COALESCE)
+
+
+def _claim_at(svc: Service, scheduler: Scheduler, when: datetime) -> None:
+    scheduler.run_at("sources", partial(_claim_job, svc, scheduler), when)
+
+
+async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> None:
+    source = next((s for s in svc.config.sources if s.name == lease.name and s.enabled), None)
+    interval = None if source is None else svc.config.settings_for(source).interval
+    try:
+        if source is not None:  # else a reload dropped it since the claim
+            await svc.poller.poll(source)
+    finally:
+        if await svc.rota.finish(lease, interval) and scheduler.accepting:
+            _claim_at(svc, scheduler, utcnow() + CLAIM_COALESCE)  # room for one more
 
 
 async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]) -> None:
@@ -395,7 +462,8 @@ async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]
         svc.dispatcher = _dispatcher(new, svc.store, channels)
         svc.poller.reconfigure(snapshot)
         await old_stack.aclose()
-    _schedule(svc, scheduler, first=False)
+    await svc.rota.plan(new)
+    _schedule(svc, scheduler)
     log.info(
         "config reloaded: %d source(s), %d rule(s), %d channel(s)",
         len(new.sources), len(snapshot.rules), len(new.channels),

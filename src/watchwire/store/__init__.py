@@ -1,6 +1,7 @@
 """Storage: the store's roles (``roles``), the values crossing them, and ``open_store``.
 
-Backends live in their own packages (``sqlite``); nothing outside this package names one.
+Backends live in their own packages (``sqlite``, ``postgres``); nothing outside this package
+names one.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
     ArticleStore,
+    HostLeaseStore,
+    LeaseKeeper,
     Maintenance,
     OutboxStore,
+    PageLeaseStore,
     PollStore,
+    ScheduleStore,
     SearchStore,
     SourceStore,
     Store,
@@ -20,10 +25,14 @@ from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
+    ClaimedSources,
     NewArticle,
     OutboxRow,
+    PageClaim,
     SearchKey,
     SourceHealth,
+    SourceLease,
+    SourcePlan,
     SourceState,
 )
 
@@ -32,14 +41,22 @@ __all__ = [
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
+    "ClaimedSources",
+    "HostLeaseStore",
+    "LeaseKeeper",
     "Maintenance",
     "NewArticle",
     "OutboxRow",
     "OutboxStore",
+    "PageClaim",
+    "PageLeaseStore",
     "PollStore",
+    "ScheduleStore",
     "SearchKey",
     "SearchStore",
     "SourceHealth",
+    "SourceLease",
+    "SourcePlan",
     "SourceState",
     "SourceStore",
     "Store",

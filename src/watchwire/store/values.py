@@ -13,10 +13,14 @@ __all__ = [
     "AlertIntent",
     "ArticleRow",
     "CachedValidators",
+    "ClaimedSources",
     "NewArticle",
     "OutboxRow",
+    "PageClaim",
     "SearchKey",
     "SourceHealth",
+    "SourceLease",
+    "SourcePlan",
     "SourceState",
 ]
 
@@ -112,3 +116,48 @@ class OutboxRow:
     created_at: datetime
     delivered_at: datetime | None
     summary: str
+
+
+# --- coordination (``roles.ScheduleStore``, ``PageLeaseStore``) --------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcePlan:
+    """A source of this worker's config, as the schedule needs it."""
+
+    name: str
+    url: str
+    first_due: datetime
+    """When a source new to the store (or overdue) is first polled: start-up spreads these."""
+    latest_due: datetime
+    """A known source is polled no later than this (now + its interval: a shorter interval
+    applies at once), unless it is backing off after failures."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceLease:
+    """A due source, leased to this worker until it hands it back (``finish_source``)."""
+
+    name: str
+    due_at: datetime
+    """When it fell due: its place on its interval's grid (the next one is a whole number of
+    intervals later, so that polls do not drift by however late each started)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedSources:
+    leases: tuple[SourceLease, ...]
+    next_due: datetime | None
+    """When the next of this worker's sources that nobody holds falls due; None: none."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageClaim:
+    """Article URLs claimed before fetching them: one fetch per page across every worker."""
+
+    mine: frozenset[str]
+    """This worker fetches these (and releases them when done)."""
+    elsewhere: frozenset[str]
+    """Another live worker is fetching these right now."""
+    stored: frozenset[str]
+    """Of ``mine``: already stored (by another worker a moment ago, or long since)."""

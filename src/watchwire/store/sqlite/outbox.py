@@ -17,6 +17,8 @@ from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
 
+_SEALED_SINCE = "SELECT 1 FROM outbox WHERE channel = ? AND kind = 'digest' AND created_at >= ?"
+
 
 class OutboxPart(Connected):
     async def claim_due(
@@ -87,12 +89,18 @@ class OutboxPart(Connected):
             (error[:2000], to_iso(now), message_id),
         )
 
-    async def seal_digest(self, channel: str, *, now: datetime) -> OutboxMessage | None:
-        """Gather a channel's waiting alerts into one digest message (one transaction)."""
+    async def seal_digest(
+        self, channel: str, *, now: datetime, unless_since: datetime | None = None
+    ) -> OutboxMessage | None:
+        """Gather a channel's waiting alerts into one digest message (one transaction); none
+        if a digest of the channel was sealed at or after ``unless_since``."""
         stamp = to_iso(now)
         digest_id = new_id(now)
+        since = None if unless_since is None else to_iso(unless_since)
 
         def job(db: sqlite3.Connection) -> dict[str, Any] | None:
+            if since is not None and db.execute(_SEALED_SINCE, (channel, since)).fetchone():
+                return None
             rows = db.execute(
                 "SELECT id, payload FROM alerts WHERE channel = ? AND message_id IS NULL "
                 "ORDER BY created_at, id",

@@ -156,4 +156,9 @@ ALTER TABLE sources DROP COLUMN body_hash;
 CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+-- Which source is due lives here (``next_poll_at``): the schedule claims by it in time order.
+CREATE INDEX sources_due ON sources(next_poll_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)

@@ -22,6 +22,7 @@ _RECORD_POLL = """
     ON CONFLICT(name) DO UPDATE SET
         url = excluded.url,
         kind = COALESCE(excluded.kind, kind),
+        first_polled_at = COALESCE(first_polled_at, excluded.first_polled_at),
         last_polled_at = excluded.last_polled_at,
         last_ok_at = CASE WHEN :ok THEN :now ELSE last_ok_at END,
         consecutive_failures = CASE WHEN :ok THEN 0 ELSE consecutive_failures + 1 END,

@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``outbox``); this one
-opens the file, configures it and migrates the schema.
+The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
+``coordination``); this one opens the file, configures it and migrates the schema.
 """
 
 from __future__ import annotations
@@ -9,19 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Self
 from urllib.parse import quote
 
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import StoreError
+from watchwire.models import OutboxMessage, StoredArticle
 from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
+from watchwire.store.sqlite.coordination import CoordinationPart
 from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
+from watchwire.store.values import AlertIntent, NewArticle
 
 __all__ = ["SqliteStore"]
 
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 _MEMORY = ":memory:"
 
 
-class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
+class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -53,6 +57,30 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
                                                           name="reader")  # fmt: skip
             await reader.call(_configure_reader)
             yield cls(writer, reader, near_distance=near_distance)
+
+    # --- what queues a message wakes the dispatcher -------------------------------------------
+
+    async def save_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
+    ) -> StoredArticle:
+        saved = await super().save_article(new, intents, now=now)
+        if saved.alerts:
+            self._outbox_queued()
+        return saved
+
+    async def seal_digest(
+        self, channel: str, *, now: datetime, unless_since: datetime | None = None
+    ) -> OutboxMessage | None:
+        sealed = await super().seal_digest(channel, now=now, unless_since=unless_since)
+        if sealed is not None:
+            self._outbox_queued()
+        return sealed
+
+    async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int:
+        requeued = await super().requeue_failed(now=now, ids=ids)
+        if requeued:
+            self._outbox_queued()
+        return requeued
 
     async def release_memory(self) -> None:
         # The page caches (cache_size) fill during a crawl and are never given back otherwise;

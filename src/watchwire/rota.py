@@ -1,0 +1,128 @@
+"""The rota: which sources this worker polls, and when.
+
+Which source is due lives in the store (``ScheduleStore``), not in this process, so that any
+number of workers sharing a store poll each source once per interval between them. A worker
+*plans* the sources of its config into the store (at start and on reload), *claims* the due
+ones it has capacity for (each leased to it, ``SKIP LOCKED`` on a server), polls them, and
+*hands each back* due again a whole number of intervals after it fell due: polls keep their
+place on their interval's grid however late one started, and a source that failed stays backed
+off for as long as its poll said. The leases are short and renewed while the polls run
+(``LeaseKeeper``, driven by the service): a worker that dies mid-poll leaves its sources to the
+others within seconds.
+
+At start, the sources a store does not know yet (and the overdue ones) are spread over the
+first ``STARTUP_SPREAD`` seconds, so that steady state has no bursts; a source whose next poll
+is still ahead keeps it, so that restarting a worker does not make every source poll at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from watchwire.config import Config
+from watchwire.store import ScheduleStore, SourceLease, SourcePlan
+from watchwire.timeutil import utcnow
+
+__all__ = [
+    "LEASE",
+    "MAX_POLLS",
+    "STARTUP_SPREAD",
+    "Rota",
+    "next_on_grid",
+    "source_plans",
+]
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+"""How long a claim holds without renewal: a dead worker's sources wait at most this long
+(less where the store can tell the worker is gone)."""
+MAX_POLLS = 64
+"""Polls one worker runs at once: the rest of the due sources are left to the other workers
+(or to this one's next claim). Articles in flight are bounded further down (``pipeline``)."""
+STARTUP_SPREAD = 5.0
+"""Seconds over which the first polls of the sources a start finds due are spread."""
+
+
+def source_plans(
+    config: Config, *, now: datetime, spread: float = STARTUP_SPREAD
+) -> list[SourcePlan]:
+    """The enabled sources of ``config`` as the schedule plans them."""
+    sources = [s for s in config.sources if s.enabled]
+    plans = []
+    for i, source in enumerate(sources):
+        interval = config.settings_for(source).interval
+        offset = timedelta(seconds=spread * i / max(len(sources), 1))
+        plans.append(
+            SourcePlan(
+                name=source.name,
+                url=source.url,
+                first_due=now + offset,
+                latest_due=now + max(interval, offset),
+            )
+        )
+    return plans
+
+
+def next_on_grid(due_at: datetime, interval: timedelta, *, now: datetime) -> datetime:
+    """The first point after ``now`` on the grid of ``interval`` through ``due_at``: polls
+    missed while a source waited are not made up, and later ones do not drift."""
+    if due_at > now:
+        return due_at + interval
+    steps = math.floor((now - due_at) / interval) + 1
+    return due_at + steps * interval
+
+
+class Rota:
+    """This worker's claims on due sources. ``claim`` → poll → ``finish``, one per lease."""
+
+    def __init__(
+        self,
+        store: ScheduleStore,
+        *,
+        lease: timedelta = LEASE,
+        max_polls: int = MAX_POLLS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._lease = lease
+        self._max_polls = max_polls
+        self._clock = clock
+        self._held: set[str] = set()
+
+    @property
+    def held(self) -> frozenset[str]:
+        """Sources this worker is polling now."""
+        return frozenset(self._held)
+
+    async def plan(self, config: Config) -> None:
+        """Tell the store which sources this worker has (its config's enabled ones)."""
+        now = self._clock()
+        await self._store.plan_sources(source_plans(config, now=now), now=now)
+
+    async def claim(self) -> tuple[list[SourceLease], datetime | None]:
+        """Due sources leased to this worker, as many as it has room for; and when the next
+        one falls due (None: nothing scheduled, or no room now — a ``finish`` makes room)."""
+        room = self._max_polls - len(self._held)
+        if room <= 0:
+            return [], None
+        claimed = await self._store.claim_sources(now=self._clock(), limit=room, lease=self._lease)
+        self._held.update(lease.name for lease in claimed.leases)
+        return list(claimed.leases), claimed.next_due
+
+    async def finish(self, lease: SourceLease, interval: timedelta | None) -> bool:
+        """Hand ``lease`` back: due again on its grid of ``interval``; None (the source left
+        the config meanwhile) leaves it due when it was, for a worker that still has it.
+        True when that made room for claims this worker had to leave (it was full)."""
+        full = len(self._held) >= self._max_polls
+        try:
+            due = lease.due_at
+            if interval is not None:
+                due = next_on_grid(lease.due_at, interval, now=self._clock())
+            await self._store.finish_source(lease.name, due_at=due)
+        finally:
+            self._held.discard(lease.name)
+        return full
