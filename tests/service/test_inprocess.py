@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,7 +16,6 @@ from watchwire.config import Config, parse_config
 from watchwire.scheduler import Scheduler
 from watchwire.service import _schedule, run_service
 from watchwire.store import locate_store, open_store
-from watchwire.timeutil import utcnow
 
 
 def config_for(

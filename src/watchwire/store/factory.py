@@ -74,9 +74,14 @@ def open_store(
 
         assert location.path is not None
         return SqliteStore.open(location.path, near_distance=near_distance)
-    raise StoreError(
-        f"storage {location}: PostgreSQL is not supported by this version of watchwire"
-    )
+    assert location.url is not None
+    try:
+        from watchwire.store.postgres.store import PostgresStore
+    except ImportError as exc:  # the driver is an extra
+        raise StoreError(
+            f"storage {location}: PostgreSQL needs its driver: pip install 'watchwire[postgresql]'"
+        ) from exc
+    return PostgresStore.open(location.url, near_distance=near_distance)
 
 
 def _without_password(url: str) -> str:

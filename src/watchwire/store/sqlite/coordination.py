@@ -44,6 +44,8 @@ class CoordinationPart(Connected):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._leased: set[str] = set()
+        self._claimed: set[str] = set()
+        """Messages this process claimed for delivery and has not settled yet."""
         self._outbox_news = asyncio.Event()
 
     # --- the schedule -------------------------------------------------------------------------

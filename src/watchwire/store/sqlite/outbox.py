@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchwire.models import OutboxMessage
-from watchwire.payloads import build_digest_payload
+from watchwire.payloads import build_digest_payload, summary
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import Connected
 from watchwire.store.values import OutboxRow
@@ -21,6 +21,9 @@ _SEALED_SINCE = "SELECT 1 FROM outbox WHERE channel = ? AND kind = 'digest' AND 
 
 
 class OutboxPart(Connected):
+    _claimed: set[str]
+    """Messages this process claimed and has not settled yet (``CoordinationPart``'s)."""
+
     async def claim_due(
         self, *, now: datetime, limit: int, lease: timedelta
     ) -> list[OutboxMessage]:
@@ -57,14 +60,16 @@ class OutboxPart(Connected):
     async def release_leases(self, *, now: datetime) -> int:
         """Make messages left mid-delivery by a dead process due now, not when leases expire.
 
-        Only for a process that knows it is the store's one deliverer (the embedded mode):
-        another live deliverer could be sending them this very moment.
+        The store has one service at a time, so every message ``delivering`` that this process
+        did not claim was left by one that is gone.
         """
         stamp = to_iso(now)
+        mine = sorted(self._claimed)
         return await self._write(
-            """UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?,
-                      updated_at = ? WHERE state = 'delivering'""",
-            (stamp, stamp),
+            f"""UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?,
+                       updated_at = ? WHERE state = 'delivering'
+                       AND id NOT IN ({",".join("?" * len(mine))})""",
+            (stamp, stamp, *mine),
         )
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None:
@@ -208,12 +213,5 @@ def _outbox_row(row: sqlite3.Row, *, kind: str, state: str) -> OutboxRow:
         next_attempt_at=from_iso(row["next_attempt_at"]) if "next_attempt_at" in keys else None,
         created_at=from_iso(row["created_at"]) or utcnow(),
         delivered_at=from_iso(row["delivered_at"]) if "delivered_at" in keys else None,
-        summary=_summary(json.loads(row["payload"])),
+        summary=summary(json.loads(row["payload"])),
     )
-
-
-def _summary(payload: dict[str, Any]) -> str:
-    if payload.get("type") == "watchwire.digest":
-        return f"digest of {len(payload.get('alerts', []))} alerts"
-    article = payload.get("article") or {}
-    return f"{payload.get('rule', '?')}: {article.get('title') or article.get('url') or '?'}"

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Self
 from urllib.parse import quote
@@ -58,7 +58,26 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart):
             await reader.call(_configure_reader)
             yield cls(writer, reader, near_distance=near_distance)
 
-    # --- what queues a message wakes the dispatcher -------------------------------------------
+    # --- messages this process is delivering are its own; queuing one wakes the dispatcher ---
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta
+    ) -> list[OutboxMessage]:
+        claimed = await super().claim_due(now=now, limit=limit, lease=lease)
+        self._claimed.update(m.id for m in claimed)
+        return claimed
+
+    async def mark_delivered(self, message_id: str, *, now: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_delivered(message_id, now=now)
+
+    async def mark_retry(self, message_id: str, *, error: str, next_attempt_at: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_retry(message_id, error=error, next_attempt_at=next_attempt_at)
+
+    async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_failed(message_id, error=error, now=now)
 
     async def save_article(
         self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime

@@ -1,0 +1,32 @@
+"""Opening the PostgreSQL store: migrated on the way in; a server it cannot reach, in words."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from watchwire.exceptions import StoreError
+from watchwire.store import locate_store, open_store
+from watchwire.store.postgres.schema import MIGRATIONS
+from watchwire.timeutil import utcnow
+
+
+async def test_opening_migrates_and_closing_leaves_no_worker(postgres_dsn: str) -> None:
+    async with open_store(locate_store(postgres_dsn)) as store:
+        assert await store.count_articles() == 0
+        await store.renew_leases(now=utcnow(), lease=timedelta(seconds=30))  # joins as a worker
+        with psycopg.connect(postgres_dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM workers").fetchone() == (1,)
+    with psycopg.connect(postgres_dsn) as conn:
+        assert conn.execute("SELECT version FROM watchwire_schema").fetchone() == (len(MIGRATIONS),)
+        assert conn.execute("SELECT count(*) FROM workers").fetchone() == (0,)
+
+
+async def test_a_server_it_cannot_reach_is_said_in_words_without_the_password() -> None:
+    location = locate_store("postgresql://watchwire:s3cret@/watchwire?host=/nonexistent&port=1")
+    with pytest.raises(StoreError, match=r"cannot connect to the database at postgresql://") as e:
+        async with open_store(location):
+            pass
+    assert "s3cret" not in str(e.value)
