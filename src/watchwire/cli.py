@@ -1,4 +1,4 @@
-"""The command line: ``watchwire run|once|validate|extract|check|search|alerts|demo``.
+"""The command line: ``watchwire run|once|validate|extract|check|search|alerts|store|demo``.
 
 Exit status: 0 done, 1 runtime failure, 2 bad usage or bad config.
 """
@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchwire import __version__
 from watchwire.config import Config, RuleConfig, default_config_path, load_config, parse_duration
@@ -22,6 +23,10 @@ from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.logs import redact_url, setup_logging
 from watchwire.models import FetchResult
 from watchwire.timeutil import iso_z, utcnow
+
+if TYPE_CHECKING:
+    from watchwire.store.copy import CopyReport
+    from watchwire.store.records import Kind
 
 __all__ = ["main"]
 
@@ -76,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
                     choices=["pending", "delivering", "delivered", "failed", "queued"])  # fmt: skip
     al.add_argument("--limit", type=_positive_int, default=100)
     al.add_argument("--json", action="store_true")
+
+    store = sub.add_parser("store", help="the store itself: copy it into another")
+    store_sub = store.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    copy = store_sub.add_parser(
+        "copy", parents=[common],
+        help="copy a store into an empty one (e.g. SQLite to PostgreSQL), or resume a copy",
+    )  # fmt: skip
+    copy.add_argument("--from", dest="source", required=True, metavar="STORE",
+                      help="a SQLite file, sqlite:PATH or postgresql://…")  # fmt: skip
+    copy.add_argument("--to", dest="target", required=True, metavar="STORE",
+                      help="an empty database (postgresql://…) or a new SQLite file")  # fmt: skip
 
     demo = sub.add_parser("demo", parents=[common], help="a self-contained demo on this machine")
     demo.add_argument("--keep", action="store_true", help="keep the demo's files")
@@ -355,6 +371,35 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def _cmd_store(args: argparse.Namespace) -> int:
+    from watchwire.store import locate_store, open_store
+    from watchwire.store.copy import copy_store
+
+    source = locate_store(args.source, relative_to=Path.cwd())
+    target = locate_store(args.target, relative_to=Path.cwd())
+    if not source.exists():
+        print(f"watchwire: no store at {source}", file=sys.stderr)
+        return EXIT_USAGE
+    if source == target:
+        print("watchwire: --from and --to are the same store", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(kind: Kind, n: int) -> None:
+        print(f"  {kind.name:12} +{n}", file=sys.stderr)
+
+    async def go() -> CopyReport:
+        async with open_store(source) as src, open_store(target) as dst:
+            return await copy_store(src, dst, origin=str(source), into=str(target),
+                                    progress=progress if sys.stderr.isatty() else None)  # fmt: skip
+
+    report = asyncio.run(go())
+    how = "resumed and finished" if report.resumed else "copied"
+    print(f"{how}: {source} -> {target}; {report.copied} record(s) written this run")
+    for name, n in report.counts.items():
+        print(f"  {name:12} {n:9} (same in both)")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from watchwire.demo import run_demo
 
@@ -370,5 +415,6 @@ _COMMANDS = {
     "check": _cmd_check,
     "search": _cmd_search,
     "alerts": _cmd_alerts,
+    "store": _cmd_store,
     "demo": _cmd_demo,
 }

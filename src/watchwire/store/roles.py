@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from watchwire.models import FetchResult, OutboxMessage, StoredArticle, Validators
 from watchwire.rules import SearchQuery
+from watchwire.store.records import CopyMarker, Kind, Record
 from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
@@ -60,6 +61,7 @@ __all__ = [
     "SearchStore",
     "SourceStore",
     "Store",
+    "TransferStore",
 ]
 
 
@@ -226,6 +228,31 @@ class LeaseKeeper(Protocol):
         ...
 
 
+class TransferStore(Protocol):
+    """Everything the store holds as records (``records``), for ``store copy``."""
+
+    async def export_records(self, kind: Kind, *, after: Any | None, limit: int) -> list[Record]:
+        """Up to ``limit`` records of ``kind`` after key ``after`` (None: from the first)."""
+        ...
+
+    async def import_records(self, kind: Kind, records: Sequence[Record]) -> None:
+        """Write records as they are, ids included (one transaction); any already there stay."""
+        ...
+
+    async def last_key(self, kind: Kind) -> Any | None:
+        """The greatest key of ``kind`` stored (where an interrupted copy resumes)."""
+        ...
+
+    async def count_records(self, kind: Kind) -> int: ...
+    async def copy_marker(self) -> CopyMarker | None:
+        """Whether this store is (being) made by ``store copy``, from where."""
+        ...
+
+    async def mark_copy(self, origin: str, *, now: datetime, finished: bool) -> None:
+        """Record a copy's start, or (``finished``) its end: then ids go on after the copied."""
+        ...
+
+
 class Maintenance(Protocol):
     async def release_memory(self) -> None:
         """Give back memory a burst of work filled (caches); a no-op where there is none."""
@@ -245,6 +272,7 @@ class Store(
     PageLeaseStore,
     HostLeaseStore,
     LeaseKeeper,
+    TransferStore,
     Maintenance,
     Protocol,
 ):

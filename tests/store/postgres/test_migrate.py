@@ -15,6 +15,7 @@ from watchwire.store.postgres.schema import MIGRATIONS
 
 TABLES = {"sources", "http_cache", "fetches", "stories", "articles", "simhash_bands", "outbox"}
 TABLES |= {"alerts", "watchwire_schema", "workers", "worker_sources", "page_claims", "hosts"}
+TABLES |= {"store_copies"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import psycopg
 from psycopg import errors
+from psycopg import sql as _sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -42,6 +43,7 @@ __all__ = ["NOTIFY_CHANNEL", "WORKER_LOCK", "AsyncConn", "Connected", "Retry", "
 log = logging.getLogger(__name__)
 
 AsyncConn = psycopg.AsyncConnection[Any]
+Statement = str | _sql.SQL | _sql.Composed
 
 WORKER_LOCK: Final = 0x77776972
 """The advisory lock class of workers' presence (``wwir``); the worker's number is the key."""
@@ -99,7 +101,7 @@ class Connected:
             yield conn
 
     async def _rows(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+        self, sql: Statement, params: Sequence[Any] | Mapping[str, Any] = ()
     ) -> list[DictRow]:
         async with self._connection() as conn:
             return await rows(conn, sql, params)
@@ -173,7 +175,7 @@ class Connected:
 
 
 async def rows(
-    conn: AsyncConn, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    conn: AsyncConn, sql: Statement, params: Sequence[Any] | Mapping[str, Any] = ()
 ) -> list[DictRow]:
     """The rows of one statement, as dicts."""
     async with conn.cursor(row_factory=dict_row) as cur:

@@ -188,6 +188,13 @@ CREATE TABLE hosts (
     free_at     timestamptz
 );
 CREATE INDEX hosts_owner ON hosts (owner) WHERE owner IS NOT NULL;
+
+-- A store made by ``watchwire store copy``: from where, and whether the copy finished.
+CREATE TABLE store_copies (
+    origin      text PRIMARY KEY,
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz
+);
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2)

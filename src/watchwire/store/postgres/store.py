@@ -1,9 +1,10 @@
 """The PostgreSQL store: every role over one database that any number of workers share.
 
 The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
-``coordination``) over ``connection`` (the pool, this worker's presence, errors in words); this
-one connects, migrates the schema (once, however many workers start together: ``migrate``),
-and on the way out frees what this worker holds, so that the others take over at once.
+``coordination``, ``transfer``) over ``connection`` (the pool, this worker's presence, errors in
+words); this one connects, migrates the schema (once, however many workers start together:
+``migrate``), and on the way out frees what this worker holds, so that the others take over at
+once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from watchwire.store.postgres.coordination import CoordinationPart
 from watchwire.store.postgres.migrate import migrate
 from watchwire.store.postgres.outbox import OutboxPart
 from watchwire.store.postgres.sources import SourcesPart
+from watchwire.store.postgres.transfer import TransferPart
 
 __all__ = ["POOL_SIZE", "PostgresStore"]
 
@@ -36,7 +38,7 @@ transaction, a few milliseconds each."""
 CONNECT_TIMEOUT: Final = 10
 
 
-class PostgresStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart):
+class PostgresStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart, TransferPart):
     """Every store role on one PostgreSQL database: ``async with PostgresStore.open(url)``."""
 
     @classmethod

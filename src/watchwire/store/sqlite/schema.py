@@ -159,6 +159,13 @@ CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id
 _V3 = """
 -- Which source is due lives here (``next_poll_at``): the schedule claims by it in time order.
 CREATE INDEX sources_due ON sources(next_poll_at);
+
+-- A store made by ``watchwire store copy``: from where, and whether the copy finished.
+CREATE TABLE store_copies (
+    origin      TEXT PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+) WITHOUT ROWID;
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)

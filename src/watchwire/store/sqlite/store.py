@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
 The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
-``coordination``); this one opens the file, configures it and migrates the schema.
+``coordination``, ``transfer``); this one opens the file, configures it and migrates the schema.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from watchwire.store.sqlite.coordination import CoordinationPart
 from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
+from watchwire.store.sqlite.transfer import TransferPart
 from watchwire.store.values import AlertIntent, NewArticle
 
 __all__ = ["SqliteStore"]
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 _MEMORY = ":memory:"
 
 
-class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart):
+class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart, TransferPart):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
