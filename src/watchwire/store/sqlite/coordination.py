@@ -81,6 +81,8 @@ class CoordinationPart(Connected):
     async def claim_pages(
         self, urls: Sequence[str], *, now: datetime, lease: timedelta
     ) -> PageClaim:
+        if not urls:
+            return PageClaim(mine=frozenset(), elsewhere=frozenset(), stored=frozenset())
         stored = await self._read(partial(_known_urls, list(urls)))
         return PageClaim(mine=frozenset(urls), elsewhere=frozenset(), stored=frozenset(stored))
 
