@@ -8,7 +8,8 @@ what is due. Both leave the store closed cleanly however they end.
 ``run`` is one worker of a deployment that may have several (over PostgreSQL): which source is
 due lives in the store, and APScheduler drives this worker's periodic jobs — claim the due
 sources it has room for (``rota``), keep its leases alive and free those of workers that are
-gone, give back hosts it no longer requests, drain the outbox, seal digests. A message queued by
+gone, drain the outbox, seal digests (the fetcher gives back by itself the hosts it no longer
+requests). A message queued by
 any worker wakes the deliverers (``LeaseKeeper.outbox_wakeup``). With one worker (SQLite) it is
 the same model, every lease its own.
 """
@@ -63,8 +64,6 @@ CLAIM_COALESCE = timedelta(milliseconds=250)
 """Sources falling due this close together are claimed in one go."""
 KEEP_EVERY = timedelta(seconds=5)
 """Leases renewed (well inside ``rota.LEASE``) and those of gone workers freed this often."""
-HOSTS_EVERY = timedelta(seconds=1)
-"""How often hosts this worker no longer requests are given back to the others."""
 DIGEST_CHECK = timedelta(seconds=60)
 """The longest an interval digest that is due waits to be sealed (by whichever worker)."""
 SHUTDOWN_GRACE = 10.0
@@ -111,9 +110,6 @@ class Service:
         freed = await self.store.release_orphans(now=now)
         if freed:
             log.info("took over %d lease(s) of worker(s) that are gone", freed)
-
-    async def hosts_job(self) -> None:
-        await self.fetcher.release_idle_hosts()
 
     async def memory_job(self) -> None:
         """Stop idle extraction workers, and give back what a burst of work left behind."""
@@ -375,8 +371,6 @@ def _schedule(svc: Service, scheduler: Scheduler) -> None:
     wanted.add("leases")
     kept = _kept(scheduler, "leases", default=now, latest=now)
     scheduler.add_interval("leases", svc.keep_job, every=KEEP_EVERY, first_run=kept)
-    wanted.add("hosts")
-    scheduler.add_interval("hosts", svc.hosts_job, every=HOSTS_EVERY, first_run=now)
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("memory")

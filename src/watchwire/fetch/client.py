@@ -56,7 +56,7 @@ from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
 from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
-from watchwire.fetch.shared import SharedHosts
+from watchwire.fetch.shared import LINGER, SharedHosts
 from watchwire.fetch.transport import (
     AIOHTTP_KEEPALIVE,
     AiohttpTransport,
@@ -161,6 +161,7 @@ class Fetcher:
         self._shared = None if hosts is None else SharedHosts(hosts, clock=clock, sleep=sleep)
         gate = None if self._shared is None else self._shared.hold
         self._slots = HostSlots(clock=clock, sleep=sleep, gate=gate)
+        self._giving_back: asyncio.Task[None] | None = None
         self._robots = RobotsCache(clock=clock)
         self._open: Sender | None = None
 
@@ -175,6 +176,10 @@ class Fetcher:
             if self._keepalive > AIOHTTP_KEEPALIVE:
                 raise_open_files_limit()  # a socket kept per host watched
             self._open = AiohttpTransport(keepalive=self._keepalive)
+        if self._shared is not None:
+            # Owned by the fetcher: hosts it no longer requests go back to the other workers
+            # as long as it is open, whoever uses it.
+            self._giving_back = asyncio.create_task(self._give_back(self._shared))
         return self
 
     async def __aexit__(
@@ -198,6 +203,10 @@ class Fetcher:
             log.warning("closing the fetcher took over 5 s; left to finish in the background")
 
     async def _close(self, client: Sender) -> None:
+        giving_back, self._giving_back = self._giving_back, None
+        if giving_back is not None:
+            giving_back.cancel()
+            await asyncio.gather(giving_back, return_exceptions=True)
         await self._robots.aclose()
         await client.aclose()
         if self._shared is not None:
@@ -207,8 +216,17 @@ class Fetcher:
                 log.warning("could not give back this worker's hosts: %s", exc)
 
     async def release_idle_hosts(self) -> int:
-        """Give back the hosts this worker no longer requests (when shared); how many."""
+        """Give back the hosts this worker no longer requests (when shared); how many. The
+        fetcher does it by itself every ``LINGER`` / 2 seconds while it is open."""
         return 0 if self._shared is None else await self._shared.release_idle()
+
+    async def _give_back(self, shared: SharedHosts) -> None:
+        while True:
+            await asyncio.sleep(LINGER / 2)  # wall time, whatever drives the delays
+            try:
+                await shared.release_idle()
+            except Exception as exc:  # kept, and given back on a later round
+                log.warning("could not give hosts back to the other workers: %s", exc)
 
     @property
     def hosts(self) -> HostSlots:

@@ -113,7 +113,7 @@ class HostSlot:
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
                 self._release(limit)  # handed a place just as we were cancelled: pass it on
-            else:
+            elif fut in self._waiters:  # a release may have dropped it already, as done
                 self._waiters.remove(fut)
             raise
 
