@@ -426,7 +426,9 @@ async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> N
     interval = None if source is None else svc.config.settings_for(source).interval
     try:
         if source is not None:  # else a reload dropped it since the claim
-            await svc.poller.poll(source)
+            # Forced: the store said it is due when it was claimed (a back-off included);
+            # its row may say later now only because a worker planned it meanwhile.
+            await svc.poller.poll(source, force=True)
     finally:
         if await svc.rota.finish(lease, interval) and scheduler.accepting:
             _claim_at(svc, scheduler, utcnow() + CLAIM_COALESCE)  # room for one more

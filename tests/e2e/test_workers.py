@@ -145,6 +145,9 @@ def query(dsn: str, sql: str) -> list[tuple[object, ...]]:
             return []
 
 
+LEASED = "SELECT 1 FROM sources WHERE lease_owner IS NOT NULL LIMIT 1"
+
+
 def stored(dsn: str) -> int:
     rows = query(dsn, "SELECT count(*) FROM articles")
     return int(str(rows[0][0])) if rows else 0
@@ -160,7 +163,12 @@ async def test_three_workers_share_the_crawl_and_do_nothing_twice(
     articles = sum(len(s.listed()) for s in all_sites)
     async with WebhookReceiver() as receiver:
         config = write_config(tmp_path, postgres_dsn, all_sites, receiver)
-        workers = [watchwire_cli(config) for _ in range(3)]
+        # One worker first; two more join the deployment while its polls run (they plan the
+        # same sources, some of which it holds).
+        workers = [watchwire_cli(config)]
+        await eventually(lambda: bool(query(postgres_dsn, LEASED)), within=30,
+                         what="the first worker's polls", alive=workers[0])  # fmt: skip
+        workers += [watchwire_cli(config) for _ in range(2)]
         want = expected_alerts(all_sites)
         await eventually(
             lambda: set(alerted(receiver)) == want and stored(postgres_dsn) == articles,

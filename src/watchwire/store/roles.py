@@ -170,8 +170,9 @@ class ScheduleStore(Protocol):
 
         A source new to the store is due at its ``first_due``; a known one keeps its place,
         brought forward to ``first_due`` when overdue and to ``latest_due`` when later (unless
-        it is backing off). Nothing is removed: another worker may still have a source this
-        one's config dropped, and a source no worker has is simply never claimed.
+        it is backing off, or being polled: then its poll decides). Nothing is removed: another
+        worker may still have a source this one's config dropped, and a source no worker has
+        is simply never claimed.
         """
         ...
 

@@ -99,6 +99,20 @@ async def test_an_overdue_source_is_spread_at_start(store: Store) -> None:
     assert await claim(store, restart + timedelta(seconds=3)) == ["a"]
 
 
+async def test_planning_again_leaves_a_source_being_polled_alone(store: Store) -> None:
+    """A reload (or another worker starting) while a source is polled does not move it: its
+    poll hands it back on its grid."""
+    await store.plan_sources([plan("a")], now=T0)
+    assert await claim(store, T0) == ["a"]
+    later = T0 + timedelta(seconds=10)
+    await store.plan_sources([plan("a", later + timedelta(seconds=3))], now=later)
+    state = await store.source_state("a")
+    assert state is not None and state.next_poll_at == T0
+    await store.finish_source("a", due_at=T0 + timedelta(minutes=10))
+    state = await store.source_state("a")
+    assert state is not None and state.next_poll_at == T0 + timedelta(minutes=10)
+
+
 async def test_a_polled_source_records_its_first_poll_after_being_planned(store: Store) -> None:
     await store.plan_sources([plan("a")], now=T0)
     state = await store.record_poll("a", url="https://a/feed", now=T0 + MINUTE, ok=True)

@@ -32,6 +32,7 @@ _PLAN = """
     INSERT INTO sources AS s (name, url, next_poll_at)
     SELECT name, url, first_due FROM plan ORDER BY name
     ON CONFLICT (name) DO UPDATE SET next_poll_at = CASE
+        WHEN s.lease_owner IS NOT NULL AND s.lease_until > %(now)s THEN s.next_poll_at
         WHEN s.next_poll_at IS NULL OR s.next_poll_at < %(now)s THEN excluded.next_poll_at
         WHEN s.consecutive_failures > 0 THEN s.next_poll_at
         ELSE LEAST(s.next_poll_at, (SELECT latest_due FROM plan WHERE plan.name = excluded.name))

@@ -34,6 +34,7 @@ __all__ = ["CoordinationPart"]
 _PLAN = """
     INSERT INTO sources (name, url, next_poll_at) VALUES (:name, :url, :first)
     ON CONFLICT (name) DO UPDATE SET next_poll_at = CASE
+        WHEN :leased THEN next_poll_at
         WHEN next_poll_at IS NULL OR next_poll_at < :now THEN :first
         WHEN consecutive_failures > 0 THEN next_poll_at
         ELSE MIN(next_poll_at, :latest) END
@@ -54,7 +55,7 @@ class CoordinationPart(Connected):
         stamp = to_iso(now)
         rows = [
             {"name": p.name, "url": p.url, "first": to_iso(p.first_due),
-             "latest": to_iso(p.latest_due), "now": stamp}
+             "latest": to_iso(p.latest_due), "now": stamp, "leased": p.name in self._leased}
             for p in plans
         ]  # fmt: skip
         await self._batched(partial(_plan, rows))
@@ -114,7 +115,7 @@ class CoordinationPart(Connected):
         self._outbox_news.set()
 
 
-def _plan(rows: list[dict[str, str]], db: sqlite3.Connection) -> None:
+def _plan(rows: list[dict[str, Any]], db: sqlite3.Connection) -> None:
     db.execute("CREATE TEMP TABLE IF NOT EXISTS roster (name TEXT PRIMARY KEY) WITHOUT ROWID")
     db.execute("DELETE FROM temp.roster")
     db.executemany("INSERT OR IGNORE INTO temp.roster (name) VALUES (?)",
