@@ -101,10 +101,14 @@ class Connected:
             yield conn
 
     async def _rows(
-        self, sql: Statement, params: Sequence[Any] | Mapping[str, Any] = ()
+        self,
+        sql: Statement,
+        params: Sequence[Any] | Mapping[str, Any] = (),
+        *,
+        prepare: bool | None = None,
     ) -> list[DictRow]:
         async with self._connection() as conn:
-            return await rows(conn, sql, params)
+            return await rows(conn, sql, params, prepare=prepare)
 
     async def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
         """One statement; the rows it changed."""
@@ -175,11 +179,17 @@ class Connected:
 
 
 async def rows(
-    conn: AsyncConn, sql: Statement, params: Sequence[Any] | Mapping[str, Any] = ()
+    conn: AsyncConn,
+    sql: Statement,
+    params: Sequence[Any] | Mapping[str, Any] = (),
+    *,
+    prepare: bool | None = None,
 ) -> list[DictRow]:
-    """The rows of one statement, as dicts."""
+    """The rows of one statement, as dicts. ``prepare=False``: planned afresh each time, for a
+    statement whose best plan changes as its tables grow (psycopg prepares a statement run
+    five times on a connection, and the server may then keep one generic plan for good)."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(sql, params)
+        await cur.execute(sql, params, prepare=prepare)
         return await cur.fetchall()
 
 
