@@ -176,3 +176,30 @@ def cli_json(config: Path, *args: str) -> list[dict[str, Any]]:
     )  # fmt: skip
     assert done.returncode == 0, f"watchwire {' '.join(args)} failed:\n{done.stderr}"
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(*args: str, cwd: Path, within: float = 60.0) -> Completed:
+    """A one-shot ``watchwire`` command, awaited without blocking the loop the test's servers
+    run on; killed if it outlives ``within`` seconds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWIRE_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watchwire", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, cwd=cwd, env=env,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(within):
+            out, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        pytest.fail(f"watchwire {' '.join(args)} ran over {within:g}s\n{err.decode()[-3000:]}")
+    assert proc.returncode is not None
+    return Completed(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))

@@ -97,3 +97,15 @@ def test_utf8_cut_mid_character_is_still_utf8() -> None:
 )
 def test_normalize_charset(label: str | None, name: str | None) -> None:
     assert normalize_charset(label) == name
+
+
+@pytest.mark.parametrize(
+    "label", ["utf-7", "UTF7", "unicode-1-1-utf-7", "utf-32", "base64", "cp037"]
+)
+def test_labels_outside_the_whatwg_standard_are_ignored(label: str) -> None:
+    """A page declaring utf-7 (or a codec browsers do not know) is read as if undeclared:
+    ``+ADw-script+AD4-`` must not become ``<script>``."""
+    data = page("+ADw-script+AD4-alert(1)", f'<meta charset="{label}">').encode()
+    assert normalize_charset(label) is None
+    assert "<script>" not in decode_html(data)
+    assert "<script>" not in decode_html(data, charset=label)

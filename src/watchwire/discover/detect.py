@@ -13,6 +13,7 @@ from watchwire.models import SourceKind
 
 __all__ = [
     "declares_encoding",
+    "declares_entities",
     "detect_kind",
     "kind_from_content_type",
     "sniff_kind",
@@ -137,3 +138,24 @@ def xml_prolog_problem(content: bytes) -> str | None:
     if b"<!ENTITY" in prolog:
         return "the DOCTYPE declares entities"
     return None
+
+
+def declares_entities(content: bytes) -> bool:
+    """Whether the document's prolog declares XML entities (``<!ENTITY``), in any encoding.
+
+    A feed has no use for them, and every XML parser's defence against entity bombs is a cap
+    met only after a second and tens of megabytes of expansion: refused before parsing.
+    """
+    head = content[:_PROLOG_SCAN]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
+        for name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+            try:
+                text = head.decode(name, errors="replace")
+            except UnicodeError:  # pragma: no cover - "replace" decodes anything
+                continue
+            end = _FIRST_ELEMENT.search(text)
+            if "<!ENTITY" in (text[: end.start()] if end else text).upper():
+                return True
+        return False
+    match = _FIRST_ELEMENT_BYTES.search(head)
+    return b"<!ENTITY" in (head[: match.start()] if match else head).upper()

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from watchwire.charset import normalize_charset
 from watchwire.discover.common import (
     LinkList,
     absolute_url,
@@ -115,7 +116,8 @@ def parse_feed_fast(
     """
     if problem := xml_prolog_problem(content):
         raise NotFastPath(problem)
-    if charset and charset.lower() not in ("utf-8", "utf8") and not declares_encoding(content):
+    charset = normalize_charset(charset)  # only WHATWG encodings (never utf-7)
+    if charset and charset != "utf-8" and not declares_encoding(content):
         # No declaration: the HTTP header is all we know of the encoding.
         try:
             content = content.decode(charset).encode("utf-8")
