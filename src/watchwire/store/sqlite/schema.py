@@ -156,4 +156,15 @@ ALTER TABLE sources DROP COLUMN body_hash;
 CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_SECRETS_OUT = """
+-- Source URLs are kept redacted from now on (no user info, no query values); what earlier
+-- versions wrote in full goes. http_cache is a cache (a feed is read in full once more) and
+-- fetches a week's history; sources.url is written again at the source's next poll.
+DELETE FROM http_cache WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%';
+DELETE FROM fetches WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%'
+                       OR error LIKE '%://%';
+UPDATE sources SET url = '(redacted until the next poll)', last_error = NULL
+    WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%' OR last_error LIKE '%://%';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT)
