@@ -25,6 +25,7 @@ from watchwire.store.values import (
     SearchKey,
     SourceHealth,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "SourceState",
     "SourceStore",
     "Store",
+    "StoreCheck",
     "StoreLocation",
     "locate_store",
     "new_id",

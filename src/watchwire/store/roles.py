@@ -33,6 +33,7 @@ from watchwire.store.values import (
     SearchKey,
     SourceHealth,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
@@ -111,11 +112,21 @@ class OutboxStore(Protocol):
     """Alerts and digests waiting for delivery, claimed with leases."""
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta
-    ) -> list[OutboxMessage]: ...
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages (of ``channels`` only, when given): pending ones
+        whose time has come, and delivering ones whose lease ran out."""
+        ...
+
     async def release_leases(self, *, now: datetime) -> int:
-        """Make messages left mid-delivery due now. Only for a process that knows it is the
-        store's one deliverer: another live deliverer could be sending them this moment."""
+        """Make messages left mid-delivery due now. Only for a process that knows every other
+        holder of a lease is gone — on the embedded store, the one that holds the service lock
+        (``open_store(..., service=True)``): another live deliverer could be sending them."""
         ...
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None: ...
@@ -140,6 +151,16 @@ class OutboxStore(Protocol):
 class Maintenance(Protocol):
     async def release_memory(self) -> None:
         """Give back memory a burst of work filled (caches); a no-op where there is none."""
+        ...
+
+    async def verify(self) -> None:
+        """Raise StoreError if the store this process opened is gone (a file deleted or
+        replaced under a running service): going on would store into nothing."""
+        ...
+
+    async def check(self, *, budget: float | None = None) -> StoreCheck:
+        """Look for damage: all of the store (``budget`` None: may take minutes on a large
+        one), or as much as ``budget`` seconds allow."""
         ...
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "SearchKey",
     "SourceHealth",
     "SourceState",
+    "StoreCheck",
 ]
 
 
@@ -112,3 +113,15 @@ class OutboxRow:
     created_at: datetime
     delivered_at: datetime | None
     summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreCheck:
+    """What a look for damage found (``Maintenance.check``)."""
+
+    ok: bool
+    complete: bool
+    """False when the time allowed ran out first: only part of the store was read."""
+    problems: tuple[str, ...] = ()
+    seconds: float = 0.0
+    pages: int = 0
