@@ -298,37 +298,36 @@ async def run_service(
     """
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
-    async with open_service(config, workers=workers) as svc:
-        async with asyncio.TaskGroup() as tg:
-            freeze_long_lived()
-            scheduler = Scheduler(tg)
-            await _take_over_outbox(svc)
-            lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
-            _schedule(svc, scheduler, first=True)
-            scheduler.start()
-            counts = await svc.store.outbox_counts()
-            log.info(
-                "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
-                sum(s.enabled for s in svc.config.sources), len(svc.snapshot.rules),
-                counts["pending"] + counts["delivering"],
-            )  # fmt: skip
-            reloading: asyncio.Task[None] | None = None
-            while not stop.is_set() and svc.failure is None:
-                await _first_of(stop, reload, svc.failed)
-                if reload.is_set() and not stop.is_set() and svc.failure is None:
-                    if reloading is None or reloading.done():
-                        reload.clear()
-                        reloading = tg.create_task(_reload(svc, scheduler, load, tg))
-                    else:  # a SIGHUP during a reload: once this one is in, another
-                        await _first_of(stop, svc.failed, done=reloading)
-            log.info("stopping")
-            if reloading is not None:
-                reloading.cancel()
-            await asyncio.gather(
-                scheduler.stop(grace=SHUTDOWN_GRACE),
-                svc.dispatcher.stop(grace=SHUTDOWN_GRACE),
-            )
-            await asyncio.wait([lanes], timeout=1.0)
+    async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
+        freeze_long_lived()
+        scheduler = Scheduler(tg)
+        await _take_over_outbox(svc)
+        lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
+        _schedule(svc, scheduler, first=True)
+        scheduler.start()
+        counts = await svc.store.outbox_counts()
+        log.info(
+            "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
+            sum(s.enabled for s in svc.config.sources), len(svc.snapshot.rules),
+            counts["pending"] + counts["delivering"],
+        )  # fmt: skip
+        reloading: asyncio.Task[None] | None = None
+        while not stop.is_set() and svc.failure is None:
+            await _first_of(stop, reload, svc.failed)
+            if reload.is_set() and not stop.is_set() and svc.failure is None:
+                if reloading is None or reloading.done():
+                    reload.clear()
+                    reloading = tg.create_task(_reload(svc, scheduler, load, tg))
+                else:  # a SIGHUP during a reload: once this one is in, another
+                    await _first_of(stop, svc.failed, done=reloading)
+        log.info("stopping")
+        if reloading is not None:
+            reloading.cancel()
+        await asyncio.gather(
+            scheduler.stop(grace=SHUTDOWN_GRACE),
+            svc.dispatcher.stop(grace=SHUTDOWN_GRACE),
+        )
+        await asyncio.wait([lanes], timeout=1.0)
     log.info("stopped")
     if svc.failure is not None:
         raise svc.failure

@@ -26,8 +26,8 @@ from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import StoreError
 from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
-from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.lock import ServiceLock
+from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
 from watchwire.store.values import StoreCheck
@@ -74,8 +74,10 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
                     raise StoreError(_damaged(path, found))
             await writer.call(lambda db: _migrate(db, path))
             # An in-memory database is private to its connection: the writer answers reads too.
-            reader = writer if memory else await _connect(stack, _read_only_uri(path), uri=True,
-                                                          name="reader", label=str(path))  # fmt: skip
+            reader = writer
+            if not memory:
+                uri = _read_only_uri(path)
+                reader = await _connect(stack, uri, uri=True, name="reader", label=str(path))
             await reader.call(_configure_reader)
             store = cls(writer, reader, near_distance=near_distance)
             store._path = None if memory else path
