@@ -19,6 +19,7 @@ from watchwire.backoff import exponential
 from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
+from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
 from watchwire.logs import redact_url
 from watchwire.models import (
@@ -34,7 +35,7 @@ from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PollStore
 from watchwire.timeutil import utcnow
-from watchwire.workers import WorkerPool
+from watchwire.workers import WorkerCrashed, WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -59,7 +60,13 @@ class PollReport:
     alerts: int = 0
     failed: int = 0
     retry_later: int = 0
-    """Articles whose pages failed for now: the next poll looks for them again."""
+    """Articles not stored for now (a page that failed for now, a store that refused the
+    article): the next poll looks for them again."""
+    given_up: int = 0
+    """Articles given up on purpose (no article at the URL; a page whose analysis killed its
+    worker twice): remembered in the store, never fetched again."""
+    waiting: int = 0
+    """New links past ``max_articles_per_poll``: the next poll takes them."""
     error: str | None = None
 
 
@@ -69,6 +76,10 @@ _Seen = tuple[str, FetchResult, str]
 
 class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
+
+
+class _GiveUp(Exception):
+    """There is no article to be had at this link: given up on purpose, and remembered."""
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
@@ -143,7 +154,9 @@ class Poller:
             return await self._fail(source, settings, failures, discovery.error)
 
         report = await self._ingest(snap, source, settings, links)
-        if not report.retry_later:
+        # Seen only when everything it listed is stored or given up on purpose: an article
+        # that failed to save, or waits past the per-poll cap, is looked for next poll.
+        if not report.retry_later and not report.waiting:
             for url, result, body_hash in seen:
                 await self._store.save_validators(
                     url, result.validators, body_hash=body_hash, now=self._now()
@@ -154,9 +167,11 @@ class Poller:
         self._log_recovery(source, failures)
         if report.new:
             log.info(
-                "%d new of %d discovered, %d stored, %d alert(s)%s",
+                "%d new of %d discovered, %d stored, %d alert(s)%s%s%s",
                 report.new, report.discovered, report.stored, report.alerts,
-                f", {report.failed} failed" if report.failed else "",
+                f", {report.retry_later} to retry" if report.retry_later else "",
+                f", {report.given_up} given up" if report.given_up else "",
+                f", {report.waiting} waiting for the next poll" if report.waiting else "",
                 extra={"source": source.name},
             )  # fmt: skip
         return report
@@ -248,43 +263,61 @@ class Poller:
             if url not in known or _updated_since(link, known[url])
         ]
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
+        waiting = max(0, len(todo) - settings.max_articles_per_poll)
         todo = todo[: settings.max_articles_per_poll]
-        stored = alerts = failed = retry_later = 0
+        stored = alerts = retry_later = given_up = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, failed, retry_later
+            nonlocal stored, alerts, retry_later, given_up
             async with gate, self._in_flight:
                 self.articles_handled += 1
                 try:
                     n = await self._article(snap, source, settings, url, link)
                 except _RetryLater:
-                    failed += 1
                     retry_later += 1
                     return
-                except Exception:
-                    failed += 1
-                    log.exception("cannot process %s", redact_url(link.url),
-                                  extra={"source": source.name})  # fmt: skip
+                except (_GiveUp, WorkerCrashed) as exc:
+                    reason = str(exc) or "no article"
+                    try:
+                        await self._store.give_up(
+                            url, source=source.name, reason=reason, now=self._now()
+                        )
+                    except Exception as store_exc:
+                        log.warning("cannot record %s as given up: %s", redact_url(link.url),
+                                    store_exc, extra={"source": source.name})  # fmt: skip
+                        retry_later += 1
+                        return
+                    given_up += 1
                     return
-            if n is None:
-                failed += 1
-            else:
-                stored += 1
-                alerts += n
+                except Exception as exc:
+                    # Storing failed (disk full, database locked) or a bug: never a reason to
+                    # lose the article. Not seen, so the next poll looks for it again.
+                    retry_later += 1
+                    if isinstance(exc, WatchwireError):
+                        log.warning("cannot store %s: %s", redact_url(link.url), exc,
+                                    extra={"source": source.name})  # fmt: skip
+                    else:
+                        log.exception("cannot process %s", redact_url(link.url),
+                                      extra={"source": source.name})  # fmt: skip
+                    return
+            stored += 1
+            alerts += n
 
         async with asyncio.TaskGroup() as tg:
             for url, link in todo:
                 tg.create_task(one(url, link))
         return PollReport(
             source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
-            alerts=alerts, failed=failed, retry_later=retry_later,
+            alerts=alerts, failed=retry_later + given_up, retry_later=retry_later,
+            given_up=given_up, waiting=waiting,
         )  # fmt: skip
 
     async def _article(
         self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
-    ) -> int | None:
-        """Fetch, extract, store and match one article. Its alert count, or None if lost."""
+    ) -> int:
+        """Fetch, extract, store and match one article; its alert count. Raises _RetryLater
+        (not now), _GiveUp (never) or WorkerCrashed (its analysis killed a worker twice)."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
@@ -295,7 +328,7 @@ class Poller:
                         extra={"source": source.name})  # fmt: skip
             if not result.ok and result.transient:
                 raise _RetryLater
-            return None
+            raise _GiveUp(reason)
         canonical = canonicalize_url(
             result.final_url if result.ok else url,
             extra_params=snap.config.dedupe.tracking_params,

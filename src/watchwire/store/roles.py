@@ -28,6 +28,7 @@ from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
+    GivenUp,
     NewArticle,
     OutboxRow,
     SearchKey,
@@ -74,7 +75,17 @@ class ArticleStore(Protocol):
     """Articles and the stories their copies form; alerts are written with their article."""
 
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
+        given up (with None): the links a poll need not fetch."""
+        ...
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        """Remember that the link ``url`` of ``source`` is given up on purpose (``reason``):
+        ``known_urls`` counts it from now on, and ``given_up`` lists it."""
+        ...
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        """Links given up on (of ``source``, when given), latest first."""
         ...
 
     async def save_article(

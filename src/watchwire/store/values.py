@@ -13,6 +13,7 @@ __all__ = [
     "AlertIntent",
     "ArticleRow",
     "CachedValidators",
+    "GivenUp",
     "NewArticle",
     "OutboxRow",
     "SearchKey",
@@ -125,3 +126,13 @@ class StoreCheck:
     problems: tuple[str, ...] = ()
     seconds: float = 0.0
     pages: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GivenUp:
+    """An article link given up on purpose: never fetched again, shown with its source."""
+
+    url: str
+    source: str
+    reason: str
+    at: datetime | None

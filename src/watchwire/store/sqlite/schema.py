@@ -167,4 +167,16 @@ UPDATE sources SET url = '(redacted until the next poll)', last_error = NULL
     WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%' OR last_error LIKE '%://%';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT)
+_GIVEN_UP = """
+-- Article links given up on purpose (no article at the URL, a page that killed its analysis
+-- twice): remembered, so that no later poll fetches them again, and shown per source.
+CREATE TABLE given_up (
+    url    TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX given_up_source ON given_up(source, at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP)
