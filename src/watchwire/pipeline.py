@@ -21,6 +21,7 @@ from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
 from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
+from watchwire.inflight import PageClaims
 from watchwire.logs import redact_url
 from watchwire.models import (
     Article,
@@ -78,8 +79,16 @@ class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
 
 
-class _GiveUp(Exception):
-    """There is no article to be had at this link: given up on purpose, and remembered."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Page:
+    """An article page fetched and analysed: what a leading poll shares with its followers."""
+
+    url: str
+    """Where the page was read (after redirects), or the URL asked for when the fetch failed."""
+    analysis: Analysis | None
+    """None: no article there."""
+    reason: str = ""
+    """Why there is no article (``analysis`` None): the fetch's error, or nothing extracted."""
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
@@ -92,7 +101,8 @@ def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
 
 
 class Poller:
-    """Polls sources into the store. Holds no state between polls but what the store has."""
+    """Polls sources into the store. Holds no state between polls but what the store has, and
+    the pages other polls are fetching right now (``inflight``)."""
 
     def __init__(
         self,
@@ -110,6 +120,8 @@ class Poller:
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
         self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
+        self._pages: PageClaims[_Page] = PageClaims()
+        """Pages being fetched by any poll: one fetch per article however many feeds list it."""
         self.articles_handled = 0
         """Article pages processed so far, stored or not: how busy this poller has been."""
 
@@ -265,42 +277,66 @@ class Poller:
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
         waiting = max(0, len(todo) - settings.max_articles_per_poll)
         todo = todo[: settings.max_articles_per_poll]
-        stored = alerts = retry_later = given_up = 0
+        stored = alerts = retry_later = given_up = skipped = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
+        async def give_up(url: str, link: Link, reason: str) -> None:
+            nonlocal retry_later, given_up
+            try:
+                await self._store.give_up(url, source=source.name, reason=reason, now=self._now())
+            except Exception as exc:
+                log.warning("cannot record %s as given up: %s", redact_url(link.url), exc,
+                            extra={"source": source.name})  # fmt: skip
+                retry_later += 1
+                return
+            given_up += 1
+
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, retry_later, given_up
-            async with gate, self._in_flight:
-                self.articles_handled += 1
-                try:
-                    n = await self._article(snap, source, settings, url, link)
-                except _RetryLater:
-                    retry_later += 1
-                    return
-                except (_GiveUp, WorkerCrashed) as exc:
-                    reason = str(exc) or "no article"
-                    try:
-                        await self._store.give_up(
-                            url, source=source.name, reason=reason, now=self._now()
-                        )
-                    except Exception as store_exc:
-                        log.warning("cannot record %s as given up: %s", redact_url(link.url),
-                                    store_exc, extra={"source": source.name})  # fmt: skip
-                        retry_later += 1
-                        return
-                    given_up += 1
-                    return
-                except Exception as exc:
-                    # Storing failed (disk full, database locked) or a bug: never a reason to
-                    # lose the article. Not seen, so the next poll looks for it again.
-                    retry_later += 1
-                    if isinstance(exc, WatchwireError):
-                        log.warning("cannot store %s: %s", redact_url(link.url), exc,
-                                    extra={"source": source.name})  # fmt: skip
-                    else:
-                        log.exception("cannot process %s", redact_url(link.url),
-                                      extra={"source": source.name})  # fmt: skip
-                    return
+            nonlocal stored, alerts, retry_later, skipped
+            # Claimed at once, with no await before: another poll that lists this page now
+            # follows this one's fetch, and this one follows another's.
+            claim = self._pages.claim(url, unseen=url not in known)
+            if claim.role == "skip":
+                skipped += 1  # another poll stored it a moment ago
+                return
+            leader = claim.role == "lead"
+            try:
+                if leader:
+                    page = await self._lead(source, settings, url, link, gate)
+                else:
+                    assert claim.result is not None
+                    page = await asyncio.shield(claim.result)
+            except _RetryLater:
+                retry_later += 1
+                return
+            except WorkerCrashed as exc:  # killed its worker on both tries: never again
+                await give_up(url, link, str(exc))
+                return
+            except Exception:
+                retry_later += 1  # the leader logged it; a bug must not lose the article
+                return
+            if page.analysis is None:
+                if leader:
+                    self._pages.finish(url)
+                await give_up(url, link, page.reason or "no article")
+                return
+            try:
+                n = await self._save(snap, source, settings, url, page)
+            except Exception as exc:
+                # Storing failed (disk full, database locked) or a bug: never a reason to lose
+                # the article. Not seen, so the next poll looks for it again.
+                retry_later += 1
+                if isinstance(exc, WatchwireError):
+                    log.warning("cannot store %s: %s", redact_url(link.url), exc,
+                                extra={"source": source.name})  # fmt: skip
+                else:
+                    log.exception("cannot store %s", redact_url(link.url),
+                                  extra={"source": source.name})  # fmt: skip
+                if leader:
+                    self._pages.fail(url, _RetryLater())  # not stored: a later poll tries again
+                return
+            if leader:
+                self._pages.finish(url)
             stored += 1
             alerts += n
 
@@ -308,16 +344,38 @@ class Poller:
             for url, link in todo:
                 tg.create_task(one(url, link))
         return PollReport(
-            source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
-            alerts=alerts, failed=retry_later + given_up, retry_later=retry_later,
-            given_up=given_up, waiting=waiting,
+            source=source.name, ok=True, discovered=len(by_url), new=len(todo) - skipped,
+            stored=stored, alerts=alerts, failed=retry_later + given_up,
+            retry_later=retry_later, given_up=given_up, waiting=waiting,
         )  # fmt: skip
 
-    async def _article(
-        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
-    ) -> int:
-        """Fetch, extract, store and match one article; its alert count. Raises _RetryLater
-        (not now), _GiveUp (never) or WorkerCrashed (its analysis killed a worker twice)."""
+    async def _lead(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link,
+        gate: asyncio.Semaphore,
+    ) -> _Page:  # fmt: skip
+        """Fetch and analyse a page this poll claimed; its followers get the same result."""
+        try:
+            async with gate, self._in_flight:
+                self.articles_handled += 1
+                page = await self._fetch_page(source, settings, url, link)
+        except _RetryLater as exc:
+            self._pages.fail(url, exc)
+            raise
+        except Exception as exc:
+            log.exception("cannot process %s", redact_url(link.url),
+                          extra={"source": source.name})  # fmt: skip
+            self._pages.fail(url, exc)
+            raise
+        except BaseException:  # cancelled: followers try again on their next poll
+            self._pages.fail(url, _RetryLater())
+            raise
+        self._pages.resolve(url, page)
+        return page
+
+    async def _fetch_page(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
+    ) -> _Page:
+        """Fetch and analyse one article page. Raises _RetryLater when it failed for now."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
@@ -328,12 +386,19 @@ class Poller:
                         extra={"source": source.name})  # fmt: skip
             if not result.ok and result.transient:
                 raise _RetryLater
-            raise _GiveUp(reason)
+            return _Page(url=url, analysis=None, reason=reason)
+        return _Page(url=result.final_url if result.ok else url, analysis=analysis)
+
+    async def _save(
+        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, page: _Page
+    ) -> int:
+        """Match and store one analysed article for ``source``: its alert count."""
+        analysis = page.analysis
+        assert analysis is not None
         canonical = canonicalize_url(
-            result.final_url if result.ok else url,
-            extra_params=snap.config.dedupe.tracking_params,
+            page.url, extra_params=snap.config.dedupe.tracking_params,
             canonical=analysis.article.url,
-        )
+        )  # fmt: skip
         article = replace(analysis.article, url=canonical)
         fp = analysis.fingerprint
         new = NewArticle(
