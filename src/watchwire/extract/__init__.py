@@ -7,6 +7,6 @@ data, in ``selectors.py``.
 
 from __future__ import annotations
 
-from watchwire.extract.article import article_to_json, extract_article
+from watchwire.extract.article import article_to_json, extract_article, read_article
 
-__all__ = ["article_to_json", "extract_article"]
+__all__ = ["article_to_json", "extract_article", "read_article"]
