@@ -12,13 +12,8 @@ from watchwire.extract.charset import parse_html
 from watchwire.extract.content import extract_paragraphs
 from watchwire.extract.metadata import JsonLd, MetaTags, read_json_ld, read_meta
 from watchwire.extract.published import Published, find_published
-from watchwire.extract.selectors import (
-    AUTHOR_META,
-    AUTHOR_PREFIX,
-    DATELINE,
-    MODIFIED_META,
-    TITLE_SEPARATORS,
-)
+from watchwire.extract.selectors import AUTHOR_META, AUTHOR_PREFIX, DATELINE, MODIFIED_META
+from watchwire.extract.titles import find_title
 from watchwire.models import Article
 
 if TYPE_CHECKING:
@@ -28,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Extracted", "article_to_json", "extract_article", "read_article"]
 
-MAX_TITLE_CHARS: Final = 500
 MAX_TAGS: Final = 50
 LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
 LEAD_CHARS: Final = 600
@@ -49,30 +43,6 @@ def _absolute(link: str, base: str | None) -> str | None:
     except ValueError:
         return None
     return joined if scheme in ("http", "https") else None
-
-
-def _title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str:
-    h1 = tree.css_first("h1")
-    h1_text = _clean(h1.text()) if h1 is not None else ""
-    site = meta.first("og:site_name")
-    for candidate in (ld.headline, meta.first("og:title", "twitter:title"), h1_text):
-        if candidate and len(candidate) <= MAX_TITLE_CHARS and candidate.lower() != site.lower():
-            return _strip_site_name(candidate, site)
-    title = tree.css_first("title")
-    return _strip_site_name(_clean(title.text()) if title is not None else "", "")
-
-
-def _strip_site_name(title: str, site: str) -> str:
-    """``Story | Site`` to ``Story``: drop the shorter side of a separator naming the site."""
-    parts = TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    if site and (parts[-1].lower() == site.lower() or parts[0].lower() == site.lower()):
-        kept = parts[:-1] if parts[-1].lower() == site.lower() else parts[1:]
-        return " - ".join(kept)
-    if not site and len(parts[-1]) < 30 and len(parts[0]) > len(parts[-1]):
-        return title[: title.rfind(parts[-1])].rstrip(" |–—·•:-»")
-    return title
 
 
 def _modified(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> datetime | None:
@@ -170,7 +140,8 @@ def read_article(html: str | bytes, url: str | None = None) -> Extracted:
     tree = parse_html(html)
     ld = read_json_ld(tree) or JsonLd()
     meta = read_meta(tree)
-    title = _title(tree, ld, meta)
+    headline = find_title(tree, ld, meta, url)
+    title = headline.title
     paragraphs = tuple(extract_paragraphs(tree.body or tree.root, title))
     if len(ld.body) > 2 * sum(map(len, paragraphs)) + 200:
         paragraphs = tuple(p for p in (_clean(line) for line in ld.body.splitlines()) if p)
@@ -179,7 +150,9 @@ def read_article(html: str | bytes, url: str | None = None) -> Extracted:
         lead = paragraphs[0]
     image = ld.image or meta.first("og:image", "og:image:url", "twitter:image")
     language = _language(tree, ld, meta)
-    published = find_published(tree, ld, meta, url, language=_locale(tree, ld, meta), title=title)
+    published = find_published(
+        tree, ld, meta, url, language=_locale(tree, ld, meta), headline=headline.node
+    )
     article = Article(
         title=title,
         text="\n\n".join(paragraphs),

@@ -22,13 +22,12 @@ if TYPE_CHECKING:
 
     from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["Candidate", "Traps", "headline_day", "headline_node", "visible_dates"]
+__all__ = ["Candidate", "Traps", "headline_day", "visible_dates"]
 
 MAX_CANDIDATES: Final = 60
 MAX_CANDIDATE_CHARS: Final = 400
 """Longer elements are wrappers (of the article, of a list), not a byline."""
 _MAX_ANCESTORS: Final = 64
-_MAX_HEADINGS: Final = 40
 _CUE_WINDOW: Final = 40
 """Characters before a date searched for a cue word."""
 
@@ -103,29 +102,6 @@ class Traps:
         if self._body_chars < 0:
             self._body_chars = len(self._body.text())
         return len(node.text()) > sel.WRAPPER_SHARE * self._body_chars
-
-
-def headline_node(tree: LexborHTMLParser, title: str) -> LexborNode | None:
-    """The heading that holds the article's title: an ``<h1>`` that agrees with it (not the
-    site's logo), else an ``<h2>``/``<h3>`` that is it (blogs), else the longest ``<h1>``."""
-    h1s = tree.css("h1")[:8]
-    key = _normal(title)
-    texts = [_normal(h.text()) for h in h1s]
-    if key:
-        for node, text in zip(h1s, texts, strict=True):
-            if text and (text in key or key in text):
-                return node
-        for node in tree.css("h2, h3")[:_MAX_HEADINGS]:
-            text = _normal(node.text())
-            if text and text in key and 2 * len(text) >= len(key):
-                return node
-    if not h1s:
-        return None
-    return max(zip(h1s, texts, strict=True), key=lambda pair: len(pair[1]))[0]
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def _cue_score(node: LexborNode, attrs: dict[str, str | None]) -> float:
@@ -235,15 +211,16 @@ def _in_caption(node: LexborNode, scope: LexborNode) -> bool:
 
 
 def headline_day(headline: LexborNode | None, traps: Traps, *, month_first: bool) -> Stamp | None:
-    """The date by the headline, looked for cheaply (only elements that say date or time):
-    enough to tell which day a UTC timestamp is on the page."""
+    """The first date by the headline, looked for cheaply (only elements that say date or
+    time): enough to tell which day a UTC timestamp is on the page."""
     scope = headline.parent if headline is not None else None
     for _ in range(sel.HEADLINE_LEVELS):
         if scope is None or scope.tag in ("body", "html"):
             break
-        nodes = scope.css(sel.DAY_SELECTOR)[:MAX_CANDIDATES]
-        if found := _scored(nodes, month_first, traps, 0.0):
-            return found[0].stamp
+        for node in scope.css(sel.DAY_SELECTOR)[:MAX_CANDIDATES]:
+            stamp, _score = _candidate(node, month_first)
+            if stamp is not None and traps.level(node) < 2:
+                return stamp
         scope = scope.parent
     return None
 

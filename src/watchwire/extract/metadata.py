@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -89,10 +90,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 def _objects(data: Any) -> Iterator[dict[str, Any]]:
     """Every dict in a JSON-LD document, breadth first, within ``MAX_JSON_NODES``."""
-    queue = [data]
+    queue = deque([data])
     seen = 0
     while queue and seen < MAX_JSON_NODES:
-        item = queue.pop(0)
+        item = queue.popleft()
         seen += 1
         if isinstance(item, dict):
             yield item

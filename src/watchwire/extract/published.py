@@ -23,7 +23,6 @@ from watchwire.extract import selectors as sel
 from watchwire.extract.bylines import (
     Traps,
     headline_day,
-    headline_node,
     visible_dates,
 )
 from watchwire.extract.dates import Kind, Stamp, date_from_url, read_stamp
@@ -70,20 +69,19 @@ def month_first(language: str | None) -> bool:
 class _Page:
     """One page's parts, each found once when first needed (most pages need few)."""
 
-    __slots__ = ("_headline", "_traps", "first", "ld", "meta", "title", "tree")
+    __slots__ = ("_traps", "first", "headline", "ld", "meta", "tree")
 
     def __init__(
-        self, tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, first: bool, title: str
+        self,
+        tree: LexborHTMLParser,
+        ld: JsonLd,
+        meta: MetaTags,
+        first: bool,
+        headline: LexborNode | None,
     ) -> None:
-        self.tree, self.ld, self.meta, self.first, self.title = tree, ld, meta, first, title
-        self._headline: list[LexborNode | None] = []
+        self.tree, self.ld, self.meta, self.first = tree, ld, meta, first
+        self.headline = headline
         self._traps: Traps | None = None
-
-    @property
-    def headline(self) -> LexborNode | None:
-        if not self._headline:
-            self._headline.append(headline_node(self.tree, self.title))
-        return self._headline[0]
 
     @property
     def traps(self) -> Traps:
@@ -137,14 +135,16 @@ def _markup_stamp(page: _Page, node: LexborNode) -> Stamp | None:
     return page.stamp(node.text(separator=" ")[:_MAX_MARKUP_CHARS])
 
 
-def _zone_evidence(page: _Page, machine: Iterable[Stamp]) -> list[Stamp]:
-    """The page's timestamps: their offsets, or their wall-clock times, tell its zone."""
+def _zone_evidence(page: _Page, machine: Iterable[Stamp]) -> Iterator[Stamp]:
+    """The page's timestamps, the other machine dates first: their offsets, or their wall-clock
+    times, tell its zone (lazily: the ``<time>`` elements are looked for only if needed)."""
+    yield from (s for s in machine if s.timed)
     texts: list[str | None] = [*page.ld.other_dates, page.ld.modified]
     texts += [v for key in sel.ZONE_META for v in page.meta.values.get(key, ())]
-    times = page.tree.css("time[datetime]")[:_MAX_ZONE_TIMES]
-    texts += [node.attributes.get("datetime") for node in times]
-    found = [s for t in texts if (s := page.stamp(t)) is not None and s.timed]
-    return [*(s for s in machine if s.timed), *found]  # the other machine dates first
+    yield from (s for t in texts if (s := page.stamp(t)) is not None and s.timed)
+    for node in page.tree.css("time[datetime]")[:_MAX_ZONE_TIMES]:
+        if (s := page.stamp(node.attributes.get("datetime"))) is not None and s.timed:
+            yield s
 
 
 def _shown_days(page: _Page, url_day: datetime | None) -> Iterator[date]:
@@ -163,14 +163,14 @@ def find_published(
     url: str | None,
     *,
     language: str | None = None,
-    title: str = "",
+    headline: LexborNode | None = None,
 ) -> Published | None:
     """The page's publication date, or None when it gives none.
 
-    ``language`` is the page's language tag (its region orders numeric dates); ``title`` the
-    article's title, to tell the headline from a logo.
+    ``language`` is the page's language tag (its region orders numeric dates); ``headline`` the
+    article's heading element (``titles.find_title``), where the byline is looked for first.
     """
-    page = _Page(tree, ld, meta, month_first(language), title)
+    page = _Page(tree, ld, meta, month_first(language), headline)
     url_day = date_from_url(url)
     stamps = (s for s in _metadata(page) if s is not None)
     if (best := next(stamps, None)) is not None:

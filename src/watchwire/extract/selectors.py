@@ -296,7 +296,20 @@ PUBLISHED_CUE: Final = re.compile(
 PUBLISHED_CUE_BONUS: Final = 1.0
 UPDATED_PENALTY: Final = 6.0
 """An update's date is a candidate of last resort (a page may show nothing else)."""
-TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
-"""Between a story's title and the site's name in ``<title>``/``og:title``."""
+TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*")
+"""Between a story's title and the site's name or section in ``<title>``/``og:title``."""
+SITE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*|:\s+")
+"""Also ``Example.de: Headline``: a colon ends a part only where that part is the site's name."""
+SITE_NAME_CHARS: Final = 30
+"""A part of ``<title>`` after its last separator shorter than this is the site's name."""
+LOGO_NAMES: Final = re.compile(r"logo|brand|site-?title|site-?name|masthead|nom_site")
+"""A heading whose class or id says it is the site's logo or name, not a headline."""
+TITLE_CHROME_TAGS: Final = frozenset({"nav", "footer", "aside", "dialog"})
+TITLE_CHROME_NAMES: Final = re.compile(
+    r"modal|popup|dialog|sr-only|screen-reader|visually-hidden|footer|newsletter|signup|"
+    r"subscribe|paywall|adblock|breadcrumb"
+)
+"""Containers of headings that are not the article's ("Create a new password", "Other
+pages", "Subscribe to our Newsletters")."""
 
 # fmt: on

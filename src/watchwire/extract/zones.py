@@ -71,7 +71,7 @@ def onto_day(at: datetime, day: date) -> datetime | None:
     return local if local.date() == day else None
 
 
-def localise(stamp: Stamp, evidence: list[Stamp], days: Iterable[date] = ()) -> datetime:
+def localise(stamp: Stamp, evidence: Iterable[Stamp], days: Iterable[date] = ()) -> datetime:
     """``stamp`` as the page's readers see it: in the page's zone, on the page's day.
 
     An offset the stamp has is the page's own. A wall-clock time or a day gets the page's zone
