@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from watchwire.extract.dates import Kind, date_from_url, find_visible_date, parse_date, read_stamp
+from watchwire.extract.dates import (
+    Kind,
+    Stamp,
+    date_from_url,
+    find_visible_date,
+    first_timestamp,
+    parse_date,
+    read_stamp,
+)
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -160,3 +168,24 @@ def test_stamps_keep_how_much_the_page_said(text: str, kind: Kind, expected: dat
 
 def test_an_offset_beyond_fourteen_hours_is_no_date() -> None:
     assert read_stamp("2023-11-08T21:11:03+23:00") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('<script>showDate("2020/04/17 01:43:09 01:43:09")</script>', datetime(2020, 4, 17, 1, 43)),
+        ("<!-- brought from cache 2020-04-24 21:36:31 -->", datetime(2020, 4, 24, 21, 36)),
+        ('<span class="x">06.10.2017 11:15</span>', datetime(2017, 10, 6, 11, 15)),
+        ("Updated: $Date: 2016/11/18 06:31:41 $", datetime(2016, 11, 18, 6, 31)),
+    ],
+)
+def test_the_first_timestamp_in_a_pages_source(source: str, expected: datetime) -> None:
+    assert first_timestamp(source, now=NOW_2025) == Stamp(expected.replace(tzinfo=UTC), Kind.LOCAL)
+
+
+def test_a_day_without_a_time_or_an_impossible_one_is_no_timestamp() -> None:
+    """``2016/11/18`` alone is too often something else; ``2020-02-31 10:00`` is nothing."""
+    assert first_timestamp("v2016/11/18 and 2020-02-31 10:00", now=NOW_2025) is None
+    assert first_timestamp("1970-01-01 00:00 then 2019-05-06 07:08", now=NOW_2025) == Stamp(
+        datetime(2019, 5, 6, 7, 8, tzinfo=UTC), Kind.LOCAL
+    )

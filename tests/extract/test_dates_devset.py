@@ -8,8 +8,8 @@ from watchwire.extract import extract_article
 
 from .datemetric import DatePage, day_of, load_pages
 
-DATES_FLOOR = 0.91
-"""Reached 0.919 on these 347 pages (htmldate, the reference, 0.911): a small margin below."""
+DATES_FLOOR = 0.925
+"""Reached 0.934 on these 347 pages (htmldate, the reference, 0.911): a small margin below."""
 
 
 @pytest.fixture(scope="module")

@@ -243,3 +243,12 @@ def test_the_source_of_the_date_is_reported() -> None:
     assert (visible.published.source, visible.published.timed) == (DateSource.VISIBLE, False)
     assert from_url is not None and from_url.source is DateSource.URL
     assert from_url.at == datetime(2021, 4, 11, tzinfo=UTC)
+
+
+def test_a_page_that_says_nothing_else_is_dated_by_a_timestamp_in_its_source() -> None:
+    """No metadata, no byline, no dated URL: a script's or a comment's timestamp (last)."""
+    body = story(after='<script>showDate("2020/04/17 01:43:09")</script>')
+    assert published(page(body), "https://news.example/story/1") == datetime(
+        2020, 4, 17, 1, 43, tzinfo=UTC
+    )
+    assert published(page(story()), "https://news.example/story/1") is None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin, urlsplit
 
+from watchwire.charset import decode_html
 from watchwire.extract import dates
 from watchwire.extract.charset import parse_html
 from watchwire.extract.content import extract_paragraphs
@@ -137,7 +138,8 @@ def extract_article(html: str | bytes, url: str | None = None) -> Article:
 
 def read_article(html: str | bytes, url: str | None = None) -> Extracted:
     """:func:`extract_article`, with where its ``published_at`` came from."""
-    tree = parse_html(html)
+    source = decode_html(html) if isinstance(html, bytes) else html
+    tree = parse_html(source)
     ld = read_json_ld(tree) or JsonLd()
     meta = read_meta(tree)
     headline = find_title(tree, ld, meta, url)
@@ -151,7 +153,13 @@ def read_article(html: str | bytes, url: str | None = None) -> Extracted:
     image = ld.image or meta.first("og:image", "og:image:url", "twitter:image")
     language = _language(tree, ld, meta)
     published = find_published(
-        tree, ld, meta, url, language=_locale(tree, ld, meta), headline=headline.node
+        tree,
+        ld,
+        meta,
+        url,
+        language=_locale(tree, ld, meta),
+        headline=headline.node,
+        source=source,
     )
     article = Article(
         title=title,

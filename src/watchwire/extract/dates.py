@@ -31,6 +31,7 @@ __all__ = [
     "date_from_url",
     "find_dates",
     "find_visible_date",
+    "first_timestamp",
     "parse_date",
     "read_stamp",
 ]
@@ -306,6 +307,46 @@ def find_visible_date(
     """The first date written in running text, such as ``15.02.25, 10:46`` or ``Nov 19, 2019``."""
     found = find_dates(text, month_first=month_first, now=now)
     return found[0].stamp.at if found else None
+
+
+# --- timestamps anywhere in a page's source ---------------------------------------------------
+
+_TIMESTAMP: Final = re.compile(
+    r"(?<![\d.])(?P<year>(?:19|20)\d\d)(?P<sep>[-/.])(?P<month>\d\d)(?P=sep)(?P<day>\d\d)"
+    r"[ T](?P<hour>\d\d):(?P<minute>\d\d)"
+    r"|(?<![\d.])(?P<first>\d\d)(?P<sep2>[-/.])(?P<second>\d\d)(?P=sep2)(?P<year2>(?:19|20)\d\d)"
+    r"[ ,]+(?P<hour2>\d\d):(?P<minute2>\d\d)"
+)
+"""A date with a time of day, as scripts, comments and templates write them."""
+_MAX_TIMESTAMPS: Final = 50
+
+
+def first_timestamp(
+    source: str, *, month_first: bool = False, now: datetime | None = None
+) -> Stamp | None:
+    """The first date with a time of day in a page's source, scripts and comments included
+    (``showDate("2020/04/17 01:43:09")``, ``<!-- cached 2020-04-24 21:36 -->``)."""
+    for count, match in enumerate(_TIMESTAMP.finditer(source)):
+        if count >= _MAX_TIMESTAMPS:
+            break
+        if match["year"]:
+            year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+            hour, minute = int(match["hour"]), int(match["minute"])
+        else:
+            first, second = int(match["first"]), int(match["second"])
+            day, month = (
+                (first, second)
+                if first > 12 or (second <= 12 and not month_first) or match["sep2"] == "."
+                else (second, first)
+            )
+            year, hour, minute = int(match["year2"]), int(match["hour2"]), int(match["minute2"])
+        try:
+            value = datetime(year, month, day, hour, minute, tzinfo=UTC)
+        except ValueError:
+            continue
+        if (stamp := _stamp(value, Kind.LOCAL, now)) is not None:
+            return stamp
+    return None
 
 
 # --- URLs -------------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ Three kinds of evidence, most trusted first (``DateSource``):
    other JSON-LD objects (``WebPage``, ``VideoObject.uploadDate``). Modification dates never.
 2. **The visible byline date** (``bylines.py``).
 3. **The URL's day** (``/2019/03/14/``), then the day in the path of the page's picture.
+4. **A timestamp anywhere in the page's source** — the first date with a time of day, scripts and
+   comments included (``showDate("2020/04/17 01:43:09")``): a page that says nothing else
+   usually stamps itself or its article there.
 
 The date's *day* is the page's own — what its readers see — so a UTC timestamp is put back in
 the page's zone when the page shows it (``zones.py``).
@@ -25,7 +28,7 @@ from watchwire.extract.bylines import (
     headline_day,
     visible_dates,
 )
-from watchwire.extract.dates import Kind, Stamp, date_from_url, read_stamp
+from watchwire.extract.dates import Kind, Stamp, date_from_url, first_timestamp, read_stamp
 from watchwire.extract.zones import localise
 
 if TYPE_CHECKING:
@@ -164,11 +167,13 @@ def find_published(
     *,
     language: str | None = None,
     headline: LexborNode | None = None,
+    source: str = "",
 ) -> Published | None:
     """The page's publication date, or None when it gives none.
 
     ``language`` is the page's language tag (its region orders numeric dates); ``headline`` the
-    article's heading element (``titles.find_title``), where the byline is looked for first.
+    article's heading element (``titles.find_title``), where the byline is looked for first;
+    ``source`` the page's HTML, searched last.
     """
     page = _Page(tree, ld, meta, month_first(language), headline)
     url_day = date_from_url(url)
@@ -190,7 +195,10 @@ def find_published(
         return Published(at=at, source=DateSource.VISIBLE, timed=best.timed)
     if url_day is not None:
         return Published(at=url_day, source=DateSource.URL, timed=False)
-    # Last: the day in the path of the page's picture (``/files/2016/05/04/…``), uploaded for it.
+    # Last: the day in the path of the page's picture (``/files/2016/05/04/…``), uploaded for it;
+    # then the first timestamp in its source, where pages and their scripts stamp themselves.
     if image_day := date_from_url(meta.first("og:image", "twitter:image")):
         return Published(at=image_day, source=DateSource.URL, timed=False)
+    if (stamp := first_timestamp(source, month_first=page.first)) is not None:
+        return Published(at=stamp.at, source=DateSource.VISIBLE, timed=True)
     return None

@@ -300,6 +300,8 @@ TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*")
 """Between a story's title and the site's name or section in ``<title>``/``og:title``."""
 SITE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*|:\s+")
 """Also ``Example.de: Headline``: a colon ends a part only where that part is the site's name."""
+MIN_HEADING_WORDS: Final = 3
+"""An ``<h2>`` taken for a post's title when nothing else names it has at least this many words."""
 SITE_NAME_CHARS: Final = 30
 """A part of ``<title>`` after its last separator shorter than this is the site's name."""
 LOGO_NAMES: Final = re.compile(r"logo|brand|site-?title|site-?name|masthead|nom_site")

@@ -268,4 +268,16 @@ def find_title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | No
     title = titles[0] if titles else ""
     if (found := _article_h1(tree, site, title)) or (found := _heading_for(tree, titles)):
         return Headline(found[0], found[1])
+    if not title and (found := _first_heading(tree)):
+        return Headline(found[0], found[1])
     return Headline(title, None)
+
+
+def _first_heading(tree: LexborHTMLParser) -> tuple[str, LexborNode] | None:
+    """A blog whose metadata names only itself and whose ``<h1>`` is its logo: the post's
+    title is its first ``<h2>`` that reads like one (a few words, not in the site's chrome)."""
+    for node in tree.css("h2")[:_MAX_HEADINGS]:
+        text = _heading_text(node)
+        if len(text.split()) >= sel.MIN_HEADING_WORDS and not _in_chrome(node):
+            return text, node
+    return None
