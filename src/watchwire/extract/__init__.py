@@ -7,6 +7,14 @@ data, in ``selectors.py``.
 
 from __future__ import annotations
 
-from watchwire.extract.article import article_to_json, extract_article, read_article
+from watchwire.extract.article import Extracted, article_to_json, extract_article, read_article
+from watchwire.extract.published import DateSource, Published
 
-__all__ = ["article_to_json", "extract_article", "read_article"]
+__all__ = [
+    "DateSource",
+    "Extracted",
+    "Published",
+    "article_to_json",
+    "extract_article",
+    "read_article",
+]
