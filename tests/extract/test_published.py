@@ -252,3 +252,12 @@ def test_a_page_that_says_nothing_else_is_dated_by_a_timestamp_in_its_source() -
         2020, 4, 17, 1, 43, tzinfo=UTC
     )
     assert published(page(story()), "https://news.example/story/1") is None
+
+
+def test_a_most_read_list_after_the_story_is_no_dateline() -> None:
+    """Under the headline's wider container, an aside's teaser date is not the story's."""
+    body = (
+        "<main>" + story() + '<aside class="most-read"><h3>Most read</h3><ul><li>'
+        '<a href="/x">Other story</a> <span class="d">1 June 2021</span></li></ul></aside></main>'
+    )
+    assert published(page(body), "https://news.example/story/1") is None

@@ -167,7 +167,7 @@ def _scored(
 
 
 def _beside_headline(
-    scope: LexborNode, headline: LexborNode, month_first: bool
+    scope: LexborNode, headline: LexborNode, traps: Traps, month_first: bool
 ) -> Candidate | None:
     """A date in the plain text of the blocks right under the headline (or else right above
     it), in ``scope``: a dateline with no markup (``<p>22/11/2020 - 04:30 - Fonte: …</p>``).
@@ -185,6 +185,8 @@ def _beside_headline(
             if node.tag in sel.CAPTION_TAGS or _in_caption(node, scope):
                 continue
             text = node.text(deep=node.tag != "div", separator=" ").strip()
+            if text and traps.level(node) == 2:
+                continue  # the "most read" list after the story
             if len(text) > MAX_CANDIDATE_CHARS:
                 continue
             found = find_dates(text, month_first=month_first)
@@ -237,7 +239,7 @@ def visible_dates(
         nodes = scope.css(sel.VISIBLE_DATE_SELECTOR)[:MAX_CANDIDATES]
         if found := _scored(nodes, month_first, traps, sel.NEAR_HEADLINE_BONUS):
             return found
-        if beside := _beside_headline(scope, headline, month_first):
+        if beside := _beside_headline(scope, headline, traps, month_first):
             return [beside]
         scope = scope.parent
     nodes = tree.css(sel.VISIBLE_DATE_SELECTOR)[: MAX_CANDIDATES * 3]
