@@ -177,6 +177,8 @@ def read_json_ld(tree: LexborHTMLParser) -> JsonLd | None:
         raw = script.text(deep=True)
         if len(raw) > MAX_JSON_CHARS:
             continue
+        if found is not None and "date" not in raw and "Date" not in raw:
+            continue  # the article is read; a breadcrumb or a logo has no dates to give
         try:
             data = _loads(raw)
         except (ValueError, RecursionError):

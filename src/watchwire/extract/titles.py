@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from watchwire.extract import selectors as sel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from selectolax.lexbor import LexborHTMLParser, LexborNode
 
     from watchwire.extract.metadata import JsonLd, MetaTags
@@ -147,22 +149,25 @@ def _strip_site(title: str, site: _Site) -> str:
     return title
 
 
-def _metadata_titles(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, site: _Site) -> list[str]:
+def _metadata_titles(
+    tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, site: _Site
+) -> Iterator[str]:
     """The titles the page's metadata gives, most trusted first, the site's name stripped;
-    truncated ones last."""
+    truncated ones last (lazily: most pages need only the first)."""
+    truncated: list[str] = []
+    for text in dict.fromkeys((ld.headline, meta.first("og:title"), meta.first("twitter:title"))):
+        if text and len(text) <= MAX_TITLE_CHARS and not site.names(text):
+            if not (title := _strip_site(_clean(text), site)):
+                continue
+            if title.endswith(("...", "…")):
+                truncated.append(title)
+            else:
+                yield title
     node = tree.css_first("title")
-    candidates = dict.fromkeys((ld.headline, meta.first("og:title"), meta.first("twitter:title")))
-    titles = [
-        title
-        for text in candidates
-        if text and len(text) <= MAX_TITLE_CHARS and not site.names(text)
-        if (title := _strip_site(_clean(text), site))
-    ]
     text = _clean(node.text()) if node is not None else ""
     if text and not site.names(text) and (title := _strip_site(text, site)):
-        titles.append(_strip_tail(title))
-    whole = [t for t in titles if not t.endswith(("...", "…"))]
-    return whole + [t for t in titles if t not in whole]
+        yield _strip_tail(title)
+    yield from truncated
 
 
 def _strip_tail(title: str) -> str:
@@ -264,9 +269,11 @@ def _heading_for(tree: LexborHTMLParser, titles: list[str]) -> tuple[str, Lexbor
 def find_title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | None) -> Headline:
     """The article's headline, and the heading element it was read from (if any)."""
     site = _Site(meta, ld, url)
-    titles = _metadata_titles(tree, ld, meta, site)
-    title = titles[0] if titles else ""
-    if (found := _article_h1(tree, site, title)) or (found := _heading_for(tree, titles)):
+    more = _metadata_titles(tree, ld, meta, site)
+    title = next(more, "")
+    if found := _article_h1(tree, site, title):
+        return Headline(found[0], found[1])
+    if found := _heading_for(tree, [title, *more] if title else []):
         return Headline(found[0], found[1])
     if not title and (found := _first_heading(tree)):
         return Headline(found[0], found[1])
