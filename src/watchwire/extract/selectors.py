@@ -1,7 +1,9 @@
 """The extractor's heuristics as data: tag sets, class/id vocabularies, phrases, weights.
 
-Nothing here is specific to one site. The logic that reads these lives in ``content.py``,
-``metadata.py`` and ``dates.py``; tuning the extractor should mostly mean editing this file.
+Nothing here is specific to one site. The logic that reads these lives in ``content.py`` (the
+text), ``titles.py`` (the headline), ``published.py`` and ``bylines.py`` (the publication date)
+and ``metadata.py``; tuning the extractor should mostly mean editing this file (and, for month
+names, ``months.py``).
 """
 
 from __future__ import annotations
