@@ -148,3 +148,12 @@ def test_any_bytes_give_an_article(data: bytes) -> None:
     """Arbitrary bytes never raise, with or without a charset declaration in front."""
     assert isinstance(extract_article(data), Article)
     assert isinstance(extract_article(b'<meta charset="koi8-r">' + data), Article)
+
+
+def test_a_headline_nested_absurdly_deep_is_read() -> None:
+    """A heading in 50,000 nested spans: its text, no recursion error."""
+    title = "<span>" * 50_000 + "Tram line extended" + "</span>" * 50_000
+    head = '<meta property="og:title" content="Tram line extended">'
+    assert extract_article(page(f"<h1>{title}</h1>" + paragraphs(*STORY), head)).title == (
+        "Tram line extended"
+    )

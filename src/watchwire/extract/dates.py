@@ -210,6 +210,7 @@ _TIME: Final = re.compile(
 """A time of day right after a date: ``, 10:46``, ``um 14:48``, ``at 4:38 PM``, ``21h36``."""
 
 _DIGIT: Final = re.compile(r"\d")
+_LONGEST_MONTH: Final = max(map(len, MONTHS))
 _PATTERNS: Final = (_YMD_NUMERIC, _YMD_CJK, _NUMERIC, _DMY_NAMED, _MDY_NAMED, _YMD_NAMED)
 _MAX_TEXT = 2000
 
@@ -289,7 +290,11 @@ def find_dates(text: str, *, month_first: bool = False, now: datetime | None = N
         while (match := pattern.search(text, pos)) is not None:
             item = _read(match, text, month_first, now)
             if item is None:
-                pos = match.start() + 1  # matches overlap: "Datum 12 März 2021"
+                # Matches overlap ("Datum 12 März 2021", "SmithMarch 5, 2020"); a month name
+                # is at most the last _LONGEST_MONTH letters of a word.
+                pos = match.start() + 1
+                if (word := match.groupdict().get("word")) and match.start("word") == match.start():
+                    pos = max(pos, match.start() + len(word) - _LONGEST_MONTH)
                 continue
             found.append(item)
             pos = match.end()

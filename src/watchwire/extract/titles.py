@@ -63,14 +63,20 @@ def _heading_text(node: LexborNode) -> str:
 
 
 def _seen_text(node: LexborNode) -> list[str]:
+    """The heading's text pieces in order; a stack, not recursion: hostile pages nest deep."""
     parts: list[str] = []
-    for child in node.iter(include_text=True):
-        if child.tag == "-text":
-            parts.append(child.text_content or "")
-        elif child.tag == "br":
-            parts.append(" ")
-        elif child.tag not in _UNSEEN_TAGS and not _hidden(child):
-            parts.extend(_seen_text(child))
+    stack = [node.iter(include_text=True)]
+    while stack:
+        for child in stack[-1]:
+            if child.tag == "-text":
+                parts.append(child.text_content or "")
+            elif child.tag == "br":
+                parts.append(" ")
+            elif child.tag not in _UNSEEN_TAGS and not _hidden(child):
+                stack.append(child.iter(include_text=True))
+                break
+        else:
+            stack.pop()
     return parts
 
 
