@@ -29,6 +29,10 @@ _FIRST_ELEMENT_BYTES = re.compile(rb"<[A-Za-z_]")
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 _ENCODING_DECLARED = re.compile(rb"\s*<\?xml[^>]*encoding=", re.ASCII)
 _URL_LINE = re.compile(r"https?://\S+$")
+_WRAPPED_FEED = re.compile(
+    r"<(?:\w+:)?feed\s[^>]*xmlns(?::\w+)?\s*=\s*[\"']http://(?:www\.w3\.org/2005/Atom|purl\.org/atom/ns#)"
+    r"|<rss[\s>]"
+)
 
 _FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
@@ -90,7 +94,8 @@ def _sniff_text(head: bytes, whole: bytes | None = None) -> SourceKind | None:
         first_line = text.split("\n", 1)[0].strip()
         return SourceKind.SITEMAP if _URL_LINE.match(first_line) else None  # one URL a line
     if _HTML_DOCTYPE.search(text[:1024]):
-        return SourceKind.PAGE
+        # An Atom feed served inside an XHTML page is still a feed.
+        return SourceKind.FEED if _WRAPPED_FEED.search(text) else SourceKind.PAGE
     match = _FIRST_ELEMENT.search(text)
     if match is None:
         return None
