@@ -18,8 +18,10 @@ from watchwire.store.roles import (
 )
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
+    DeliveryAttempt,
     NewArticle,
     OutboxRow,
     SearchKey,
@@ -29,9 +31,11 @@ from watchwire.store.values import (
 
 __all__ = [
     "AlertIntent",
+    "ArticlePreview",
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
+    "DeliveryAttempt",
     "Maintenance",
     "NewArticle",
     "OutboxRow",
