@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -34,29 +33,25 @@ from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.chat import discord_body, slack_body
 from watchwire.alerts.render import one_line, truncate
 from watchwire.backoff import parse_retry_after
-from watchwire.config import WebhookChannel
+from watchwire.config import WebhookChannel, decode_webhook_secret
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from watchwire.logs import redact_url
 from watchwire.models import OutboxMessage
 
 __all__ = ["CHANNEL", "WebhookSender", "decode_secret", "describe", "render_body", "sign"]
 
-SECRET_PREFIX = "whsec_"
 RETRYABLE_4XX = frozenset({408, 425, 429})
 _ERROR_BODY_MAX = 2048
 """Bytes of a failure response read for the error message; the rest is not our business."""
 
 
 def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional)."""
-    raw = secret.strip().removeprefix(SECRET_PREFIX)
+    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional); the config
+    already refused a bad one at load, with its place in the file."""
     try:
-        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError("webhook secret must be whsec_ followed by base64") from None
-    if not key:
-        raise ConfigError("webhook secret is empty")
-    return key
+        return decode_webhook_secret(secret)
+    except ValueError as exc:
+        raise ConfigError(f"webhook {exc}") from None
 
 
 def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
