@@ -16,6 +16,10 @@ Outcomes:
 - ``PermanentDeliveryError`` → ``mark_failed`` at once (``watchwire alerts retry`` requeues);
 - a channel that is not configured (removed, renamed, or its config failed to load) → the
   message stays pending and is looked at again later; it is never dropped.
+
+Every try is recorded (``record_attempt``) with its outcome and the receiver's answer (what the
+channel returned, or the error), for ``watchwire alerts show``; the record is a log beside the
+outbox, not part of the guarantee.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -33,6 +38,7 @@ from watchwire.alerts.retry import next_retry_at
 from watchwire.config import RetryPolicy
 from watchwire.exceptions import DeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.store import DeliveryAttempt
 
 __all__ = ["Dispatcher", "Outbox"]
 
@@ -59,6 +65,8 @@ class Outbox(Protocol):
     ) -> None: ...
 
     async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None: ...
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None: ...
 
 
 class Dispatcher:
@@ -113,26 +121,53 @@ class Dispatcher:
                 message.id, error=error, next_attempt_at=self._clock() + UNKNOWN_CHANNEL_DELAY
             )
             return
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.deadline):
-                await channel.send(message)
+                answer = await channel.send(message)
         except DeliveryError as exc:
-            await self._failed(message, str(exc), transient=exc.transient, after=exc.retry_after)
+            await self._failed(
+                message, str(exc), transient=exc.transient, after=exc.retry_after, started=started
+            )
         except TimeoutError:
             error = f"delivery took longer than {self.deadline:g} s"
-            await self._failed(message, error, transient=True, after=None)
+            await self._failed(message, error, transient=True, after=None, started=started)
         except Exception as exc:  # the one supervisor boundary: a bug delays, never drops
             log.exception("channel %s: unexpected error delivering %s", channel.name, message.id)
-            await self._failed(message, f"{type(exc).__name__}: {exc}", transient=True, after=None)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._failed(message, error, transient=True, after=None, started=started)
         else:
             await self._outbox.mark_delivered(message.id, now=self._clock())
+            await self._record(message, "delivered", answer, started)
             log.info(
                 "channel %s: delivered %s %s (attempt %d)",
                 message.channel, message.kind, message.id, message.attempts,
             )  # fmt: skip
 
+    async def _record(
+        self,
+        message: OutboxMessage,
+        outcome: str,
+        answer: str | None,
+        started: float,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        await self._outbox.record_attempt(
+            DeliveryAttempt(
+                message_id=message.id, attempt=message.attempts, at=self._clock(),
+                outcome=outcome, answer=answer, elapsed=time.perf_counter() - started,
+                next_attempt_at=next_attempt_at,
+            )
+        )  # fmt: skip
+
     async def _failed(
-        self, message: OutboxMessage, error: str, *, transient: bool, after: float | None
+        self,
+        message: OutboxMessage,
+        error: str,
+        *,
+        transient: bool,
+        after: float | None,
+        started: float,
     ) -> None:
         error = truncate(one_line(error), ERROR_MAX) or "unknown error"
         now = self._clock()
@@ -150,12 +185,14 @@ class Dispatcher:
         if when is None:
             reason = "gave up" if transient else "permanent failure"
             await self._outbox.mark_failed(message.id, error=error, now=now)
+            await self._record(message, "failed", error, started)
             log.error(
                 "channel %s: failed %s %s after %d attempt(s) (%s): %s",
                 message.channel, message.kind, message.id, message.attempts, reason, error,
             )  # fmt: skip
             return
         await self._outbox.mark_retry(message.id, error=error, next_attempt_at=when)
+        await self._record(message, "retry", error, started, next_attempt_at=when)
         log.warning(
             "channel %s: retry %s %s at %s (attempt %d): %s",
             message.channel, message.kind, message.id, when.isoformat(), message.attempts, error,

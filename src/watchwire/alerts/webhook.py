@@ -123,7 +123,8 @@ class WebhookSender:
             headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
         return headers
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> str:
+        """POST it; the receiver's answer is its status line and the start of its body."""
         if self._client is None:
             raise RuntimeError(f"webhook channel {self.name!r} used outside `async with`")
         body = render_body(message, self._config.format)
@@ -133,7 +134,7 @@ class WebhookSender:
             timeout = self._config.timeout.total_seconds()
             try:
                 async with asyncio.timeout(timeout):
-                    await self._post(self._client, body, headers)
+                    return await self._post(self._client, body, headers)
             except TimeoutError:
                 raise TransientDeliveryError(f"timed out after {timeout:g} s") from None
             except httpx.TimeoutException:
@@ -142,24 +143,30 @@ class WebhookSender:
                 detail = truncate(one_line(str(exc)), 200)
                 raise TransientDeliveryError(f"{type(exc).__name__}: {detail}") from None
 
-    async def _post(self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> None:
+    async def _post(self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> str:
         async with client.stream("POST", self._config.url, content=body, headers=headers) as r:
-            if r.is_success:
-                return
             excerpt = b""
             async for chunk in r.aiter_bytes():
                 excerpt += chunk
                 if len(excerpt) >= _ERROR_BODY_MAX:
                     break
+            if r.is_success:
+                return _answer(r, excerpt)
         raise _failure(r, excerpt)
+
+
+def _answer(response: httpx.Response, excerpt: bytes) -> str:
+    """``HTTP 200 OK: <the start of the body>``, on one line."""
+    text = truncate(one_line(excerpt.decode("utf-8", "replace")), 200)
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    return status + (f": {text}" if text else "")
 
 
 def _failure(response: httpx.Response, excerpt: bytes) -> Exception:
     status = response.status_code
     now = datetime.now(UTC)  # Retry-After dates are wall-clock dates
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
-    text = truncate(one_line(excerpt.decode("utf-8", "replace")), 200)
-    message = f"HTTP {status} {response.reason_phrase}".rstrip() + (f": {text}" if text else "")
+    message = _answer(response, excerpt)
     if 300 <= status < 400:
         return TransientDeliveryError(
             f"{message} (redirect not followed: point the channel at the final URL)",
