@@ -235,8 +235,9 @@ class Poller:
         level = logging.WARNING if failures == 0 else logging.DEBUG
         if scheduled:
             retry = _next_tick(now, settings.interval, next_poll_at)
-            log.log(level, "poll failed: %s; will retry at %s", error,
-                    retry.astimezone().strftime("%H:%M"), extra={"source": source.name})  # fmt: skip
+            at = retry.astimezone().strftime("%H:%M")
+            log.log(level, "poll failed: %s; will retry at %s", error, at,
+                    extra={"source": source.name})  # fmt: skip
         else:
             log.log(level, "poll failed: %s", error, extra={"source": source.name})
         return PollReport(source=source.name, ok=False, error=error)
