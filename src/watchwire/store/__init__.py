@@ -5,6 +5,7 @@ Backends live in their own packages (``sqlite``); nothing outside this package n
 
 from __future__ import annotations
 
+from watchwire.store.dryrun import DryRunStore, WouldAlert
 from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
@@ -36,6 +37,7 @@ __all__ = [
     "ArticleStore",
     "CachedValidators",
     "DeliveryAttempt",
+    "DryRunStore",
     "Maintenance",
     "NewArticle",
     "OutboxRow",
@@ -48,6 +50,7 @@ __all__ = [
     "SourceStore",
     "Store",
     "StoreLocation",
+    "WouldAlert",
     "locate_store",
     "new_id",
     "open_store",
