@@ -17,13 +17,14 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from watchwire.alerts.render import snippet_segments
-from watchwire.config import Config, load_config, parse_duration
 from watchwire.exceptions import ConfigError, WatchwireError
-from watchwire.store import StoreLocation
 from watchwire.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from watchwire.config import Config
+    from watchwire.store import StoreLocation
 
 __all__ = [
     "EXIT_FAILURE",
@@ -81,6 +82,8 @@ def add_command(
 
 def duration(text: str) -> timedelta:
     """An argument such as ``7d``, ``12h`` or ``30m`` (argparse type)."""
+    from watchwire.config import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError:
@@ -95,6 +98,8 @@ def duration(text: str) -> timedelta:
 def load(args: argparse.Namespace) -> Config:
     """The config named by ``-c``, else ``$WATCHWIRE_CONFIG``, else ``./watchwire.yaml``; when
     there is none, say where it was looked for and how to give one."""
+    from watchwire.config import load_config
+
     given: Path | None = getattr(args, "config", None)
     env = os.environ.get("WATCHWIRE_CONFIG")
     path = given or Path(env or "watchwire.yaml")
@@ -192,5 +197,7 @@ class Painter:
     def snippet(self, text: str, words: Iterable[str]) -> str:
         """A snippet whose matched ``words`` are marked ``«»`` (DESIGN.md), in this output's
         marks; other ``«»`` in it are the article's own quotation marks and stay."""
+        from watchwire.alerts.render import snippet_segments
+
         wanted = {" ".join(w.split()).casefold() for w in words}
         return "".join(self.hit(t) if hit else t for t, hit in snippet_segments(text, wanted))

@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchwire.cli.common import (
     EXIT_FAILURE,
@@ -28,11 +28,13 @@ from watchwire.cli.common import (
     print_json,
 )
 from watchwire.cli.parents import Parents
-from watchwire.config import Config, CrawlSettings
 from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
 from watchwire.logs import redact_url
 from watchwire.models import Article, Discovery, FetchOutcome, SourceKind
 from watchwire.timeutil import iso_z, utcnow
+
+if TYPE_CHECKING:
+    from watchwire.config import CrawlSettings
 
 __all__ = ["register"]
 
@@ -185,6 +187,7 @@ def _count(n: int, word: str) -> str:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    from watchwire.config import Config
     from watchwire.extract import article_to_json
 
     given = _read(args.target, Config().settings_for(None), purpose="page")
@@ -257,6 +260,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_discover(args: argparse.Namespace) -> int:
     from watchwire import queries
+    from watchwire.config import Config
     from watchwire.discover import describe_document, discover
 
     settings = Config().settings_for(None)

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchwire.cli.common import (
     EXIT_FAILURE,
@@ -18,10 +18,12 @@ from watchwire.cli.common import (
     local_time,
 )
 from watchwire.cli.parents import Parents
-from watchwire.config import Config, load_config
 from watchwire.exceptions import ConfigError
 from watchwire.logs import redact_url
 from watchwire.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from watchwire.config import Config
 
 __all__ = ["register"]
 
@@ -117,6 +119,7 @@ def _checked(args: argparse.Namespace) -> Config:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from watchwire.config import load_config
     from watchwire.service import default_workers, run_service
 
     config = _checked(args)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from watchwire.cli.common import EXIT_OK, Failed, add_command, load
 from watchwire.cli.parents import Parents
-from watchwire.config import Config
 from watchwire.exceptions import ConfigError
 from watchwire.opml import OpmlError, OpmlFeed, read_opml, source_name, write_opml
+
+if TYPE_CHECKING:
+    from watchwire.config import Config
 
 __all__ = ["register"]
 
@@ -54,6 +54,8 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    import yaml
+
     try:
         data = args.file.read_bytes()
     except OSError as exc:

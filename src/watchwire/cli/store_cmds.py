@@ -22,7 +22,6 @@ from watchwire.cli.common import (
     print_json,
 )
 from watchwire.cli.parents import Parents
-from watchwire.config import RuleConfig
 from watchwire.timeutil import utcnow
 
 __all__ = ["register"]
@@ -128,6 +127,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from watchwire import queries
+    from watchwire.config import RuleConfig
     from watchwire.rules import compile_rules
     from watchwire.store import open_store
 
