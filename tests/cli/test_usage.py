@@ -74,7 +74,9 @@ def test_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
-async def test_ctrl_c_is_no_traceback(http_server: ServerFactory, write_config: ConfigWriter) -> None:
+async def test_ctrl_c_is_no_traceback(
+    http_server: ServerFactory, write_config: ConfigWriter
+) -> None:
     arrived = asyncio.Event()
 
     async def stall(request: Request, response: Response) -> None:
