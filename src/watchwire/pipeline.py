@@ -21,6 +21,7 @@ from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
 from watchwire.fetch import Fetcher
+from watchwire.inflight import PageClaims
 from watchwire.logs import redact_url
 from watchwire.models import (
     Article,
@@ -72,6 +73,16 @@ class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Page:
+    """An article page fetched and analysed: what a leading poll shares with its followers."""
+
+    url: str
+    """Where the page was read (after redirects), or the URL asked for when the fetch failed."""
+    analysis: Analysis | None
+    """None: no article there."""
+
+
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
     """How long a source that failed ``failures`` times in a row waits before its next poll:
     its interval doubled per failure after the first, up to ``max_backoff``."""
@@ -82,7 +93,8 @@ def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
 
 
 class Poller:
-    """Polls sources into the store. Holds no state between polls but what the store has."""
+    """Polls sources into the store. Holds no state between polls but what the store has, and
+    the pages other polls are fetching right now (``inflight``)."""
 
     def __init__(
         self,
@@ -100,6 +112,8 @@ class Poller:
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
         self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
+        self._pages: PageClaims[_Page] = PageClaims()
+        """Pages being fetched by any poll: one fetch per article however many feeds list it."""
         self.articles_handled = 0
         """Article pages processed so far, stored or not: how busy this poller has been."""
 
@@ -266,24 +280,42 @@ class Poller:
         ]
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
         todo = todo[: settings.max_articles_per_poll]
-        stored = alerts = failed = retry_later = 0
+        stored = alerts = failed = retry_later = skipped = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, failed, retry_later
-            async with gate, self._in_flight:
-                self.articles_handled += 1
-                try:
-                    n = await self._article(snap, source, settings, url, link)
-                except _RetryLater:
-                    failed += 1
-                    retry_later += 1
-                    return
-                except Exception:
-                    failed += 1
-                    log.exception("cannot process %s", redact_url(link.url),
-                                  extra={"source": source.name})  # fmt: skip
-                    return
+            nonlocal stored, alerts, failed, retry_later, skipped
+            # Claimed at once, with no await before: another poll that lists this page now
+            # follows this one's fetch, and this one follows another's.
+            claim = self._pages.claim(url, unseen=url not in known)
+            if claim.role == "skip":
+                skipped += 1  # another poll stored it a moment ago
+                return
+            leader = claim.role == "lead"
+            try:
+                if leader:
+                    page = await self._lead(source, settings, url, link, gate)
+                else:
+                    assert claim.result is not None
+                    page = await asyncio.shield(claim.result)
+            except _RetryLater:
+                failed += 1
+                retry_later += 1
+                return
+            except Exception:
+                failed += 1  # the leader logged it
+                return
+            try:
+                n = await self._save(snap, source, settings, url, page)
+            except Exception:
+                failed += 1
+                log.exception("cannot store %s", redact_url(link.url),
+                              extra={"source": source.name})  # fmt: skip
+                if leader:
+                    self._pages.fail(url, _RetryLater())  # not stored: a later poll tries again
+                return
+            if leader:
+                self._pages.finish(url)
             if n is None:
                 failed += 1
             else:
@@ -294,14 +326,37 @@ class Poller:
             for url, link in todo:
                 tg.create_task(one(url, link))
         return PollReport(
-            source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
-            alerts=alerts, failed=failed, retry_later=retry_later,
+            source=source.name, ok=True, discovered=len(by_url), new=len(todo) - skipped,
+            stored=stored, alerts=alerts, failed=failed, retry_later=retry_later,
         )  # fmt: skip
 
-    async def _article(
-        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
-    ) -> int | None:
-        """Fetch, extract, store and match one article. Its alert count, or None if lost."""
+    async def _lead(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link,
+        gate: asyncio.Semaphore,
+    ) -> _Page:  # fmt: skip
+        """Fetch and analyse a page this poll claimed; its followers get the same result."""
+        try:
+            async with gate, self._in_flight:
+                self.articles_handled += 1
+                page = await self._fetch_page(source, settings, url, link)
+        except _RetryLater as exc:
+            self._pages.fail(url, exc)
+            raise
+        except Exception as exc:
+            log.exception("cannot process %s", redact_url(link.url),
+                          extra={"source": source.name})  # fmt: skip
+            self._pages.fail(url, exc)
+            raise
+        except BaseException:  # cancelled: followers try again on their next poll
+            self._pages.fail(url, _RetryLater())
+            raise
+        self._pages.resolve(url, page)
+        return page
+
+    async def _fetch_page(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
+    ) -> _Page:
+        """Fetch and analyse one article page. Raises _RetryLater when it failed for now."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
@@ -312,12 +367,20 @@ class Poller:
                         extra={"source": source.name})  # fmt: skip
             if not result.ok and result.transient:
                 raise _RetryLater
+        return _Page(url=result.final_url if result.ok else url, analysis=analysis)
+
+    async def _save(
+        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, page: _Page
+    ) -> int | None:
+        """Match and store one analysed article for ``source``: its alert count, None if the
+        page held no article."""
+        analysis = page.analysis
+        if analysis is None:
             return None
         canonical = canonicalize_url(
-            result.final_url if result.ok else url,
-            extra_params=snap.config.dedupe.tracking_params,
+            page.url, extra_params=snap.config.dedupe.tracking_params,
             canonical=analysis.article.url,
-        )
+        )  # fmt: skip
         article = replace(analysis.article, url=canonical)
         fp = analysis.fingerprint
         new = NewArticle(
