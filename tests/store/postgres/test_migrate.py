@@ -14,7 +14,7 @@ from watchwire.store.postgres.migrate import SCHEMA_LOCK, migrate
 from watchwire.store.postgres.schema import MIGRATIONS
 
 TABLES = {"sources", "http_cache", "fetches", "stories", "articles", "simhash_bands", "outbox"}
-TABLES |= {"alerts", "watchwire_schema"}
+TABLES |= {"alerts", "deliveries", "watchwire_schema"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

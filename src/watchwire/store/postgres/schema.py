@@ -136,4 +136,26 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_unsealed ON alerts (channel, message_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id      text NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    attempt         integer NOT NULL,
+    at              timestamptz NOT NULL,
+    outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          text,
+    elapsed_ms      integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz
+);
+CREATE INDEX deliveries_message ON deliveries (message_id, id);
+
+-- `alerts retry` starts a new delivery episode without rewriting when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at timestamptz;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox (updated_at);
+CREATE INDEX alerts_created ON alerts (created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
