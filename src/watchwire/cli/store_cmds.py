@@ -194,11 +194,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print_json(queries.alert_json(r))
         return EXIT_OK
     if rows:
-        print(f"{'made':16}  {'state':10} {'channel':12} {'rule':20} {'id':26} article")
+        print(f"{'made':16}  {'state':10} {'channel':12} {'rule':20} {'id':32} article")
     for r in rows:
         what = r.title or r.summary
         print(f"{local_time(r.created_at):16}  {r.state:10} {r.channel:12} {r.rule or '-':20} "
-              f"{r.id:26} {what}")  # fmt: skip
+              f"{r.id:32} {what}")  # fmt: skip
         if r.url:
             print(f"{'':18}{r.url}")
         if r.state in ("pending", "failed") and r.last_error:
