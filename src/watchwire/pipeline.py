@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from watchwire.backoff import exponential
 from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
+from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
 from watchwire.inflight import ElsewhereWaits, PageClaims
 from watchwire.logs import redact_url
@@ -35,7 +37,7 @@ from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PageClaim, PollStore
 from watchwire.timeutil import utcnow
-from watchwire.workers import WorkerPool
+from watchwire.workers import WorkerCrashed, WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -64,7 +66,13 @@ class PollReport:
     alerts: int = 0
     failed: int = 0
     retry_later: int = 0
-    """Articles whose pages failed for now: the next poll looks for them again."""
+    """Articles not stored for now (a page that failed for now, a store that refused the
+    article): the next poll looks for them again."""
+    given_up: int = 0
+    """Articles given up on purpose (no article at the URL; a page whose analysis killed its
+    worker twice): remembered in the store, never fetched again."""
+    waiting: int = 0
+    """New links past ``max_articles_per_poll``: the next poll takes them."""
     error: str | None = None
 
 
@@ -88,6 +96,8 @@ class _Page:
     """Where the page was read (after redirects), or the URL asked for when the fetch failed."""
     analysis: Analysis | None
     """None: no article there."""
+    reason: str = ""
+    """Why there is no article (``analysis`` None): the fetch's error, or nothing extracted."""
 
 
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
@@ -133,6 +143,8 @@ class Poller:
     # --- one source ---------------------------------------------------------------------------
 
     async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
+        """Poll ``source`` once. ``force``: a one-off poll (``watchwire once``), which ignores
+        the source's back-off and, when it fails, promises no retry: nothing will make one."""
         snap = self._snapshot
         settings = snap.config.settings_for(source)
         state = await self._store.source_state(source.name)
@@ -152,7 +164,8 @@ class Poller:
             self._log_recovery(source, failures)
             return PollReport(source=source.name, ok=True)
         if isinstance(doc, FetchResult):
-            return await self._fail(source, settings, failures, doc.error or "fetch failed")
+            error = doc.error or "fetch failed"
+            return await self._fail(source, settings, failures, error, scheduled=not force)
 
         discovery = doc
         links = list(discovery.links)
@@ -164,10 +177,14 @@ class Poller:
             children = discovery.sitemaps[:_MAX_CHILD_SITEMAPS]
             links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
-            return await self._fail(source, settings, failures, discovery.error)
+            return await self._fail(
+                source, settings, failures, discovery.error, scheduled=not force
+            )
 
         report = await self._ingest(snap, source, settings, links)
-        if not report.retry_later:
+        # Seen only when everything it listed is stored or given up on purpose: an article
+        # that failed to save, or waits past the per-poll cap, is looked for next poll.
+        if not report.retry_later and not report.waiting:
             for url, result, body_hash in seen:
                 await self._store.save_validators(
                     url, result.validators, body_hash=body_hash, now=self._now()
@@ -178,9 +195,11 @@ class Poller:
         self._log_recovery(source, failures)
         if report.new:
             log.info(
-                "%d new of %d discovered, %d stored, %d alert(s)%s",
+                "%d new of %d discovered, %d stored, %d alert(s)%s%s%s",
                 report.new, report.discovered, report.stored, report.alerts,
-                f", {report.failed} failed" if report.failed else "",
+                f", {report.retry_later} to retry" if report.retry_later else "",
+                f", {report.given_up} given up" if report.given_up else "",
+                f", {report.waiting} waiting for the next poll" if report.waiting else "",
                 extra={"source": source.name},
             )  # fmt: skip
         return report
@@ -236,17 +255,28 @@ class Poller:
         return links
 
     async def _fail(
-        self, source: SourceConfig, settings: CrawlSettings, failures: int, error: str
+        self,
+        source: SourceConfig,
+        settings: CrawlSettings,
+        failures: int,
+        error: str,
+        *,
+        scheduled: bool,
     ) -> PollReport:
-        delay = backoff_delay(settings, failures + 1)
+        now = self._now()
+        next_poll_at = now + backoff_delay(settings, failures + 1) if failures >= 1 else None
         await self._store.record_poll(
-            source.name, url=source.url, now=self._now(), ok=False, error=error,
-            next_poll_at=self._now() + delay if failures >= 1 else None,
-        )  # fmt: skip
+            source.name, url=source.url, now=now, ok=False, error=error, next_poll_at=next_poll_at
+        )
         # Say it once when a source goes bad, not on every poll while it stays bad.
         level = logging.WARNING if failures == 0 else logging.DEBUG
-        log.log(level, "poll failed: %s (retrying with back-off)", error,
-                extra={"source": source.name})  # fmt: skip
+        if scheduled:
+            retry = _next_tick(now, settings.interval, next_poll_at)
+            at = retry.astimezone().strftime("%H:%M")
+            log.log(level, "poll failed: %s; will retry at %s", error, at,
+                    extra={"source": source.name})  # fmt: skip
+        else:
+            log.log(level, "poll failed: %s", error, extra={"source": source.name})
         return PollReport(source=source.name, ok=False, error=error)
 
     def _log_recovery(self, source: SourceConfig, failures: int) -> None:
@@ -272,17 +302,29 @@ class Poller:
             if url not in known or _updated_since(link, known[url])
         ]
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
+        waiting = max(0, len(todo) - settings.max_articles_per_poll)
         todo = todo[: settings.max_articles_per_poll]
         # Claimed at once, with no await before: another poll that lists one of these pages
         # now follows this one's fetch, and this one follows another's. Then the pages this
         # poll leads are claimed in the store, for one fetch across every worker.
         claims = {url: self._pages.claim(url, unseen=url not in known) for url, _ in todo}
         shared = await self._claim_shared([url for url, c in claims.items() if c.role == "lead"])
-        stored = alerts = failed = retry_later = skipped = 0
+        stored = alerts = retry_later = given_up = skipped = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
+        async def give_up(url: str, link: Link, reason: str) -> None:
+            nonlocal retry_later, given_up
+            try:
+                await self._store.give_up(url, source=source.name, reason=reason, now=self._now())
+            except Exception as exc:
+                log.warning("cannot record %s as given up: %s", redact_url(link.url), exc,
+                            extra={"source": source.name})  # fmt: skip
+                retry_later += 1
+                return
+            given_up += 1
+
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, failed, retry_later, skipped
+            nonlocal stored, alerts, retry_later, skipped
             claim = claims[url]
             if claim.role == "skip":
                 skipped += 1  # another poll stored it a moment ago
@@ -301,28 +343,38 @@ class Poller:
                     skipped += 1
                     return
                 except _RetryLater:
-                    failed += 1
                     retry_later += 1
                     return
+                except WorkerCrashed as exc:  # killed its worker on both tries: never again
+                    await give_up(url, link, str(exc))
+                    return
                 except Exception:
-                    failed += 1  # the leader logged it
+                    retry_later += 1  # the leader logged it; a bug must not lose the article
+                    return
+                if page.analysis is None:
+                    if leader:
+                        self._pages.finish(url)
+                    await give_up(url, link, page.reason or "no article")
                     return
                 try:
                     n = await self._save(snap, source, settings, url, page)
-                except Exception:
-                    failed += 1
-                    log.exception("cannot store %s", redact_url(link.url),
-                                  extra={"source": source.name})  # fmt: skip
+                except Exception as exc:
+                    # Storing failed (disk full, database locked) or a bug: never a reason to
+                    # lose the article. Not seen, so the next poll looks for it again.
+                    retry_later += 1
+                    if isinstance(exc, WatchwireError):
+                        log.warning("cannot store %s: %s", redact_url(link.url), exc,
+                                    extra={"source": source.name})  # fmt: skip
+                    else:
+                        log.exception("cannot store %s", redact_url(link.url),
+                                      extra={"source": source.name})  # fmt: skip
                     if leader:
                         self._pages.fail(url, _RetryLater())  # not stored: a later poll tries
                     return
                 if leader:
                     self._pages.finish(url)
-                if n is None:
-                    failed += 1
-                else:
-                    stored += 1
-                    alerts += n
+                stored += 1
+                alerts += n
             finally:
                 if leader and url in shared.mine:
                     await self._release_page(url)
@@ -332,7 +384,8 @@ class Poller:
                 tg.create_task(one(url, link))
         return PollReport(
             source=source.name, ok=True, discovered=len(by_url), new=len(todo) - skipped,
-            stored=stored, alerts=alerts, failed=failed, retry_later=retry_later,
+            stored=stored, alerts=alerts, failed=retry_later + given_up,
+            retry_later=retry_later, given_up=given_up, waiting=waiting,
         )  # fmt: skip
 
     async def _claim_shared(self, urls: list[str]) -> PageClaim:
@@ -403,16 +456,15 @@ class Poller:
                         extra={"source": source.name})  # fmt: skip
             if not result.ok and result.transient:
                 raise _RetryLater
+            return _Page(url=url, analysis=None, reason=reason)
         return _Page(url=result.final_url if result.ok else url, analysis=analysis)
 
     async def _save(
         self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, page: _Page
-    ) -> int | None:
-        """Match and store one analysed article for ``source``: its alert count, None if the
-        page held no article."""
+    ) -> int:
+        """Match and store one analysed article for ``source``: its alert count."""
         analysis = page.analysis
-        if analysis is None:
-            return None
+        assert analysis is not None
         canonical = canonicalize_url(
             page.url, extra_params=snap.config.dedupe.tracking_params,
             canonical=analysis.article.url,
@@ -478,6 +530,14 @@ def _intents(
             for t in targets
         )
     return out
+
+
+def _next_tick(now: datetime, interval: timedelta, not_before: datetime | None) -> datetime:
+    """When the scheduler polls a source again: every ``interval`` from this poll, skipping
+    the polls its back-off (``not_before``) holds off."""
+    if not_before is None or not_before <= now + interval:
+        return now + interval
+    return now + interval * math.ceil((not_before - now) / interval)
 
 
 _UNDATED = datetime.max.replace(tzinfo=UTC)

@@ -136,12 +136,6 @@ class Scheduler:
         """False once ``stop`` began: ``run_now`` starts nothing more."""
         return self._accepting
 
-    async def wait_idle(self, job_id: str) -> None:
-        """Until the run of ``job_id`` going now (if any) has ended."""
-        current = self._running.get(job_id)
-        if current is not None and not current.done():
-            await asyncio.wait([current])
-
     def remove(self, job_id: str) -> None:
         if self._aps.get_job(job_id) is not None:
             self._aps.remove_job(job_id)

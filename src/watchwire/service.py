@@ -8,10 +8,10 @@ what is due. Both leave the store closed cleanly however they end.
 ``run`` is one worker of a deployment that may have several (over PostgreSQL): which source is
 due lives in the store, and APScheduler drives this worker's periodic jobs — claim the due
 sources it has room for (``rota``), keep its leases alive and free those of workers that are
-gone, drain the outbox, seal digests (the fetcher gives back by itself the hosts it no longer
-requests). A message queued by
-any worker wakes the deliverers (``LeaseKeeper.outbox_wakeup``). With one worker (SQLite) it is
-the same model, every lease its own.
+gone, wake the dispatcher's lanes, seal digests (the fetcher gives back by itself the hosts it
+no longer requests). A message queued by any worker wakes the lanes at once
+(``LeaseKeeper.outbox_wakeup``). With one worker (SQLite) it is the same model, every lease its
+own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import gc
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,16 +30,24 @@ from pathlib import Path
 from typing import TextIO
 
 from watchwire.alerts import Channel, Dispatcher, open_channels
-from watchwire.config import Config, SourceConfig, load_config
+from watchwire.config import Config, RetryPolicy, SourceConfig, load_config
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
-from watchwire.exceptions import ConfigError
+from watchwire.exceptions import ConfigError, StoreError, WatchwireError
 from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.memory import MemoryTrimmer
 from watchwire.pipeline import Poller, PollReport
 from watchwire.rota import LEASE, Rota
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
-from watchwire.store import SourceLease, Store, open_store
+from watchwire.store import (
+    DryRunStore,
+    OutboxRow,
+    SourceLease,
+    Store,
+    WouldAlert,
+    locate_store,
+    open_store,
+)
 from watchwire.timeutil import utcnow
 from watchwire.workers import WorkerPool
 
@@ -67,6 +75,8 @@ KEEP_EVERY = timedelta(seconds=5)
 DIGEST_CHECK = timedelta(seconds=60)
 """The longest an interval digest that is due waits to be sealed (by whichever worker)."""
 SHUTDOWN_GRACE = 10.0
+VERIFY_EVERY = timedelta(seconds=2)
+"""How often the service makes sure its store file is still there."""
 TRIM_EVERY = timedelta(seconds=60)
 """How often a busy service hands freed heap back to the system (see ``memory``)."""
 
@@ -84,24 +94,38 @@ class Service:
     workers: WorkerPool
     trimmer: MemoryTrimmer
     rota: Rota
-    drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    failure: WatchwireError | None = None
+    """What made the service stop on its own (its store gone); ``run`` raises it."""
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def config(self) -> Config:
         return self.snapshot.config
 
     async def drain(self) -> int:
-        """Deliver everything due now, in batches. Returns the number of messages handled."""
+        """Deliver everything due now, every channel's lane side by side, and wait for it
+        (``once``; the running service's lanes deliver on their own). Returns how many."""
         total = 0
-        async with self.drain_lock:
-            while True:
-                handled = await self.dispatcher.drain_once()
-                total += handled
-                if handled < DRAIN_BATCH:
-                    return total
+        while handled := await self.dispatcher.drain_once():
+            total += handled
+        return total
 
     async def drain_job(self) -> None:
-        await self.drain()
+        self.dispatcher.wake()
+
+    async def verify_job(self) -> None:
+        """Stop the service if its store is gone: storing into a deleted file loses
+        everything, and a restart on a new one would alert every story again."""
+        try:
+            await self.store.verify()
+        except StoreError as exc:
+            self.fail(exc)
+
+    def fail(self, error: WatchwireError) -> None:
+        if self.failure is None:
+            log.error("%s", error)
+            self.failure = error
+            self.failed.set()
 
     async def keep_job(self) -> None:
         """Keep this worker's leases alive; free those of workers that are gone."""
@@ -147,13 +171,16 @@ class Service:
     async def seal_digest(self, channel: str) -> None:
         schedule = self.config.channels[channel].digest if channel in self.config.channels else None
         if schedule is not None and await self._seal_if_due(channel, schedule, utcnow()):
-            await self.drain()
+            self.dispatcher.wake()
+
+
+def _policies(config: Config) -> dict[str, RetryPolicy]:
+    return {name: ch.retry for name, ch in config.channels.items()}
 
 
 def _dispatcher(config: Config, store: Store, channels: Mapping[str, Channel]) -> Dispatcher:
-    policies = {name: ch.retry for name, ch in config.channels.items()}
     return Dispatcher(
-        store, channels, policies, clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH
+        store, channels, _policies(config), clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH
     )
 
 
@@ -188,7 +215,7 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
     async with AsyncExitStack() as stack:
         pool = await stack.enter_async_context(WorkerPool(workers))
         store = await stack.enter_async_context(
-            open_store(config.store_location(), near_distance=_near_distance(config))
+            open_store(config.store_location(), near_distance=_near_distance(config), service=True)
         )
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
@@ -218,10 +245,38 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OnceReport:
+    """What one ``watchwire once`` did: its polls, and the messages it made or tried."""
+
     polls: tuple[PollReport, ...]
-    delivered: int
-    pending: int
-    failed: int
+    messages: tuple[OutboxRow, ...] = ()
+    """Messages this run made or tried to deliver, as they stand at its end."""
+    queued: int = 0
+    """Alerts of this run waiting for their channel's digest (not a failure)."""
+    would_alert: tuple[WouldAlert, ...] = ()
+    """With ``dry_run``: the alerts a real run would have written."""
+    dry_run: bool = False
+
+    def count(self, *states: str) -> int:
+        return sum(m.state in states for m in self.messages)
+
+    @property
+    def delivered(self) -> int:
+        return self.count("delivered")
+
+    @property
+    def failed(self) -> int:
+        """Given up on, or refused for good."""
+        return self.count("failed")
+
+    @property
+    def waiting(self) -> int:
+        """Failed for now, waiting for a retry (or not yet tried) when the run ended."""
+        return self.count("pending", "delivering")
+
+    @property
+    def ok(self) -> bool:
+        """Everything asked was done: every source read, every message delivered."""
+        return all(p.ok for p in self.polls) and not self.failed and not self.waiting
 
 
 async def run_once(
@@ -230,29 +285,24 @@ async def run_once(
     drain_timeout: float = 30.0,
     progress: TextIO | None = None,
     workers: int = 0,
+    sources: Sequence[str] | None = None,
+    dry_run: bool = False,
 ) -> OnceReport:
-    """Poll every enabled source once, deliver what is due (bounded wait), and return."""
-    async with open_service(config, workers=workers) as svc:
+    """Poll every enabled source (or those named in ``sources``, enabled or not) once, deliver
+    what is due (bounded wait), and say what this run did. ``dry_run``: store nothing, send
+    nothing; the report says what would have alerted."""
+    snapshot = config if isinstance(config, Snapshot) else Snapshot.build(config)
+    chosen = [
+        s for s in snapshot.config.sources
+        if (s.name in sources if sources is not None else s.enabled)
+    ]  # fmt: skip
+    if dry_run:
+        return await _dry_run(snapshot, chosen, progress=progress, workers=workers)
+    started = utcnow()
+    async with open_service(snapshot, workers=workers) as svc:
         freeze_long_lived()
         await _take_over_outbox(svc)
-        sources = [s for s in svc.config.sources if s.enabled]
-        reports: list[PollReport] = []
-        gate = asyncio.Semaphore(16)
-        bar = _Progress(len(sources), progress)
-
-        async def poll(source: SourceConfig) -> None:
-            async with gate:
-                try:
-                    reports.append(await svc.poller.poll(source, force=True))
-                except Exception as exc:
-                    log.exception("poll failed", extra={"source": source.name})
-                    reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
-            bar.step(source.name)
-
-        async with asyncio.TaskGroup() as tg:
-            for source in sources:
-                tg.create_task(poll(source))
-        bar.done()
+        reports = await _poll_all(svc.poller, chosen, progress)
         await svc.seal_due_digests(utcnow())
         try:
             async with asyncio.timeout(drain_timeout):
@@ -264,13 +314,60 @@ async def run_once(
                     await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
         except TimeoutError:
             log.info("outbox not drained within %.0fs; the rest stays pending", drain_timeout)
-        counts = await svc.store.outbox_counts()
+        touched = await svc.store.list_outbox(changed_since=started, limit=_REPORT_LIMIT)
         return OnceReport(
-            polls=tuple(sorted(reports, key=lambda r: r.source)),
-            delivered=counts["delivered"],
-            pending=counts["pending"] + counts["delivering"] + counts["queued"],
-            failed=counts["failed"],
+            polls=reports,
+            messages=tuple(m for m in touched if m.state != "queued"),
+            queued=sum(m.state == "queued" for m in touched),
         )
+
+
+_REPORT_LIMIT = 100_000
+"""Messages one run's report looks at, at most (a first crawl of many rules makes thousands)."""
+
+
+async def _poll_all(
+    poller: Poller, sources: Sequence[SourceConfig], progress: TextIO | None
+) -> tuple[PollReport, ...]:
+    reports: list[PollReport] = []
+    gate = asyncio.Semaphore(16)
+    bar = _Progress(len(sources), progress)
+
+    async def poll(source: SourceConfig) -> None:
+        async with gate:
+            try:
+                reports.append(await poller.poll(source, force=True))
+            except Exception as exc:
+                log.exception("poll failed", extra={"source": source.name})
+                reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
+        bar.step(source.name)
+
+    async with asyncio.TaskGroup() as tg:
+        for source in sources:
+            tg.create_task(poll(source))
+    bar.done()
+    return tuple(sorted(reports, key=lambda r: r.source))
+
+
+async def _dry_run(
+    snapshot: Snapshot, sources: Sequence[SourceConfig], *, progress: TextIO | None, workers: int
+) -> OnceReport:
+    """Poll through a ``DryRunStore``: the real store read (or an empty one when there is
+    none yet: nothing is created), nothing written, no channel opened."""
+    config = snapshot.config
+    location = config.store_location()
+    if not location.exists():
+        location = locate_store(":memory:")
+    async with AsyncExitStack() as stack:
+        pool = await stack.enter_async_context(WorkerPool(workers))
+        base = await stack.enter_async_context(
+            open_store(location, near_distance=_near_distance(config))
+        )
+        fetcher = await stack.enter_async_context(Fetcher(config.settings_for(None)))
+        dry = DryRunStore(base)
+        poller = Poller(snapshot, store=dry, fetcher=fetcher, workers=pool)
+        reports = await _poll_all(poller, sources, progress)
+        return OnceReport(polls=reports, would_alert=tuple(dry.would_alert), dry_run=True)
 
 
 class _Progress:
@@ -309,57 +406,84 @@ async def run_service(
     loader: Callable[[], Config] | None = None,
     workers: int = 0,
 ) -> None:
-    """Poll the due sources until ``stop`` is set; reload the config when ``reload`` is set."""
+    """Poll the due sources until ``stop`` is set; reload the config when ``reload`` is set.
+
+    A reload runs beside everything else (polls, deliveries, a stop): it never waits on a
+    delivery. Stopping gives running polls and deliveries ``SHUTDOWN_GRACE`` seconds together,
+    then cancels them (an interrupted delivery is due again at once). Raises the error that
+    made the service stop on its own (its store deleted), after a clean shutdown.
+    """
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
     async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
         freeze_long_lived()
         scheduler = Scheduler(tg)
         await _take_over_outbox(svc)
+        lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
         await svc.rota.plan(svc.config)
         _schedule(svc, scheduler)
         scheduler.start()
-        wakeups = tg.create_task(_deliver_when_queued(svc, scheduler))
+        wakeups = tg.create_task(_deliver_when_queued(svc), name="outbox wake-ups")
         counts = await svc.store.outbox_counts()
         log.info(
             "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
             sum(s.enabled for s in svc.config.sources), len(svc.snapshot.rules),
             counts["pending"] + counts["delivering"],
         )  # fmt: skip
-        while not stop.is_set():
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(reload.wait())]
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for w in waiters:
-                    w.cancel()
-            if reload.is_set() and not stop.is_set():
-                reload.clear()
-                await _reload(svc, scheduler, load)
+        reloading: asyncio.Task[None] | None = None
+        while not stop.is_set() and svc.failure is None:
+            await _first_of(stop, reload, svc.failed)
+            if reload.is_set() and not stop.is_set() and svc.failure is None:
+                if reloading is None or reloading.done():
+                    reload.clear()
+                    reloading = tg.create_task(_reload(svc, scheduler, load, tg))
+                else:  # a SIGHUP during a reload: once this one is in, another
+                    await _first_of(stop, svc.failed, done=reloading)
         log.info("stopping")
         wakeups.cancel()
-        await scheduler.stop(grace=SHUTDOWN_GRACE)
+        if reloading is not None:
+            reloading.cancel()
+        await asyncio.gather(
+            scheduler.stop(grace=SHUTDOWN_GRACE),
+            svc.dispatcher.stop(grace=SHUTDOWN_GRACE),
+        )
+        await asyncio.wait([lanes], timeout=1.0)
     log.info("stopped")
+    if svc.failure is not None:
+        raise svc.failure
+
+
+async def _first_of(*events: asyncio.Event, done: asyncio.Task[None] | None = None) -> None:
+    """Wait until any of ``events`` is set (or ``done`` is done)."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(
+            [*waiters, *([done] if done is not None else [])],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        for w in waiters:
+            w.cancel()
 
 
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
-    Only those whose worker is gone: another live worker may be sending its own right now.
-    Delivery is at least once, so a receiver may see one twice, with one id.
+    Only those whose worker is gone: on the embedded store, this process holds the service
+    lock (``open_store(service=True)``), so every other holder is; on a server, the store tells
+    the live workers apart. Delivery is at least once, so a receiver may see one twice, with
+    one id.
     """
     released = await svc.store.release_leases(now=utcnow())
     if released:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
-async def _deliver_when_queued(svc: Service, scheduler: Scheduler) -> None:
+async def _deliver_when_queued(svc: Service) -> None:
     """Wake the dispatcher as soon as any worker queues a message, not at the next tick."""
     while True:
         await svc.store.outbox_wakeup()
-        # A drain going on may have looked before this message was there: one more after it.
-        while not scheduler.run_now("outbox", svc.drain_job) and scheduler.accepting:
-            await scheduler.wait_idle("outbox")
+        svc.dispatcher.wake()
 
 
 def _schedule(svc: Service, scheduler: Scheduler) -> None:
@@ -373,6 +497,8 @@ def _schedule(svc: Service, scheduler: Scheduler) -> None:
     scheduler.add_interval("leases", svc.keep_job, every=KEEP_EVERY, first_run=kept)
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
+    wanted.add("store")
+    scheduler.add_interval("store", svc.verify_job, every=VERIFY_EVERY, first_run=now)
     wanted.add("memory")
     later = now + TRIM_EVERY
     scheduler.add_interval(
@@ -434,7 +560,9 @@ async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> N
             _claim_at(svc, scheduler, utcnow() + CLAIM_COALESCE)  # room for one more
 
 
-async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]) -> None:
+async def _reload(
+    svc: Service, scheduler: Scheduler, load: Callable[[], Config], tg: asyncio.TaskGroup
+) -> None:
     try:
         # Off the loop: compiling tens of thousands of rules takes seconds, and polls and
         # deliveries go on meanwhile under the snapshot in force.
@@ -452,15 +580,23 @@ async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]
         await stack.aclose()
         log.exception("config reload failed opening channels; keeping the running config")
         return
-    async with svc.drain_lock:
-        old_stack = svc.channel_stack
-        svc.snapshot, svc.channel_stack = snapshot, stack
-        svc.dispatcher = _dispatcher(new, svc.store, channels)
-        svc.poller.reconfigure(snapshot)
-        await old_stack.aclose()
+    # The swap waits for nothing: deliveries under way finish on the old channels, which are
+    # closed once the last of them is done.
+    old_stack = svc.channel_stack
+    svc.snapshot, svc.channel_stack = snapshot, stack
+    svc.poller.reconfigure(snapshot)
+    drained = svc.dispatcher.reconfigure(channels, _policies(new))
+    tg.create_task(_close_after(drained, old_stack), name="close old channels")
     await svc.rota.plan(new)
     _schedule(svc, scheduler)
     log.info(
         "config reloaded: %d source(s), %d rule(s), %d channel(s)",
         len(new.sources), len(snapshot.rules), len(new.channels),
     )  # fmt: skip
+
+
+async def _close_after(drained: asyncio.Event, stack: AsyncExitStack) -> None:
+    try:
+        await drained.wait()
+    finally:
+        await asyncio.shield(stack.aclose())

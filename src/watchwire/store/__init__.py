@@ -6,6 +6,7 @@ names one.
 
 from __future__ import annotations
 
+from watchwire.store.dryrun import DryRunStore, WouldAlert
 from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
@@ -23,9 +24,12 @@ from watchwire.store.roles import (
 )
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
     ClaimedSources,
+    DeliveryAttempt,
+    GivenUp,
     NewArticle,
     OutboxRow,
     PageClaim,
@@ -34,14 +38,19 @@ from watchwire.store.values import (
     SourceLease,
     SourcePlan,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
     "AlertIntent",
+    "ArticlePreview",
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
     "ClaimedSources",
+    "DeliveryAttempt",
+    "DryRunStore",
+    "GivenUp",
     "HostLeaseStore",
     "LeaseKeeper",
     "Maintenance",
@@ -60,7 +69,9 @@ __all__ = [
     "SourceState",
     "SourceStore",
     "Store",
+    "StoreCheck",
     "StoreLocation",
+    "WouldAlert",
     "locate_store",
     "new_id",
     "open_store",

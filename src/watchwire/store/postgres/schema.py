@@ -143,7 +143,40 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_unsealed ON alerts (channel, message_id);
 """
 
-_V2 = """
+_GIVEN_UP = """
+-- SQLite's given_up (article links given up on purpose, remembered per source).
+CREATE TABLE given_up (
+    url    text PRIMARY KEY,
+    source text NOT NULL,
+    reason text NOT NULL,
+    at     timestamptz NOT NULL
+);
+CREATE INDEX given_up_source ON given_up (source, at);
+"""
+
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id      text NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    attempt         integer NOT NULL,
+    at              timestamptz NOT NULL,
+    outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          text,
+    elapsed_ms      integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz
+);
+CREATE INDEX deliveries_message ON deliveries (message_id, id);
+
+-- `alerts retry` starts a new delivery episode without rewriting when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at timestamptz;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox (updated_at);
+CREATE INDEX alerts_created ON alerts (created_at);
+"""
+
+_WORKERS = """
 -- A worker is a process that opened the database to work. It takes the session advisory lock
 -- (WORKER_LOCK, id) before its row appears, and holds it while it lives.
 CREATE SEQUENCE worker_ids AS integer;
@@ -197,4 +230,5 @@ CREATE TABLE store_copies (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES, _WORKERS)

@@ -1,17 +1,24 @@
-"""Sources: poll state, fetch history and HTTP validators."""
+"""Sources: poll state, fetch history and HTTP validators.
+
+As in the embedded store, no secret of a source URL is written: ``sources`` and ``fetches`` keep
+it redacted (``logs.redact_url``), and ``http_cache`` is keyed by the redacted URL plus a digest
+of the real one (``cache_key``, the same key as SQLite's, so a copied store finds its cache).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.rows import DictRow
 
+from watchwire.logs import redact_text, redact_url
 from watchwire.models import FetchResult, Validators
 from watchwire.store.postgres.connection import Connected, rows
 from watchwire.store.values import CachedValidators, SourceHealth, SourceState
 
-__all__ = ["SourcesPart"]
+__all__ = ["SourcesPart", "cache_key"]
 
 _FETCH_HISTORY = timedelta(days=7)
 
@@ -64,8 +71,8 @@ class SourcesPart(Connected):
         next_poll_at: datetime | None = None,
     ) -> SourceState:
         params: dict[str, Any] = {
-            "name": name, "url": url, "kind": kind, "now": now, "ok": ok, "error": error,
-            "next": next_poll_at,
+            "name": name, "url": redact_url(url), "kind": kind, "now": now, "ok": ok,
+            "error": None if error is None else redact_text(error), "next": next_poll_at,
         }  # fmt: skip
         async with self._transaction() as conn:
             (row,) = await rows(conn, _RECORD_POLL, params)
@@ -80,15 +87,16 @@ class SourcesPart(Connected):
                                     error_class, error)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (
-                source, result.url, now, str(result.outcome), result.status,
+                source, redact_url(result.url), now, str(result.outcome), result.status,
                 len(result.content), int(result.elapsed * 1000), result.error_class,
-                result.error,
+                None if result.error is None else redact_text(result.error),
             ),
         )  # fmt: skip
 
     async def validators(self, url: str) -> CachedValidators | None:
         found = await self._rows(
-            "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = %s", (url,)
+            "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = %s",
+            (cache_key(url),),
         )
         if not found:
             return None
@@ -108,7 +116,7 @@ class SourcesPart(Connected):
                    last_modified = excluded.last_modified,
                    body_hash = COALESCE(excluded.body_hash, c.body_hash),
                    updated_at = excluded.updated_at""",
-            (url, validators.etag, validators.last_modified, body_hash, now),
+            (cache_key(url), validators.etag, validators.last_modified, body_hash, now),
         )
 
     async def source_health(self, *, since: datetime) -> list[SourceHealth]:
@@ -125,6 +133,15 @@ class SourcesPart(Connected):
             )
             for r in await self._rows(_HEALTH, (since,))
         ]
+
+
+def cache_key(url: str) -> str:
+    """``http_cache``'s key for ``url``: itself when it holds no secret; else its redacted form
+    and a digest of the whole, so that URLs differing only in a token keep apart."""
+    redacted = redact_url(url)
+    if redacted == url:
+        return url
+    return f"{redacted} {hashlib.sha256(url.encode()).hexdigest()[:32]}"
 
 
 def _source_state(row: DictRow) -> SourceState:

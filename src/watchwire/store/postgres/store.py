@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final, Self
@@ -25,8 +26,10 @@ from watchwire.store.postgres.connection import configure, describe
 from watchwire.store.postgres.coordination import CoordinationPart
 from watchwire.store.postgres.migrate import migrate
 from watchwire.store.postgres.outbox import OutboxPart
+from watchwire.store.postgres.schema import MIGRATIONS
 from watchwire.store.postgres.sources import SourcesPart
 from watchwire.store.postgres.transfer import TransferPart
+from watchwire.store.values import StoreCheck
 
 __all__ = ["POOL_SIZE", "PostgresStore"]
 
@@ -69,6 +72,7 @@ class PostgresStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart, Tra
             await pool.close()
             raise StoreError(f"cannot connect to the database at {describe(url)}") from exc
         store = cls(pool, url=url, near_distance=near_distance)
+        store._identity = await store._database_identity()
         try:
             yield store
         finally:
@@ -77,6 +81,44 @@ class PostgresStore(SourcesPart, ArticlesPart, OutboxPart, CoordinationPart, Tra
 
     async def release_memory(self) -> None:
         return None  # the server's caches are the server's
+
+    _identity: int | None = None
+
+    async def verify(self) -> None:
+        """Raise StoreError if the database this store opened was dropped and made again (an
+        empty one would alert every story again). A server that does not answer for now is
+        not that: the store's next statement says so, and the service goes on trying."""
+        try:
+            identity = await self._database_identity()
+        except StoreError:
+            return
+        if identity != self._identity:
+            raise StoreError(
+                f"the database at {describe(self._url)} was dropped and made again while "
+                "watchwire was using it; stopping, so that nothing is alerted twice: restore "
+                "it (or point storage at the right one), then start again"
+            )
+
+    async def check(self, *, budget: float | None = None) -> StoreCheck:
+        """The server checks its own pages (and data checksums, when the cluster has them);
+        this says whether it answers with watchwire's schema."""
+        began = time.perf_counter()
+        problems: list[str] = []
+        try:
+            found = await self._rows("SELECT version FROM watchwire_schema")
+            if not found or int(found[0]["version"]) != len(MIGRATIONS):
+                problems.append("the schema is not this watchwire's: run `watchwire run` once")
+        except StoreError as exc:
+            problems.append(str(exc))
+        return StoreCheck(ok=not problems, complete=True, problems=tuple(problems),
+                          seconds=time.perf_counter() - began)  # fmt: skip
+
+    async def _database_identity(self) -> int:
+        """The database's oid: a database dropped and made again under its name has another."""
+        found = await self._rows(
+            "SELECT oid::bigint AS oid FROM pg_database WHERE datname = current_database()"
+        )
+        return int(found[0]["oid"])
 
 
 async def _close(

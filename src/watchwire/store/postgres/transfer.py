@@ -21,7 +21,7 @@ from watchwire.store.records import CopyMarker, Kind, Record
 __all__ = ["TransferPart"]
 
 _PAYLOADS: Final = frozenset({"payload"})
-_IDENTITIES: Final = ("fetches", "stories", "articles")
+_IDENTITIES: Final = ("fetches", "stories", "articles", "deliveries")
 """Tables whose ``id`` is generated: moved on past the copied ids."""
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from watchwire.logs import redact_url
 from watchwire.store.sqlite.articles import _known_urls
 from watchwire.store.sqlite.connection import Connected
 from watchwire.store.values import (
@@ -54,7 +55,7 @@ class CoordinationPart(Connected):
     async def plan_sources(self, plans: Sequence[SourcePlan], *, now: datetime) -> None:
         stamp = to_iso(now)
         rows = [
-            {"name": p.name, "url": p.url, "first": to_iso(p.first_due),
+            {"name": p.name, "url": redact_url(p.url), "first": to_iso(p.first_due),
              "latest": to_iso(p.latest_due), "now": stamp, "leased": p.name in self._leased}
             for p in plans
         ]  # fmt: skip

@@ -156,7 +156,54 @@ ALTER TABLE sources DROP COLUMN body_hash;
 CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id);
 """
 
-_V3 = """
+_SECRETS_OUT = """
+-- Source URLs are kept redacted from now on (no user info, no query values); what earlier
+-- versions wrote in full goes. http_cache is a cache (a feed is read in full once more) and
+-- fetches a week's history; sources.url is written again at the source's next poll.
+DELETE FROM http_cache WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%';
+DELETE FROM fetches WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%'
+                       OR error LIKE '%://%';
+UPDATE sources SET url = '(redacted until the next poll)', last_error = NULL
+    WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%' OR last_error LIKE '%://%';
+"""
+
+_GIVEN_UP = """
+-- Article links given up on purpose (no article at the URL, a page that killed its analysis
+-- twice): remembered, so that no later poll fetches them again, and shown per source.
+CREATE TABLE given_up (
+    url    TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX given_up_source ON given_up(source, at);
+"""
+
+
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    attempt         INTEGER NOT NULL,
+    at              TEXT NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          TEXT,
+    elapsed_ms      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT
+);
+CREATE INDEX deliveries_message ON deliveries(message_id, id);
+
+-- `alerts retry` starts a new delivery episode (give_up counts from it) without rewriting
+-- when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at TEXT;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox(updated_at);
+CREATE INDEX alerts_created ON alerts(created_at);
+"""
+
+_SCHEDULE = """
 -- Which source is due lives here (``next_poll_at``): the schedule claims by it in time order.
 CREATE INDEX sources_due ON sources(next_poll_at);
 
@@ -168,4 +215,5 @@ CREATE TABLE store_copies (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _DELIVERIES, _SCHEDULE)

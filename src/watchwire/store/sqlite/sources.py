@@ -1,10 +1,17 @@
-"""Sources: poll state, fetch history and HTTP validators."""
+"""Sources: poll state, fetch history and HTTP validators.
+
+No secret of a source URL is written here: the config holds the URL watchwire fetches, and the
+store keeps it redacted (``logs.redact_url``: no user info, no query values) in ``sources`` and
+``fetches``, and keys ``http_cache`` by the redacted URL plus a digest of the real one.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import datetime, timedelta
 
+from watchwire.logs import redact_text, redact_url
 from watchwire.models import FetchResult, Validators
 from watchwire.store.sqlite.connection import Connected, _iso
 from watchwire.store.values import CachedValidators, SourceHealth, SourceState
@@ -51,8 +58,8 @@ class SourcesPart(Connected):
     ) -> SourceState:
         stamp = to_iso(now)
         params = {
-            "name": name, "url": url, "kind": kind, "now": stamp, "ok": ok,
-            "error": error, "next": _iso(next_poll_at),
+            "name": name, "url": redact_url(url), "kind": kind, "now": stamp, "ok": ok,
+            "error": None if error is None else redact_text(error), "next": _iso(next_poll_at),
         }  # fmt: skip
         history_start = to_iso(now - _FETCH_HISTORY)
 
@@ -70,16 +77,17 @@ class SourcesPart(Connected):
                                         error_class, error)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    source, result.url, to_iso(now), str(result.outcome), result.status,
-                    len(result.content), int(result.elapsed * 1000), result.error_class,
-                    result.error,
+                    source, redact_url(result.url), to_iso(now), str(result.outcome),
+                    result.status, len(result.content), int(result.elapsed * 1000),
+                    result.error_class, None if result.error is None else redact_text(result.error),
                 ),
             )  # fmt: skip
 
     async def validators(self, url: str) -> CachedValidators | None:
         row = await self._read(
             lambda db: db.execute(
-                "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?", (url,)
+                "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?",
+                (_cache_key(url),),
             ).fetchone()
         )
         if row is None:
@@ -99,7 +107,7 @@ class SourcesPart(Connected):
                        last_modified = excluded.last_modified,
                        body_hash = COALESCE(excluded.body_hash, body_hash),
                        updated_at = excluded.updated_at""",
-            (url, validators.etag, validators.last_modified, body_hash, to_iso(now)),
+            (_cache_key(url), validators.etag, validators.last_modified, body_hash, to_iso(now)),
         )
 
     async def source_health(self, *, since: datetime) -> list[SourceHealth]:
@@ -130,6 +138,15 @@ class SourcesPart(Connected):
             )
             for r in rows
         ]
+
+
+def _cache_key(url: str) -> str:
+    """``http_cache``'s key for ``url``: itself when it holds no secret; else its redacted form
+    and a digest of the whole, so that URLs differing only in a token keep apart."""
+    redacted = redact_url(url)
+    if redacted == url:
+        return url
+    return f"{redacted} {hashlib.sha256(url.encode()).hexdigest()[:32]}"
 
 
 def _source_state(row: sqlite3.Row) -> SourceState:
