@@ -25,8 +25,8 @@ three stores' client side) plus the database's. The same loop on SQLite for comp
 **search**: ``watchwire search``'s path (``queries.search``: the GIN index narrows, the rules
 engine confirms, 50 hits) over a database filled through ``store copy``'s import (the same
 3-5 KB bodies and queries as ``bench_store``'s SQLite figures; stories one per article, no
-SimHash), then ``ANALYZE``d. Each query's plan is printed: whether PostgreSQL reads the GIN
-index or walks ``articles_when`` newest first.
+SimHash), then ``ANALYZE``d. Each query says which way the store read it: all of the GIN
+index's matches sorted (few), or ``articles_when`` walked newest first (many).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from watchwire.config import RuleConfig
 from watchwire.queries import search as search_rule
 from watchwire.rules import compile_rules
 from watchwire.store import SourcePlan, Store, locate_store, open_store
+from watchwire.store.postgres import search as pg_search
 from watchwire.store.postgres.fts import to_tsquery
 from watchwire.store.records import KINDS
 
@@ -315,18 +316,19 @@ async def search(dsn: str, qs: list[str], repeat: int) -> dict[str, tuple[float,
 
 
 def plan(dsn: str, rules: Any, q: str) -> str:
-    """How PostgreSQL reads the first page of a query's candidates."""
+    """Which way the store read the query's candidates (``store/postgres/search.py``)."""
     tsquery = to_tsquery(rules.search_query("query"))
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "EXPLAIN SELECT id FROM articles a WHERE (a.search @@ %s::tsquery OR a.search IS NULL) "
-            "ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC LIMIT %s",
-            (tsquery, CLI_LIMIT + 10),
-        ).fetchall()
-    text = " ".join(str(r[0]) for r in rows)
-    if "articles_when" in text:
-        return "articles_when, newest first"
-    return "GIN bitmap, then sort" if "Bitmap" in text else text[:60]
+    if tsquery is None:
+        return "every article, newest first"
+
+    async def probe() -> list[tuple[datetime, int]] | None:
+        async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
+            return await pg_search._probe(conn, tsquery, [], [])
+
+    found = asyncio.run(probe())
+    if found is None:
+        return f"{pg_search.PROBE:,}+ matches: articles_when walked newest first"
+    return f"{len(found):,} matches from the GIN index, sorted"
 
 
 def bench_search(cluster: Cluster, n: int, repeat: int) -> None:

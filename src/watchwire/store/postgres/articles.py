@@ -31,17 +31,15 @@ from watchwire.exceptions import StoreError
 from watchwire.logs import redact_text
 from watchwire.models import Article, StoredArticle
 from watchwire.payloads import with_identity
-from watchwire.rules import SearchQuery
 from watchwire.store.ids import new_id
 from watchwire.store.postgres.connection import NOTIFY_CHANNEL, AsyncConn, Connected, Retry, rows
-from watchwire.store.postgres.fts import search_vector, to_tsquery
+from watchwire.store.postgres.fts import search_vector
 from watchwire.store.values import (
     AlertIntent,
     ArticlePreview,
     ArticleRow,
     GivenUp,
     NewArticle,
-    SearchKey,
 )
 
 __all__ = ["ARTICLE_COLUMNS", "ArticlesPart", "article_row"]
@@ -57,8 +55,6 @@ ARTICLE_COLUMNS: Final = (
     "authors, section, tags, image, content_hash, simhash, version, first_seen_at, updated_at"
 )
 """Every column but the search vector (which nobody reads back)."""
-_WHEN = "COALESCE(a.published_at, a.first_seen_at)"
-"""The time search orders by (indexed as ``articles_when``)."""
 
 
 class _Again(Exception):
@@ -154,37 +150,6 @@ class ArticlesPart(Connected):
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
         )
         return article_row(found[0]) if found else None
-
-    async def search(
-        self,
-        query: SearchQuery | None,
-        *,
-        since: datetime | None = None,
-        before: SearchKey | None = None,
-        limit: int = 100,
-    ) -> list[ArticleRow]:
-        """Candidates for a query, newest first: the GIN index narrows (articles too large to
-        have a vector are candidates for every query), the rules engine decides."""
-        tsquery = to_tsquery(query) if query is not None else None
-        where: list[str] = []
-        params: list[Any] = []
-        if tsquery is not None:
-            where.append("(a.search @@ %s::tsquery OR a.search IS NULL)")
-            params.append(tsquery)
-        if since is not None:
-            where.append(f"{_WHEN} >= %s")
-            params.append(since)
-        if before is not None:
-            where.append(f"({_WHEN}, a.id) < (%s, %s)")
-            params += [before[0], before[1]]
-        sql = f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS.split(', '))} FROM articles a"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {_WHEN} DESC, a.id DESC LIMIT %s"
-        params.append(limit)
-        # Planned for its own query: how selective a tsquery is decides between the GIN index
-        # and walking articles_when newest first, and a kept generic plan cannot know.
-        return [article_row(r) for r in await self._rows(sql, params, prepare=False)]
 
     async def count_articles(self) -> int:
         found = await self._rows("SELECT count(*) AS n FROM articles")
