@@ -260,7 +260,7 @@ def test_env_interpolation_with_default_and_escape() -> None:
         "storage: ${DB:-fallback.db}\ncrawl: {user_agent: 'a $$b ${UA}'}\n",
         env={"UA": "ww"},
     )
-    assert config.storage == "fallback.db"
+    assert config.storage.url == "fallback.db"
     assert config.crawl.user_agent == "a $b ww"
 
 
