@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from watchwire.dedupe import from_signed, hamming, to_signed
+from watchwire.dedupe import from_signed, hamming, key64, memory_keys, to_signed
 from watchwire.exceptions import StoreError
 from watchwire.models import Article, StoredArticle
 from watchwire.payloads import with_identity
@@ -107,6 +107,12 @@ def _known_urls(urls: list[str], db: sqlite3.Connection) -> dict[str, datetime |
             chunk,
         )
         found.update((row[0], from_iso(row[1])) for row in rows)
+        # A pruned article's URL is known too: its ghost remembers it (no time: never refetched).
+        keys = {key64(url): url for url in chunk if url not in found}
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rows = db.execute(f"SELECT url_key FROM ghosts WHERE url_key IN ({marks})", list(keys))
+            found.update((keys[row[0]], None) for row in rows)
     return found
 
 
@@ -152,11 +158,14 @@ def _save_article(
             story_id = found_story
         else:
             # Keyed by the founding text: a writer that stored the same text meanwhile made
-            # this very story, and this article joins it.
+            # this very story, and this article joins it. A copy of a pruned article founds
+            # a closed story: old news, it never alerts.
+            closed = int(_is_ghost(db, new, near_distance))
             row = db.execute(
-                """INSERT INTO stories (key, created_at) VALUES (?, ?)
-                   ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id""",
-                (new.content_hash, stamp),
+                """INSERT INTO stories (key, created_at, closed) VALUES (?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET closed = MAX(closed, excluded.closed)
+                   RETURNING id""",
+                (new.content_hash, stamp, closed),
             ).fetchone()
             story_id = int(row[0])
         cols = ", ".join(fields)
@@ -213,6 +222,27 @@ def _find_story(
     return (best[1], best[2]) if best else (None, None)
 
 
+def _is_ghost(db: sqlite3.Connection, new: NewArticle, near_distance: int) -> bool:
+    """Whether an unseen URL is, or copies, an article pruned by retention."""
+    if db.execute("SELECT 1 FROM ghosts WHERE url_key = ?", (key64(new.url),)).fetchone():
+        return True
+    text = key64(new.content_hash)
+    if db.execute("SELECT 1 FROM ghosts WHERE text_key = ? LIMIT 1", (text,)).fetchone():
+        return True
+    if new.simhash is None or not new.band_keys:
+        return False
+    keys = memory_keys(new.simhash)
+    rows = db.execute(
+        f"""SELECT g.simhash FROM ghosts g WHERE g.url_key IN (
+                SELECT url_key FROM ghost_bands WHERE key IN ({",".join("?" * len(keys))}))""",
+        keys,
+    )
+    return any(
+        r[0] is not None and hamming(from_signed(int(r[0])), new.simhash) <= near_distance
+        for r in rows
+    )
+
+
 def _insert_bands(db: sqlite3.Connection, article_id: int, new: NewArticle) -> None:
     if new.simhash is None:
         return
@@ -231,6 +261,9 @@ def _write_alerts(
 ) -> list[str]:
     if not intents:
         return []
+    closed = db.execute("SELECT closed FROM stories WHERE id = ?", (story_id,)).fetchone()
+    if closed is not None and closed[0]:
+        return []  # a story of pruned articles: what alerted once must never alert again
     stamp = to_iso(now)
     copies: tuple[str, ...] | None = None
     written: list[str] = []

@@ -1,6 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``outbox``); this one
+The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
+``retention``); this one
 opens the file, configures it and migrates the schema.
 """
 
@@ -20,6 +21,7 @@ from watchwire.exceptions import StoreError
 from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
 from watchwire.store.sqlite.outbox import OutboxPart
+from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 _MEMORY = ":memory:"
 
 
-class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
+class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -81,6 +83,9 @@ def _read_only_uri(path: Path) -> str:
 
 
 def _configure(db: sqlite3.Connection) -> None:
+    # Only takes on a new file (before its first table): pruned space can then be handed back
+    # to the file system bit by bit (``reclaim_space``) instead of only reused.
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL-safe
     db.execute("PRAGMA busy_timeout = 10000")
