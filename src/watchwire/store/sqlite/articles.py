@@ -179,12 +179,13 @@ def _save_article(
         _insert_bands(db, article_id, new)
     written = _write_alerts(db, intents, article_id, story_id, now)
     return StoredArticle(
+        alert_channels=tuple(channel for _, channel in written),
         article_id=article_id,
         story_id=story_id,
         created=created,
         new_version=new_version,
         duplicate_of=duplicate_of,
-        alerts=tuple(written),
+        alerts=tuple(alert_id for alert_id, _ in written),
     )
 
 
@@ -258,7 +259,8 @@ def _write_alerts(
     article_id: int,
     story_id: int,
     now: datetime,
-) -> list[str]:
+) -> list[tuple[str, str]]:
+    """Write the alerts not sent yet for this story; their ids and channels."""
     if not intents:
         return []
     closed = db.execute("SELECT closed FROM stories WHERE id = ?", (story_id,)).fetchone()
@@ -266,7 +268,7 @@ def _write_alerts(
         return []  # a story of pruned articles: what alerted once must never alert again
     stamp = to_iso(now)
     copies: tuple[str, ...] | None = None
-    written: list[str] = []
+    written: list[tuple[str, str]] = []
     for intent in intents:
         seen = db.execute(
             "SELECT 1 FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
@@ -294,7 +296,7 @@ def _write_alerts(
                 (alert_id, intent.channel, body, stamp, stamp, stamp),
             )
             db.execute("UPDATE alerts SET message_id = ? WHERE id = ?", (alert_id, alert_id))
-        written.append(alert_id)
+        written.append((alert_id, intent.channel))
     return written
 
 
