@@ -33,6 +33,9 @@ from watchwire.alerts.retry import next_retry_at
 from watchwire.config import RetryPolicy
 from watchwire.exceptions import DeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.observe import NullObserver, Observer
+from watchwire.payloads import ALERT_TYPE, alerts_of
+from watchwire.timeutil import from_iso
 
 __all__ = ["Dispatcher", "Outbox"]
 
@@ -74,6 +77,7 @@ class Dispatcher:
         rng: random.Random,
         batch: int = DEFAULT_BATCH,
         lease: timedelta = DEFAULT_LEASE,
+        observer: Observer | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -84,6 +88,7 @@ class Dispatcher:
         self._rng = rng
         self._batch = batch
         self._lease = lease
+        self._observer: Observer = observer or NullObserver()
         self.deadline = lease.total_seconds() * 0.8
         """Seconds one delivery may take, waiting for a channel slot included."""
 
@@ -125,7 +130,9 @@ class Dispatcher:
             log.exception("channel %s: unexpected error delivering %s", channel.name, message.id)
             await self._failed(message, f"{type(exc).__name__}: {exc}", transient=True, after=None)
         else:
-            await self._outbox.mark_delivered(message.id, now=self._clock())
+            now = self._clock()
+            await self._outbox.mark_delivered(message.id, now=now)
+            self._observer.delivered(message.channel, message.kind, _latencies(message, now))
             log.info(
                 "channel %s: delivered %s %s (attempt %d)",
                 message.channel, message.kind, message.id, message.attempts,
@@ -147,6 +154,7 @@ class Dispatcher:
                 retry_after=after,
                 rng=self._rng,
             )
+        self._observer.delivery_failed(message.channel, final=when is None)
         if when is None:
             reason = "gave up" if transient else "permanent failure"
             await self._outbox.mark_failed(message.id, error=error, now=now)
@@ -160,3 +168,17 @@ class Dispatcher:
             "channel %s: retry %s %s at %s (attempt %d): %s",
             message.channel, message.kind, message.id, when.isoformat(), message.attempts, error,
         )  # fmt: skip
+
+
+def _latencies(message: OutboxMessage, now: datetime) -> list[float]:
+    """Seconds from each carried article alert's creation (its article's first sight) to now."""
+    out: list[float] = []
+    for alert in alerts_of(message.payload):
+        created = (
+            from_iso(str(alert.get("created_at") or ""))
+            if alert.get("type") == ALERT_TYPE
+            else None
+        )
+        if created is not None:
+            out.append((now - created).total_seconds())
+    return out
