@@ -23,6 +23,7 @@ alerts in one transaction, so a restart neither forgets a state nor announces it
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ from watchwire.store import HealthIntent, HealthRecord, SourceState, SourceStore
 __all__ = [
     "BAD",
     "HEALTH_TYPE",
-    "HealthKeeper",
     "SILENT_DEFAULT",
     "SILENT_FLOOR",
+    "HealthKeeper",
     "PollFacts",
     "State",
     "Verdict",
@@ -123,7 +124,7 @@ def learned_silence(times: Sequence[datetime], *, floor: timedelta = SILENT_FLOO
     if len(times) < _MIN_HISTORY:
         return max(SILENT_DEFAULT, floor)
     ordered = sorted(times)
-    gap = max(b - a for a, b in zip(ordered, ordered[1:], strict=False))
+    gap = max(b - a for a, b in itertools.pairwise(ordered))
     return min(max(gap * _SILENT_FACTOR, floor), max(SILENT_CEILING, floor))
 
 
@@ -250,7 +251,9 @@ def _human(td: timedelta) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if s >= size:
             value = s / size
-            return f"{value:.0f}{unit}" if value >= 10 or value == int(value) else f"{value:.1f}{unit}"
+            return (
+                f"{value:.0f}{unit}" if value >= 10 or value == int(value) else f"{value:.1f}{unit}"
+            )
     return f"{s}s"
 
 
@@ -291,8 +294,9 @@ class HealthKeeper:
                 if name in config.channels
             ]  # fmt: skip
             level = logging.INFO if verdict.record.state == State.OK else logging.WARNING
+            reason = verdict.record.reason or "recovered"
             log.log(level, "source is %s (was %s): %s", verdict.record.state, verdict.previous,
-                    verdict.record.reason or "recovered", extra={"source": source.name})  # fmt: skip
+                    reason, extra={"source": source.name})  # fmt: skip
         await self._store.record_health(source.name, verdict.record, intents, now=now)
         return verdict
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from watchwire.config import Config
+from watchwire.health import State
 from watchwire.models import Article, Match
 from watchwire.rules import RuleReport, RuleSet
 from watchwire.store import (
@@ -23,18 +25,22 @@ from watchwire.store import (
     SearchKey,
     SearchStore,
     SourceHealth,
+    SourceState,
     SourceStore,
     Store,
 )
 from watchwire.timeutil import iso_z
 
 __all__ = [
+    "HealthOverview",
     "Hit",
     "SearchResult",
+    "SourceStatus",
     "StoreSummary",
     "Story",
     "explain",
     "health_json",
+    "health_overview",
     "hit_json",
     "outbox",
     "outbox_row_json",
@@ -42,6 +48,8 @@ __all__ = [
     "requeue_failed",
     "search",
     "source_health",
+    "source_json",
+    "sources",
     "store_summary",
     "story",
 ]
@@ -158,6 +166,119 @@ def report_json(report: RuleReport) -> dict[str, Any]:
 
 
 # --- sources ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceStatus:
+    """One configured source as ``watchwire sources`` shows it: its health and its pace."""
+
+    name: str
+    url: str
+    enabled: bool
+    state: str
+    """One of ``health.State`` (the list in ``docs/alerts.md``)."""
+    since: datetime | None
+    reason: str | None
+    moved_to: str | None
+    last_ok_at: datetime | None
+    last_new_at: datetime | None
+    articles_per_day: float | None
+    """Over the last 7 days; None before the first poll."""
+    next_poll_at: datetime | None
+    given_up: int
+    failed_polls: int
+    """Failed polls in a row, now."""
+    fetches: int
+    errors: int
+    """Fetches in the last 24 hours, and those that brought nothing usable."""
+
+
+def _state_of(stored: SourceState | None) -> str:
+    return stored.state if stored is not None and stored.state else str(State.NEVER_POLLED)
+
+
+async def sources(
+    config: Config, store: SourceStore | None, *, now: datetime
+) -> list[SourceStatus]:
+    """Every configured source, polled or not, with its state (``store`` None: no store yet,
+    so every source is ``never-polled``)."""
+    health = {h.name: h for h in await store.source_health(since=now - timedelta(days=1))} if (
+        store is not None
+    ) else {}  # fmt: skip
+    out: list[SourceStatus] = []
+    for source in config.sources:
+        h = health.get(source.name)
+        st = h.state if h is not None else None
+        interval = config.settings_for(source).interval
+        next_poll = None
+        if st is not None:
+            next_poll = st.next_poll_at or (
+                st.last_polled_at + interval if st.last_polled_at else None
+            )
+        out.append(
+            SourceStatus(
+                name=source.name,
+                url=source.url,
+                enabled=source.enabled,
+                state=_state_of(st),
+                since=st.state_since if st else None,
+                reason=st.state_reason if st else None,
+                moved_to=st.moved_to if st else None,
+                last_ok_at=st.last_ok_at if st else None,
+                last_new_at=st.last_new_at if st else None,
+                articles_per_day=round(h.articles_recent / 7, 1) if h is not None else None,
+                next_poll_at=next_poll,
+                given_up=st.given_up if st else 0,
+                failed_polls=st.consecutive_failures if st else 0,
+                fetches=h.fetches if h is not None else 0,
+                errors=h.errors if h is not None else 0,
+            )
+        )
+    return out
+
+
+def source_json(s: SourceStatus) -> dict[str, Any]:
+    return {
+        "source": s.name,
+        "url": s.url,
+        "enabled": s.enabled,
+        "state": s.state,
+        "since": iso_z(s.since),
+        "reason": s.reason,
+        "moved_to": s.moved_to,
+        "last_success": iso_z(s.last_ok_at),
+        "last_new_article": iso_z(s.last_new_at),
+        "articles_per_day": s.articles_per_day,
+        "next_poll": iso_z(s.next_poll_at),
+        "articles_given_up": s.given_up,
+        "failed_polls": s.failed_polls,
+        "fetches_24h": s.fetches,
+        "errors_24h": s.errors,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthOverview:
+    counts: dict[str, int]
+    """Enabled sources by state (every state, zeros included)."""
+    unhealthy: tuple[tuple[str, str, datetime | None], ...]
+    """(source, state, since) of every enabled source neither ok nor never polled."""
+
+
+async def health_overview(config: Config, store: SourceStore) -> HealthOverview:
+    """Sources by state, cheaply (each ``/metrics`` scrape, the start-up warnings)."""
+    stored = {s.name: s for s in await store.source_states()}
+    counts = {str(state): 0 for state in State}
+    unhealthy: list[tuple[str, str, datetime | None]] = []
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        st = stored.get(source.name)
+        state = _state_of(st)
+        counts[state] += 1
+        if state not in (State.OK, State.NEVER_POLLED):
+            unhealthy.append((source.name, state, st.state_since if st else None))
+    return HealthOverview(counts=counts, unhealthy=tuple(unhealthy))
 
 
 async def source_health(store: SourceStore, *, since: datetime) -> list[SourceHealth]:

@@ -27,17 +27,22 @@ from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import ConfigError
 from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.memory import MemoryTrimmer
+from watchwire.metrics import Metrics
+from watchwire.observe import NullObserver, Observer
 from watchwire.pipeline import Poller, PollReport
+from watchwire.retention import Pruner
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
 from watchwire.store import Store, open_store
-from watchwire.timeutil import utcnow
+from watchwire.timeutil import iso_z, utcnow
+from watchwire.web import HttpServer, WebContext
 from watchwire.workers import WorkerPool
 
 __all__ = [
     "OnceReport",
     "Service",
     "default_workers",
+    "first_runs",
     "freeze_long_lived",
     "open_service",
     "run_once",
@@ -48,8 +53,13 @@ log = logging.getLogger(__name__)
 
 DRAIN_EVERY = timedelta(seconds=5)
 DRAIN_BATCH = 50
-STARTUP_SPREAD = 5.0
-"""Seconds over which the first polls of all sources are spread at start."""
+STARTUP_SPREAD = timedelta(seconds=60)
+"""At most this long, and half their interval, the first polls of the sources that share an
+interval are spread over at start: a steady state without bursts."""
+PRUNE_EVERY = timedelta(minutes=10)
+"""How often ``run`` prunes what retention says is old."""
+ONCE_PRUNE_BUDGET = 30.0
+"""Seconds ``once`` spends pruning at most (cron runs it again)."""
 SHUTDOWN_GRACE = 10.0
 TRIM_EVERY = timedelta(seconds=60)
 """How often a busy service hands freed heap back to the system (see ``memory``)."""
@@ -67,6 +77,8 @@ class Service:
     channel_stack: AsyncExitStack
     workers: WorkerPool
     trimmer: MemoryTrimmer
+    pruner: Pruner
+    observer: Observer = field(default_factory=NullObserver)
     drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -107,16 +119,22 @@ class Service:
                 sealed += 1
         return sealed
 
+    async def prune_job(self) -> None:
+        await self.pruner.run(self.config.storage)
+
     async def seal_digest(self, channel: str) -> None:
         if await self.store.seal_digest(channel, now=utcnow()) is not None:
             await self.drain()
 
 
-def _dispatcher(config: Config, store: Store, channels: Mapping[str, Channel]) -> Dispatcher:
+def _dispatcher(
+    config: Config, store: Store, channels: Mapping[str, Channel], observer: Observer
+) -> Dispatcher:
     policies = {name: ch.retry for name, ch in config.channels.items()}
     return Dispatcher(
-        store, channels, policies, clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH
-    )
+        store, channels, policies, clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH,
+        observer=observer,
+    )  # fmt: skip
 
 
 def _near_distance(config: Config) -> int:
@@ -138,13 +156,17 @@ def default_workers() -> int:
 
 
 @asynccontextmanager
-async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncIterator[Service]:
+async def open_service(
+    config: Config | Snapshot, *, workers: int = 0, observer: Observer | None = None
+) -> AsyncIterator[Service]:
     """Open the store, the fetcher and the channels of ``config``; close them all on exit.
 
     A ``Config`` is compiled here; pass a ``Snapshot`` to reuse rules already compiled.
     ``workers`` > 0 extracts articles in up to that many worker processes during bursts (the
-    service uses ``default_workers()``); 0 always extracts in this process.
+    service uses ``default_workers()``); 0 always extracts in this process. ``observer``
+    hears what the stages do (``metrics.Metrics`` for ``/metrics``).
     """
+    observer = observer or NullObserver()
     snapshot = config if isinstance(config, Snapshot) else Snapshot.build(config)
     config = snapshot.config
     async with AsyncExitStack() as stack:
@@ -163,11 +185,13 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
             snapshot=snapshot,
             store=store,
             fetcher=fetcher,
-            poller=Poller(snapshot, store=store, fetcher=fetcher, workers=pool),
-            dispatcher=_dispatcher(config, store, channels),
+            poller=Poller(snapshot, store=store, fetcher=fetcher, workers=pool, observer=observer),
+            dispatcher=_dispatcher(config, store, channels, observer),
             channel_stack=channel_stack,
             workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
+            pruner=Pruner(store),
+            observer=observer,
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
         stack.push_async_callback(lambda: svc.channel_stack.aclose())
@@ -225,6 +249,7 @@ async def run_once(
                     await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
         except TimeoutError:
             log.info("outbox not drained within %.0fs; the rest stays pending", drain_timeout)
+        await svc.pruner.run(svc.config.storage, budget=ONCE_PRUNE_BUDGET)
         counts = await svc.store.outbox_counts()
         return OnceReport(
             polls=tuple(sorted(reports, key=lambda r: r.source)),
@@ -273,10 +298,28 @@ async def run_service(
     """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set."""
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
-    async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
+    http = (config.config if isinstance(config, Snapshot) else config).http
+    metrics = Metrics() if http is not None else None
+    async with AsyncExitStack() as outer:
+        svc = await outer.enter_async_context(
+            open_service(config, workers=workers, observer=metrics)
+        )
+        tg = await outer.enter_async_context(asyncio.TaskGroup())
         freeze_long_lived()
         scheduler = Scheduler(tg)
+        if http is not None and metrics is not None:
+            context = WebContext(
+                snapshot=lambda: svc.snapshot,
+                store=svc.store,
+                metrics=metrics,
+                readiness=lambda: {"config": True, "scheduler": scheduler.running},
+                workers=lambda: svc.workers.processes,
+                started_at=utcnow(),
+                token=http.token.get_secret_value() if http.token else None,
+            )
+            await outer.enter_async_context(HttpServer(context, http.host, http.port))
         await _take_over_outbox(svc)
+        await _warn_unhealthy(svc)
         _schedule(svc, scheduler, first=True)
         scheduler.start()
         counts = await svc.store.outbox_counts()
@@ -300,6 +343,17 @@ async def run_service(
     log.info("stopped")
 
 
+async def _warn_unhealthy(svc: Service) -> None:
+    """At start, a warning for every source whose stored state is not ok: a restart must not
+    hide a source that was failing before it."""
+    stored = {s.name: s for s in await svc.store.source_states()}
+    for source in svc.config.sources:
+        st = stored.get(source.name)
+        if source.enabled and st is not None and st.state and st.state != "ok":
+            log.warning("source is %s since %s: %s", st.state, iso_z(st.state_since),
+                        st.state_reason or "", extra={"source": source.name})  # fmt: skip
+
+
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
@@ -311,11 +365,28 @@ async def _take_over_outbox(svc: Service) -> None:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
+def first_runs(
+    intervals: Mapping[str, timedelta], *, now: datetime, spread: timedelta = STARTUP_SPREAD
+) -> dict[str, datetime]:
+    """When each source is first polled at start: the sources that share an interval evenly
+    over half of it, at most ``spread`` — so that their polls never come in one burst."""
+    groups: dict[timedelta, list[str]] = {}
+    for name, every in intervals.items():
+        groups.setdefault(every, []).append(name)
+    out: dict[str, datetime] = {}
+    for every, names in groups.items():
+        window = min(every / 2, spread)
+        for i, name in enumerate(names):
+            out[name] = now + window * i / len(names)
+    return out
+
+
 def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
     now = utcnow()
     sources = [s for s in svc.config.sources if s.enabled]
     wanted: set[str] = set()
-    for i, source in enumerate(sources):
+    starts = first_runs({s.name: svc.config.settings_for(s).interval for s in sources}, now=now)
+    for source in sources:
         job = f"source:{source.name}"
         wanted.add(job)
         settings = svc.config.settings_for(source)
@@ -323,7 +394,7 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         # lengthens the gap between two polls (straight onto alert latency) and never moves
         # a source off its neighbours' grid. The first runs are spread instead.
         if first:
-            first_run = now + timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
+            first_run = starts[source.name]
         else:
             # A reload keeps each source's place (pushing every poll an interval out would
             # delay every alert by up to that); a new source is polled now.
@@ -334,6 +405,12 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         )  # fmt: skip
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
+    wanted.add("retention")
+    soon = now + timedelta(seconds=30)  # not in the first polls' way
+    scheduler.add_interval(
+        "retention", svc.prune_job, every=PRUNE_EVERY,
+        first_run=_kept(scheduler, "retention", default=soon, latest=now + PRUNE_EVERY),
+    )  # fmt: skip
     wanted.add("memory")
     later = now + TRIM_EVERY
     scheduler.add_interval(
@@ -382,6 +459,8 @@ async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]
     new = snapshot.config
     if new.store_location() != svc.config.store_location():
         log.warning("storage changed to %s: that takes a restart", new.store_location())
+    if new.http != svc.config.http:
+        log.warning("http changed: that takes a restart")
     stack = AsyncExitStack()
     try:
         channels = await stack.enter_async_context(open_channels(new.channels))
@@ -392,7 +471,7 @@ async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]
     async with svc.drain_lock:
         old_stack = svc.channel_stack
         svc.snapshot, svc.channel_stack = snapshot, stack
-        svc.dispatcher = _dispatcher(new, svc.store, channels)
+        svc.dispatcher = _dispatcher(new, svc.store, channels, svc.observer)
         svc.poller.reconfigure(snapshot)
         await old_stack.aclose()
     _schedule(svc, scheduler, first=False)

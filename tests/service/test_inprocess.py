@@ -104,7 +104,9 @@ async def test_a_reload_keeps_each_source_in_its_place(tmp_path: Path) -> None:
     feed = "http://127.0.0.1:9/feed.xml"
     config = config_for(tmp_path, feed, interval="1h")
     more = config_for(tmp_path, feed, interval="1h", more=("other",))
-    rt = SimpleNamespace(config=config, drain_job=_never, memory_job=_never, seal_digest=_never)
+    rt = SimpleNamespace(
+        config=config, drain_job=_never, memory_job=_never, seal_digest=_never, prune_job=_never
+    )
     async with asyncio.TaskGroup() as tg:
         scheduler = Scheduler(tg)  # never started: nothing runs, only the plan is read
         _schedule(rt, scheduler, first=True)  # type: ignore[arg-type]

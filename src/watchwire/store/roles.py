@@ -207,7 +207,5 @@ class PollStore(SourceStore, ArticleStore, Protocol):
     """What one poll of one source needs."""
 
 
-class Store(
-    SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Retention, Protocol
-):
+class Store(SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Retention, Protocol):
     """Every role: what a backend implements."""

@@ -70,6 +70,7 @@ class SourceState:
     given_up: int = 0
     """Article pages given up on (failed for good), all time."""
     url: str | None = None
+    last_polled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -245,4 +245,5 @@ def _source_state(row: sqlite3.Row) -> SourceState:
         last_new_at=from_iso(row["last_new_at"]),
         given_up=int(row["given_up"]),
         url=row["url"],
+        last_polled_at=from_iso(row["last_polled_at"]),
     )
