@@ -437,8 +437,10 @@ class HttpConfig(_Model):
         if v is not None and not v.get_secret_value():
             return None  # ${VAR:-} left empty: no token
         if v is not None and len(v.get_secret_value()) < 16:
-            raise ValueError("the token must be at least 16 characters (make one with "
-                             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+            raise ValueError(
+                "the token must be at least 16 characters (make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
         return v
 
     @property
@@ -766,8 +768,8 @@ def parse_config(
 
 
 def _cross_check(config: Config, positions: _Positions, file: str) -> None:
-    storage_path: PathKey = ("storage", "url") if ("storage", "url") in positions.values else (
-        "storage",
+    storage_path: PathKey = (
+        ("storage", "url") if ("storage", "url") in positions.values else ("storage",)
     )
     try:
         config.store_location()

@@ -79,6 +79,8 @@ _PERMANENT: Final = frozenset({301, 308})
 class _Redirect(NamedTuple):
     location: str
     permanent: bool
+
+
 _MAX_CRAWL_DELAY: Final = 30.0
 _ROBOTS_TIMEOUT: Final = 30.0
 _ROBOTS_REDIRECTS: Final = 5  # RFC 9309 §2.3.1.2
