@@ -100,7 +100,7 @@ def facts_of(result: FetchResult | None, *, error: str | None = None) -> PollFac
         return PollFacts(ok=True, moved_to=moved)
     failure: Failure = "error"
     if result is not None:
-        if result.outcome is FetchOutcome.DISALLOWED:
+        if result.outcome is FetchOutcome.DISALLOWED and result.error_class == "robots":
             failure = "robots"
         elif result.status in (404, 410) or result.error_class == "redirect_loop":
             failure = "gone"

@@ -295,6 +295,7 @@ class Fetcher:
                         final_url=current,
                         outcome=FetchOutcome.DISALLOWED,
                         error=f"robots.txt of {origin} ({rules.reason}) disallows it",
+                        error_class="robots_unreachable" if rules.unreachable else "robots",
                         elapsed=request.elapsed(),
                     )
                 crawl_delay = rules.crawl_delay(s.user_agent)
