@@ -1,4 +1,5 @@
-"""The command line: ``watchwire run|once|validate|extract|check|search|alerts|demo``.
+"""The command line: ``watchwire run|once|validate|extract|check|search|alerts|sources|backup``
+and ``demo``.
 
 Exit status: 0 done, 1 runtime failure, 2 bad usage or bad config.
 """
@@ -12,7 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from watchwire import __version__
@@ -76,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
                     choices=["pending", "delivering", "delivered", "failed", "queued"])  # fmt: skip
     al.add_argument("--limit", type=_positive_int, default=100)
     al.add_argument("--json", action="store_true")
+
+    so = sub.add_parser("sources", parents=[common], help="every source with its health")
+    so.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    bk = sub.add_parser("backup", parents=[common], help="a consistent copy of the live store")
+    bk.add_argument("path", metavar="PATH", type=Path,
+                    help="a new file, or a folder (the copy is named with the time)")  # fmt: skip
 
     demo = sub.add_parser("demo", parents=[common], help="a self-contained demo on this machine")
     demo.add_argument("--keep", action="store_true", help="keep the demo's files")
@@ -190,17 +198,16 @@ async def _print_health(config: Config) -> None:
     from watchwire.store import open_store
 
     async with open_store(config.store_location()) as store:
-        health = await queries.source_health(store, since=utcnow() - timedelta(days=1))
+        statuses = await queries.sources(config, store, now=utcnow())
         summary = await queries.store_summary(store)
     print(f"store: {summary.articles} article(s); alerts " +
           ", ".join(f"{n} {state}" for state, n in summary.outbox.items()))  # fmt: skip
-    if health:
-        print("source health (last 24h):")
-    for h in health:
-        state = "ok" if h.consecutive_failures == 0 else f"failing x{h.consecutive_failures}"
-        err = f"  last error: {h.last_error}" if h.last_error and h.consecutive_failures else ""
-        print(f"  {h.name:20} {state:12} fetches {h.fetches:5} errors {h.errors:4} "
-              f"articles {h.articles:6}{err}")  # fmt: skip
+    if statuses:
+        print("source health (fetches in the last 24h):")
+    for h in statuses:
+        state = h.state if not h.failed_polls else f"{h.state}, {h.failed_polls} failed poll(s)"
+        reason = f"  {h.reason}" if h.reason and h.state != "ok" else ""
+        print(f"  {h.name:20} {state:28} fetches {h.fetches:5} errors {h.errors:4}{reason}")
 
 
 def _human(td: timedelta) -> str:
@@ -355,6 +362,72 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+# --- sources / backup -------------------------------------------------------------------------
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from watchwire import queries
+    from watchwire.store import open_store
+
+    config = _config(args)
+    location = config.store_location()
+
+    async def go() -> list[queries.SourceStatus]:
+        if not location.exists():  # before the first run: every source never polled
+            return await queries.sources(config, None, now=utcnow())
+        async with open_store(location) as store:
+            return await queries.sources(config, store, now=utcnow())
+
+    statuses = asyncio.run(go())
+    if args.json:
+        for st in statuses:
+            print(json.dumps(queries.source_json(st), ensure_ascii=False))
+        return EXIT_OK
+    print(f"{'source':20} {'state':14} {'since':17} {'last success':17} {'last new':17} "
+          f"{'/day':>6} {'next poll':17} given up")  # fmt: skip
+    for st in statuses:
+        per_day = "" if st.articles_per_day is None else f"{st.articles_per_day:g}"
+        state = st.state + ("" if st.enabled else " (off)")
+        print(f"{st.name:20} {state:14} {_when(st.since):17} {_when(st.last_ok_at):17} "
+              f"{_when(st.last_new_at):17} {per_day:>6} {_when(st.next_poll_at):17} "
+              f"{st.given_up}")  # fmt: skip
+        if st.reason and st.state != "ok":
+            print(f"{'':20} {st.reason}")
+    bad = sum(st.state not in ("ok", "never-polled") for st in statuses)
+    print(f"{len(statuses)} source(s), {bad} needing attention")
+    return EXIT_OK
+
+
+def _when(dt: datetime | None) -> str:
+    text = iso_z(dt)
+    return text[:16].replace("T", " ") if text else "-"
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from watchwire.store import open_store
+
+    config = _config(args)
+    location = config.store_location()
+    target: Path = args.path
+    if target.is_dir():
+        target = target / f"watchwire-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.db"
+    if target.exists():
+        print(f"watchwire: {target} exists; back up to a new file", file=sys.stderr)
+        return EXIT_USAGE
+    if not location.exists():
+        print(f"watchwire: no store at {location} yet: nothing to back up", file=sys.stderr)
+        return EXIT_FAILURE
+
+    async def go() -> None:
+        async with open_store(location) as store:
+            await store.backup(target)
+
+    asyncio.run(go())
+    size = target.stat().st_size
+    print(f"backed up {location} to {target} ({size / 2**20:.1f} MiB)")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from watchwire.demo import run_demo
 
@@ -370,5 +443,7 @@ _COMMANDS = {
     "check": _cmd_check,
     "search": _cmd_search,
     "alerts": _cmd_alerts,
+    "sources": _cmd_sources,
+    "backup": _cmd_backup,
     "demo": _cmd_demo,
 }
