@@ -125,7 +125,8 @@ def _incremental_vacuum(pages: int, db: sqlite3.Connection) -> int:
     if int(mode) != 2:  # INCREMENTAL
         return 0
     before = int(db.execute("PRAGMA freelist_count").fetchone()[0])
-    db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+    # Each step of the statement frees one page: executescript steps it to the end.
+    db.executescript(f"PRAGMA incremental_vacuum({int(pages)})")
     after = int(db.execute("PRAGMA freelist_count").fetchone()[0])
     return before - after
 
