@@ -63,8 +63,10 @@ __all__ = [
 
 # --- scalar types -----------------------------------------------------------------------------
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
+_DURATION_UNITS = {
+    "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 365 * 86400,
+}  # fmt: skip
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
@@ -73,7 +75,7 @@ _SIZE_UNITS = {
 
 
 def parse_duration(value: object) -> timedelta:
-    """``30s``, ``5m``, ``2h``, ``1d``, ``1w``, ``500ms`` → timedelta."""
+    """``30s``, ``5m``, ``2h``, ``1d``, ``1w``, ``1y`` (365 days), ``500ms`` → timedelta."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str):
