@@ -2,7 +2,9 @@
 batches that never hold the pipeline up.
 
 Each batch is one short write in the store's queue (the pipeline's writes go between two
-batches), followed by a pause; freed pages go back to the file system as they come. Run on a
+batches), followed by a pause at least three times as long as the batch took, so that pruning
+never takes more than a quarter of the writer's time however large the backlog; freed pages go
+back to the file system as they come. Run on a
 schedule by ``watchwire run`` and at the end of ``watchwire once``.
 """
 
@@ -23,11 +25,13 @@ __all__ = ["BATCH", "PruneReport", "Pruner"]
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
-"""Articles per write: a few tens of milliseconds of the writer's time."""
+BATCH = 50
+"""Articles per write: tens of milliseconds of the writer's time, so inserts wait little."""
 PAUSE = 0.05
-"""Seconds between two batches, so that batches never follow each other back to back."""
-PAGES_PER_BATCH = 2000
+"""Seconds between two batches at least, so that batches never follow each other back to back."""
+DUTY = 3.0
+"""The pause after a batch is at least this many times the batch's own time."""
+PAGES_PER_BATCH = 500
 """Free pages handed back after each batch (a batch frees ~2 pages per article)."""
 
 
@@ -68,6 +72,7 @@ class Pruner:
                     finished = False
                     break
                 before = self._clock() - keep
+                started = time.monotonic()
                 if what == "articles":
                     n = await self._store.prune_articles(before=before, limit=self._batch)
                     articles += n
@@ -78,7 +83,7 @@ class Pruner:
                     pages += await self._store.reclaim_space(pages=PAGES_PER_BATCH)
                 if n < self._batch:
                     break
-                await asyncio.sleep(self._pause)
+                await asyncio.sleep(max(self._pause, DUTY * (time.monotonic() - started)))
         if articles or alerts:
             log.info(
                 "retention: pruned %d article(s) and %d alert row(s); %d page(s) returned%s",

@@ -111,7 +111,7 @@ def _known_urls(urls: list[str], db: sqlite3.Connection) -> dict[str, datetime |
         keys = {key64(url): url for url in chunk if url not in found}
         if keys:
             marks = ",".join("?" * len(keys))
-            rows = db.execute(f"SELECT url_key FROM ghosts WHERE url_key IN ({marks})", list(keys))
+            rows = db.execute(f"SELECT key FROM ghost_urls WHERE key IN ({marks})", list(keys))
             found.update((keys[row[0]], None) for row in rows)
     return found
 
@@ -225,23 +225,17 @@ def _find_story(
 
 def _is_ghost(db: sqlite3.Connection, new: NewArticle, near_distance: int) -> bool:
     """Whether an unseen URL is, or copies, an article pruned by retention."""
-    if db.execute("SELECT 1 FROM ghosts WHERE url_key = ?", (key64(new.url),)).fetchone():
+    if db.execute("SELECT 1 FROM ghost_urls WHERE key = ?", (key64(new.url),)).fetchone():
         return True
-    text = key64(new.content_hash)
-    if db.execute("SELECT 1 FROM ghosts WHERE text_key = ? LIMIT 1", (text,)).fetchone():
+    if db.execute("SELECT 1 FROM ghost_texts WHERE key = ?", (key64(new.content_hash),)).fetchone():
         return True
     if new.simhash is None or not new.band_keys:
         return False
     keys = memory_keys(new.simhash)
     rows = db.execute(
-        f"""SELECT g.simhash FROM ghosts g WHERE g.url_key IN (
-                SELECT url_key FROM ghost_bands WHERE key IN ({",".join("?" * len(keys))}))""",
-        keys,
+        f"SELECT simhash FROM ghost_bands WHERE key IN ({','.join('?' * len(keys))})", keys
     )
-    return any(
-        r[0] is not None and hamming(from_signed(int(r[0])), new.simhash) <= near_distance
-        for r in rows
-    )
+    return any(hamming(from_signed(int(r[0])), new.simhash) <= near_distance for r in rows)
 
 
 def _insert_bands(db: sqlite3.Connection, article_id: int, new: NewArticle) -> None:

@@ -1,9 +1,9 @@
-"""Retention and backups: pruning old articles into ghosts, old alerts away, space given back.
+"""Retention and backups: old articles pruned into ghosts, old alerts deleted, pages freed.
 
 An article past ``storage.retention`` is deleted — its row, its search-index rows, its band
-keys — and leaves a *ghost* (``schema._V3``): the 64-bit keys of its URL and text, its SimHash
-and three band keys, so that its URL is still known (``known_urls``) and a copy of its text
-founds a closed story (``articles._is_ghost``). Its story is closed too. Work is done in small
+keys — and leaves a *ghost* (``schema._V3``): the 64-bit keys of its URL and its text, and its
+SimHash under three band keys, so that its URL is still known (``known_urls``) and a copy of
+its text founds a closed story (``articles._is_ghost``). Its story is closed too. Work is done in small
 batches, each one write job in the group-commit queue, so the pipeline's writes interleave.
 """
 
@@ -70,15 +70,16 @@ def _prune_articles(before: str, limit: int, db: sqlite3.Connection) -> int:
     if not rows:
         return 0
     db.executemany(
-        """INSERT INTO ghosts (url_key, text_key, simhash) VALUES (?, ?, ?)
-           ON CONFLICT (url_key) DO UPDATE SET text_key = excluded.text_key,
-               simhash = excluded.simhash""",
-        [(key64(r["url"]), key64(r["content_hash"]), r["simhash"]) for r in rows],
+        "INSERT OR IGNORE INTO ghost_urls (key) VALUES (?)", [(key64(r["url"]),) for r in rows]
     )
     db.executemany(
-        "INSERT OR IGNORE INTO ghost_bands (key, url_key) VALUES (?, ?)",
+        "INSERT OR IGNORE INTO ghost_texts (key) VALUES (?)",
+        [(key64(r["content_hash"]),) for r in rows],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO ghost_bands (key, simhash) VALUES (?, ?)",
         [
-            (key, key64(r["url"]))
+            (key, r["simhash"])
             for r in rows
             if r["simhash"] is not None
             for key in memory_keys(from_signed(int(r["simhash"])))

@@ -174,20 +174,16 @@ UPDATE sources SET last_new_at = (
 CREATE INDEX articles_source_seen ON articles(source, first_seen_at);
 
 -- Retention: an article past storage.retention leaves a ghost, what dedupe needs to know it
--- again (~100 bytes): its URL's and text's 64-bit keys, its SimHash and three of its band keys
--- (disjoint band tables: copies up to 2 bits apart always share one). A story with a pruned
--- article is closed: it never alerts again, whichever copy turns up.
+-- again in ~100 bytes: its URL's and its text's 64-bit keys (each a bare primary key), and its
+-- SimHash under three of its band keys (disjoint band tables: copies up to 2 bits apart always
+-- share one). A story with a pruned article is closed: it never alerts again.
 ALTER TABLE stories ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE ghosts (
-    url_key  INTEGER PRIMARY KEY,
-    text_key INTEGER NOT NULL,
-    simhash  INTEGER
-);
-CREATE INDEX ghosts_text ON ghosts(text_key);
+CREATE TABLE ghost_urls (key INTEGER PRIMARY KEY);
+CREATE TABLE ghost_texts (key INTEGER PRIMARY KEY);
 CREATE TABLE ghost_bands (
     key     INTEGER NOT NULL,
-    url_key INTEGER NOT NULL,
-    PRIMARY KEY (key, url_key)
+    simhash INTEGER NOT NULL,
+    PRIMARY KEY (key, simhash)
 ) WITHOUT ROWID;
 
 -- Alerts outlive their articles (storage.alert_retention >= retention), and a source-health
