@@ -3,8 +3,9 @@
 An article past ``storage.retention`` is deleted — its row, its search-index rows, its band
 keys — and leaves a *ghost* (``schema._V3``): the 64-bit keys of its URL and its text, and its
 SimHash under three band keys, so that its URL is still known (``known_urls``) and a copy of
-its text founds a closed story (``articles._is_ghost``). Its story is closed too. Work is done in small
-batches, each one write job in the group-commit queue, so the pipeline's writes interleave.
+its text founds a closed story (``articles._is_ghost``). Its story is closed too. Work is done
+in small batches, each one write job in the group-commit queue, so the pipeline's writes
+interleave.
 """
 
 from __future__ import annotations
