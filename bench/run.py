@@ -49,6 +49,7 @@ SPECS = (
     Spec("bench_latency", ("--quick",), (), 900, 1800),
     Spec("bench_steady", ("--quick",), (), 900, 1800),
     Spec("bench_store", ("--quick",), (), 1800, 7200),
+    Spec("bench_retention", ("--quick",), (), 1800, 7200),
     Spec("bench_extract", (), ()),
     Spec("bench_rules", ("--sizes", "100,1000,10000,100000", "--repeat", "3"), ()),
     Spec("bench_fetch", ("-n", "2000", "--rounds", "2"), ()),
