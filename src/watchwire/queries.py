@@ -267,17 +267,18 @@ class HealthOverview:
 
 async def health_overview(config: Config, store: SourceStore) -> HealthOverview:
     """Sources by state, cheaply (each ``/metrics`` scrape, the start-up warnings)."""
-    stored = {s.name: s for s in await store.source_states()}
+    stored = await store.health_states()
     counts = {str(state): 0 for state in State}
     unhealthy: list[tuple[str, str, datetime | None]] = []
+    never = (None, None)
     for source in config.sources:
         if not source.enabled:
             continue
-        st = stored.get(source.name)
-        state = _state_of(st)
+        state, since = stored.get(source.name, never)
+        state = state or State.NEVER_POLLED
         counts[state] += 1
         if state not in (State.OK, State.NEVER_POLLED):
-            unhealthy.append((source.name, state, st.state_since if st else None))
+            unhealthy.append((source.name, state, since))
     return HealthOverview(counts=counts, unhealthy=tuple(unhealthy))
 
 

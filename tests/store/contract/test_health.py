@@ -46,6 +46,7 @@ async def test_the_state_is_stored_with_one_alert_per_channel(store: Store) -> N
     assert st is not None and (st.state, st.state_since, st.state_reason) == (
         "failing", T0, "HTTP 500 on 3 polls")  # fmt: skip
     assert [s.state for s in await store.source_states()] == ["failing"]
+    assert await store.health_states() == {"s1": ("failing", T0)}
     (message,) = await store.claim_due(now=T0, limit=10, lease=timedelta(minutes=1))
     assert message.channel == "ops" and message.payload["id"] == message.id
     assert message.payload["type"] == "watchwire.source_health"

@@ -43,8 +43,12 @@ class RetentionPart(Connected):
         return await self._read(partial(_incremental_vacuum, pages))
 
     async def storage_bytes(self) -> int | None:
-        """The store's size on disk (the main file; the write-ahead log comes and goes)."""
-        return await self._query(_size)
+        """The store's size on disk: the file and its write-ahead log."""
+        path = self._path
+        if path is None:
+            return await self._query(_size)
+        sizes = [p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+        return sum(sizes)
 
     async def backup(self, target: Path) -> None:
         """A consistent copy of the store at ``target`` (a new file), taken while it is in

@@ -133,6 +133,12 @@ class SourcesPart(Connected):
         )
         return [_source_state(r) for r in rows]
 
+    async def health_states(self) -> dict[str, tuple[str | None, datetime | None]]:
+        rows = await self._query(
+            lambda db: db.execute("SELECT name, state, state_since FROM sources").fetchall()
+        )
+        return {r[0]: (r[1], from_iso(r[2])) for r in rows}
+
     async def article_times(self, name: str, *, limit: int) -> list[datetime]:
         """When the source's latest articles appeared, newest first: published, else first
         seen (never later than first seen: a date in the future is a site's mistake)."""

@@ -54,7 +54,9 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
             reader = writer if memory else await _connect(stack, _read_only_uri(path), uri=True,
                                                           name="reader")  # fmt: skip
             await reader.call(_configure_reader)
-            yield cls(writer, reader, near_distance=near_distance)
+            store = cls(writer, reader, near_distance=near_distance)
+            store._path = None if memory else path
+            yield store
 
     async def release_memory(self) -> None:
         # The page caches (cache_size) fill during a crawl and are never given back otherwise;
