@@ -93,6 +93,8 @@ def _configure(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA cache_size = -65536")  # 64 MiB: band lookups stay in memory
+    # The write-ahead log is cut back to this after a checkpoint (a crawl can swell it).
+    db.execute("PRAGMA journal_size_limit = 67108864")
 
 
 def _configure_reader(db: sqlite3.Connection) -> None:
