@@ -6,9 +6,12 @@
 Articles of 3-5 KB (``bench_store``'s corpus, 5 % mentioning Belarus and sanctions, each of
 those with an alert) go in through the embedded store's ``save_article``, 32 in flight, each
 stamped with a simulated clock that runs through the day. At the start of every simulated day
-each simulated hour the service's ``retention.Pruner`` starts on the same store with the same
-clock and runs *while* that hour's articles go in, as ``watchwire run`` prunes beside the
-pipeline (paced to at most a quarter of the writer's time). Printed per
+each simulated hour the service's ``retention.Pruner`` (paced as in ``watchwire run``: batches
+of 50, each followed by a pause three times as long) starts on the same store with the same
+clock while the first half of the hour's articles go in; those inserts are timed as "while
+pruning". A simulated hour lasts a second or two here, far too short for a paced pruner to
+finish, so it is then stopped and the hour's backlog pruned unpaced (timed apart: the writer's
+cost of pruning), and the second half of the hour's articles go in with nothing pruning. Printed per
 day: the file's size, the articles and ghosts in it, and the day's insert rate (saves only,
 not the text generation). At the end, articles from the pruned days are offered again — their
 URLs (do they count as known?) and their texts at new URLs (do they alert?) — and the ghosts'
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sqlite3
 import statistics
@@ -90,12 +94,12 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
     sizes: list[int] = []
     while_pruning: list[tuple[int, float]] = []
     not_pruning: list[tuple[int, float]] = []
-    prune_wait = 0.0
     pruned_total = 0
     sample: list[NewArticle] = []
     rng = random.Random(5)
     async with open_store(locate_store(db)) as store:
-        pruner = Pruner(store, clock=clock)
+        pruner = Pruner(store, clock=clock)  # paced as the service paces it
+        unpaced = Pruner(store, clock=clock, pause=0.0, duty=0.0)
         gate = asyncio.Semaphore(32)
 
         async def save(item: NewArticle, now: datetime) -> None:
@@ -103,12 +107,14 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
                 await store.save_article(item, _intent(item), now=now)
 
         i = 0
+        ghosts_before = 0
+        prune_time = 0.0
         for day in range(days):
             spent = 0.0
             pruned = pages = 0
             for hour in range(24):
                 clock.now = START + day * DAY + hour * DAY / 24
-                pruning = asyncio.create_task(pruner.run(storage))
+                paced = asyncio.create_task(pruner.run(storage))
                 lo, hi = per_day * hour // 24, per_day * (hour + 1) // 24
                 items = []
                 for k in range(lo, hi):
@@ -117,9 +123,18 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
                     i += 1
                 if day < days - retention - 1:
                     sample.extend(a for a, _ in rng.sample(items, min(2, len(items))))
-                # The first half goes in while the pruner runs, the second half after it.
                 half = len(items) // 2
-                for part, busy in ((items[:half], True), (items[half:], False)):
+                for start in range(0, len(items), 50):
+                    if start >= half and not paced.done():
+                        paced.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await paced
+                        t = time.perf_counter()
+                        report = await unpaced.run(storage)
+                        prune_time += time.perf_counter() - t
+                        pages += report.pages
+                    part = items[start : start + 50]
+                    busy = start < half and not paced.done()
                     t = time.perf_counter()
                     async with asyncio.TaskGroup() as tg:
                         for item, now in part:
@@ -128,12 +143,13 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
                     spent += took
                     if day > retention:
                         (while_pruning if busy else not_pruning).append((len(part), took))
-                    if busy:
-                        t = time.perf_counter()
-                        report = await pruning
-                        prune_wait += time.perf_counter() - t
-                pruned += report.articles
-                pages += report.pages
+                if not paced.done():
+                    paced.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await paced
+            articles_before = ghosts_before
+            _, ghosts_before = _counts(db)
+            pruned = ghosts_before - articles_before
             pruned_total += pruned
             rates.append(per_day / spent)
             sizes.append(_file_bytes(db))
@@ -151,7 +167,7 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
         return sum(n for n, _ in parts) / max(sum(t for _, t in parts), 1e-9)
 
     return {
-        "during": rate(while_pruning), "alone": rate(not_pruning), "prune_wait": prune_wait,
+        "during": rate(while_pruning), "alone": rate(not_pruning), "prune_time": prune_time,
         "rates": rates, "sizes": sizes, "pruned": pruned_total, "sample": len(sample),
         "alerts": alerts, "known": known, "ghost_bytes": ghost_bytes, "ghosts": ghosts,
     }  # fmt: skip
@@ -192,7 +208,8 @@ def main() -> None:
         f"insert rate: days 1-{keep + 1} (nothing to prune) median {statistics.median(before):.0f}"
         f"/s; days {keep + 2}-{a.days} median {statistics.median(during):.0f}/s: "
         f"{r['during']:.0f}/s while the pruner runs, {r['alone']:.0f}/s between its runs; "
-        f"pruner's own time after the inserts {r['prune_wait']:.0f}s in all; file at day "
+        f"unpaced pruning {1000 * float(r['prune_time']) / max(int(r['pruned']), 1):.2f} ms of "
+        f"the writer per article; file at day "
         f"{keep + 2}: {sizes[keep + 1] / 2**20:.1f} MiB, at day {a.days}: "
         f"{sizes[-1] / 2**20:.1f} MiB ({per_day_growth / 2**20:+.2f} MiB a day); pruned "
         f"{r['pruned']:,}; re-offered {r['sample']:,} pruned articles: {r['known']:,} URLs "
@@ -214,6 +231,9 @@ def main() -> None:
     emit("Retention: pruned articles that alert again when re-offered", int(r["alerts"]),
          "alerts", target="<= 0",
          note=f"{r['sample']} URLs and as many copies at new URLs")  # fmt: skip
+    per = float(r["prune_time"]) / max(int(r["pruned"]), 1)
+    emit("Retention: writer time per pruned article (unpaced)", round(1000 * per, 2), "ms",
+         note=f"{r['pruned']:,} pruned; at 20,000 a day: {20000 * per:.0f} s a day")  # fmt: skip
     emit("Retention: bytes kept per pruned article (ghost)",
          round(int(r["ghost_bytes"]) / max(int(r["ghosts"]), 1)), "bytes",
          target="<= 120", note=f"{r['ghosts']:,} ghosts, from dbstat")  # fmt: skip

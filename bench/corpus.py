@@ -263,7 +263,8 @@ class _Site:
         self.name = f"{rng.choice(lang.entities)} News {index}"
         self.base = f"http://{host}"
         self.articles: list[_ArticleRef] = []
-        self.feed_cache: tuple[int, bytes, bytes] | None = None
+        self.feed_caches: dict[int, tuple[int, bytes, bytes]] = {}
+        """Rendered feeds by section (-1: the main feed), with the article count they hold."""
         nav = "".join(
             f'<a href="/section/{w}">{w.capitalize()}</a>'
             for w in rng.sample(_EN_WORDS if lang.code == "en" else _UK_WORDS, 40)
@@ -440,8 +441,14 @@ class _Generator:
         state = f'<script>window.__STATE__={{"items":[{",".join(items)}]}};</script>'
         return (head + main + state + "</body></html>").encode()
 
-    def feed(self, site: _Site) -> bytes:
-        refs = site.articles[-FEED_ITEMS:][::-1]
+    def feed(self, site: _Site, section: int | None = None, sections: int = 0) -> bytes:
+        """The site's RSS feed of its newest items; with ``section``, of those in that section
+        (article ``i`` of a site is in sections ``i % n``, ``(i+1) % n``, … — two to four of
+        them: with the main feed, every article is in three to five feeds)."""
+        refs = site.articles
+        if section is not None:
+            refs = [r for i, r in enumerate(refs) if section in _sections_of(i, sections)]
+        refs = refs[-FEED_ITEMS:][::-1]
         items = []
         for ref in refs:
             st = self.story(ref)
@@ -542,3 +549,9 @@ def make_rules_yaml(
         lines += [f"  - name: r{i}", f"    query: '{q}'", f"    notify: [{targets}]"]
         lines += ["    within: paragraph"] if rng.random() < 0.1 else []
     return "\n".join(lines) + "\n"
+
+
+def _sections_of(index: int, sections: int) -> set[int]:
+    if sections <= 0:
+        return set()
+    return {(index + t) % sections for t in range(min(2 + index % 3, sections))}

@@ -10,10 +10,11 @@ Benchmarks start it through :class:`Universe`, which does the same as a subproce
 Every site has its own loopback address (``127.1.x.y``; all of 127.0.0.0/8 is loopback on
 Linux) on one shared port, so per-host politeness applies per site as it would on the web.
 A site serves ``/robots.txt``, ``/`` (a home page with feed autodiscovery), ``/rss.xml`` (the
-50 newest items), ``/sitemap.xml`` (an index) and ``/sitemap-news.xml`` (a Google News
-sitemap), and its articles under ``/news/...``. Feeds and articles carry an ``ETag`` and a
-``Last-Modified`` and answer ``304`` to a matching conditional GET. Bodies are gzipped when
-asked (as real sites do).
+50 newest items), with ``--sections N`` also ``/rss-0.xml`` … ``/rss-{N-1}.xml`` (section feeds
+that overlap: each article is listed in three to five of the site's feeds), ``/sitemap.xml``
+(an index) and ``/sitemap-news.xml`` (a Google News sitemap), and its articles under
+``/news/...``. Feeds and articles carry an ``ETag`` and a ``Last-Modified`` and answer ``304``
+to a matching conditional GET. Bodies are gzipped when asked (as real sites do).
 
 Article pages are 50-150 KB like the real thing: a header with navigation, currency tickers
 and "Electricity outage schedules", the article (title, lead, 8-20 paragraphs of English or
@@ -85,6 +86,8 @@ class _Stats:
     counts: dict[str, int] = field(default_factory=dict)
     bytes_out: int = 0
     connections: int = 0
+    articles_served: set[str] = field(default_factory=set)
+    """Distinct article pages answered with a body."""
 
     def hit(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -132,13 +135,15 @@ class _Server:
         site = self.gen.sites[site_index]
         self.gen.advance(time.time())
         gz = b"gzip" in headers.get(b"accept-encoding", b"")
-        if path == "/rss.xml":
+        section = _section(path, self.opts.sections)
+        if path == "/rss.xml" or section is not None:
             n = len(site.articles)
-            cached = site.feed_cache
+            key = -1 if section is None else section
+            cached = site.feed_caches.get(key)
             if cached is None or cached[0] != n:
-                raw = self.gen.feed(site)
-                cached = site.feed_cache = (n, raw, gzip.compress(raw, GZIP_LEVEL))
-            etag = f'"f{site_index}-{n}"'.encode()
+                raw = self.gen.feed(site, section, self.opts.sections)
+                cached = site.feed_caches[key] = (n, raw, gzip.compress(raw, GZIP_LEVEL))
+            etag = f'"f{site_index}-{key}-{n}"'.encode()
             modified = _httpdate(site.articles[-1].published if site.articles else self.t0)
             return self._conditional(
                 "feed",
@@ -155,6 +160,8 @@ class _Server:
             if ref is None or ref.site != site_index:
                 self.stats.hit("not_found")
                 return _response(404, b"not found")
+            if b"if-none-match" not in headers:
+                self.stats.articles_served.add(ref.key)
             cached_page = self.gz_cache.get(ref.key)
             if cached_page is not None and gz:
                 content, etag = cached_page
@@ -228,6 +235,7 @@ class _Server:
                 200,
                 {
                     "counts": self.stats.counts,
+                    "distinct_articles": len(self.stats.articles_served),
                     "bytes_out": self.stats.bytes_out,
                     "connections": self.stats.connections,
                     "cpu_s": usage.user + usage.system,
@@ -237,6 +245,15 @@ class _Server:
                 },
             )
         return _response(404, b"")
+
+
+def _section(path: str, sections: int) -> int | None:
+    """The section of a ``/rss-N.xml`` path, None for any other path."""
+    if sections and path.startswith("/rss-") and path.endswith(".xml"):
+        number = path[5:-4]
+        if number.isdigit() and int(number) < sections:
+            return int(number)
+    return None
 
 
 _FORKED: _Generator | None = None
@@ -371,6 +388,8 @@ class UniverseOptions:
     dup_fraction: float = 0.02
     pregenerate: bool = False
     """Render and gzip every initial article before serving (the server then costs less)."""
+    sections: int = 0
+    """Section feeds per site besides ``/rss.xml``, overlapping (0: none)."""
 
     def argv(self) -> list[str]:
         out = [
@@ -401,6 +420,8 @@ class UniverseOptions:
             out += ["--rate-count", str(self.rate_count)]
         if self.pregenerate:
             out.append("--pregenerate")
+        if self.sections:
+            out += ["--sections", str(self.sections)]
         return out
 
 
@@ -429,6 +450,9 @@ async def serve(opts: UniverseOptions, *, announce: Any = print) -> None:
                 "hook": f"http://127.0.0.1:{port}/hook",
                 "t_start": gen.t_start,
                 "feeds": [f"http://{h}/rss.xml" for h in hosts],
+                "section_feeds": [
+                    f"http://{h}/rss-{j}.xml" for h in hosts for j in range(opts.sections)
+                ],
             }
         )
     )
@@ -559,6 +583,8 @@ def _parse(argv: Sequence[str] | None) -> UniverseOptions:
     p.add_argument("--dynamic-belarus", type=float, default=1.0)
     p.add_argument("--dup-fraction", type=float, default=0.02)
     p.add_argument("--pregenerate", action="store_true")
+    p.add_argument("--sections", type=int, default=0,
+                   help="overlapping section feeds per site besides /rss.xml")  # fmt: skip
     a = p.parse_args(argv)
     return UniverseOptions(
         sites=a.sites,
@@ -574,6 +600,7 @@ def _parse(argv: Sequence[str] | None) -> UniverseOptions:
         dynamic_belarus=a.dynamic_belarus,
         dup_fraction=a.dup_fraction,
         pregenerate=a.pregenerate,
+        sections=a.sections,
     )
 
 

@@ -52,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         "--drain-timeout", type=float, default=30.0,
         help="seconds to wait for due alerts to be delivered (default 30)",
     )  # fmt: skip
-    sub.add_parser("validate", parents=[common], help="check the config, print what it would do")
+    va = sub.add_parser(
+        "validate", parents=[common], help="check the config, print what it would do"
+    )
+    va.add_argument("--check-store", action="store_true",
+                    help="also read every page of the store looking for damage (slow on a "
+                    "large store: minutes for gigabytes)")  # fmt: skip
 
     ex = sub.add_parser("extract", parents=[common], help="print the extracted article as JSON")
     ex.add_argument("target", metavar="URL_OR_FILE")
@@ -189,15 +194,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"  {'':20} within {r.within}; fields {', '.join(r.fields)}; → {notify}"
               + ("" if r.enabled else "  [disabled]"))  # fmt: skip
     if location.exists():
-        asyncio.run(_print_health(config))
+        return asyncio.run(_print_health(config, check=args.check_store))
     return EXIT_OK
 
 
-async def _print_health(config: Config) -> None:
+async def _print_health(config: Config, *, check: bool = False) -> int:
     from watchwire import queries
     from watchwire.store import open_store
 
     async with open_store(config.store_location()) as store:
+        if check:
+            found = await store.check()
+            print(f"store check: {'ok' if found.ok else 'DAMAGED'} ({found.pages} pages read "
+                  f"in {found.seconds:.1f} s)")  # fmt: skip
+            for problem in found.problems:
+                print(f"  {problem}")
+            if not found.ok:
+                print("restore the store from a backup, or move it aside to start a new one")
+                return EXIT_FAILURE
         statuses = await queries.sources(config, store, now=utcnow())
         summary = await queries.store_summary(store)
     print(f"store: {summary.articles} article(s); alerts " +
@@ -208,6 +222,7 @@ async def _print_health(config: Config) -> None:
         state = h.state if not h.failed_polls else f"{h.state}, {h.failed_polls} failed poll(s)"
         reason = f"  {h.reason}" if h.reason and h.state != "ok" else ""
         print(f"  {h.name:20} {state:28} fetches {h.fetches:5} errors {h.errors:4}{reason}")
+    return EXIT_OK
 
 
 def _human(td: timedelta) -> str:

@@ -20,8 +20,10 @@ from watchwire.backoff import exponential
 from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
 from watchwire.discover import discover, feed_fingerprint
+from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
 from watchwire.health import HealthKeeper, facts_of
+from watchwire.inflight import PageClaims
 from watchwire.logs import redact_url
 from watchwire.models import (
     Article,
@@ -37,7 +39,7 @@ from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PollStore
 from watchwire.timeutil import utcnow
-from watchwire.workers import WorkerPool
+from watchwire.workers import WorkerCrashed, WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -62,7 +64,13 @@ class PollReport:
     alerts: int = 0
     failed: int = 0
     retry_later: int = 0
-    """Articles whose pages failed for now: the next poll looks for them again."""
+    """Articles not stored for now (a page that failed for now, a store that refused the
+    article): the next poll looks for them again."""
+    given_up: int = 0
+    """Articles given up on purpose (no article at the URL; a page whose analysis killed its
+    worker twice): remembered in the store, never fetched again."""
+    waiting: int = 0
+    """New links past ``max_articles_per_poll``: the next poll takes them."""
     error: str | None = None
     read: bool = False
     """The source's document was read (not unchanged)."""
@@ -76,6 +84,18 @@ class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Page:
+    """An article page fetched and analysed: what a leading poll shares with its followers."""
+
+    url: str
+    """Where the page was read (after redirects), or the URL asked for when the fetch failed."""
+    analysis: Analysis | None
+    """None: no article there."""
+    reason: str = ""
+    """Why there is no article (``analysis`` None): the fetch's error, or nothing extracted."""
+
+
 def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
     """How long a source that failed ``failures`` times in a row waits before its next poll:
     its interval doubled per failure after the first, up to ``max_backoff``."""
@@ -86,7 +106,8 @@ def backoff_delay(settings: CrawlSettings, failures: int) -> timedelta:
 
 
 class Poller:
-    """Polls sources into the store. Holds no state between polls but what the store has."""
+    """Polls sources into the store. Holds no state between polls but what the store has, and
+    the pages other polls are fetching right now (``inflight``)."""
 
     def __init__(
         self,
@@ -107,6 +128,8 @@ class Poller:
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
         self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
+        self._pages: PageClaims[_Page] = PageClaims()
+        """Pages being fetched by any poll: one fetch per article however many feeds list it."""
         self.articles_handled = 0
         """Article pages processed so far, stored or not: how busy this poller has been."""
 
@@ -164,35 +187,38 @@ class Poller:
             return await self._fail(snap, source, settings, failures, discovery.error, main)
 
         report = await self._ingest(snap, source, settings, links)
-        if not report.retry_later:
+        # Seen only when everything it listed is stored or given up on purpose: an article
+        # that failed to save, or waits past the per-poll cap, is looked for next poll.
+        if not report.retry_later and not report.waiting:
             for url, result, body_hash in seen:
                 await self._store.save_validators(
                     url, result.validators, body_hash=body_hash, now=self._now()
                 )
-        given_up = report.failed - report.retry_later
         await self._succeeded(snap, source, main, failures, kind=str(discovery.kind),
-                              new=report.stored, given_up=given_up)  # fmt: skip
+                              new=report.stored)  # fmt: skip
         self._observer.articles(
-            discovered=report.discovered, new=report.new, stored=report.stored, given_up=given_up
-        )
+            discovered=report.discovered, new=report.new, stored=report.stored,
+            given_up=report.given_up,
+        )  # fmt: skip
         if report.new:
             log.info(
-                "%d new of %d discovered, %d stored, %d alert(s)%s",
+                "%d new of %d discovered, %d stored, %d alert(s)%s%s%s",
                 report.new, report.discovered, report.stored, report.alerts,
-                f", {report.failed} failed" if report.failed else "",
+                f", {report.retry_later} to retry" if report.retry_later else "",
+                f", {report.given_up} given up" if report.given_up else "",
+                f", {report.waiting} waiting for the next poll" if report.waiting else "",
                 extra={"source": source.name},
             )  # fmt: skip
         return replace(report, read=True)
 
     async def _succeeded(
         self, snap: Snapshot, source: SourceConfig, main: list[FetchResult], failures: int,
-        *, kind: str | None = None, new: int = 0, given_up: int = 0,
+        *, kind: str | None = None, new: int = 0,
     ) -> None:  # fmt: skip
         now = self._now()
         stored = await self._store.record_poll(
-            source.name, url=source.url, now=now, ok=True, kind=kind, new_articles=new,
-            given_up=given_up,
-        )  # fmt: skip
+            source.name, url=source.url, now=now, ok=True, kind=kind, new_articles=new
+        )
         await self.health.after_poll(
             snap.config, source, stored, facts_of(main[0] if main else None), now=now
         )
@@ -291,43 +317,107 @@ class Poller:
             if url not in known or _updated_since(link, known[url])
         ]
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
+        waiting = max(0, len(todo) - settings.max_articles_per_poll)
         todo = todo[: settings.max_articles_per_poll]
-        stored = alerts = failed = retry_later = 0
+        stored = alerts = retry_later = given_up = skipped = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
+        async def give_up(url: str, link: Link, reason: str) -> None:
+            nonlocal retry_later, given_up
+            try:
+                await self._store.give_up(url, source=source.name, reason=reason, now=self._now())
+            except Exception as exc:
+                log.warning("cannot record %s as given up: %s", redact_url(link.url), exc,
+                            extra={"source": source.name})  # fmt: skip
+                retry_later += 1
+                return
+            given_up += 1
+
         async def one(url: str, link: Link) -> None:
-            nonlocal stored, alerts, failed, retry_later
-            async with gate, self._in_flight:
-                self.articles_handled += 1
-                try:
-                    n = await self._article(snap, source, settings, url, link)
-                except _RetryLater:
-                    failed += 1
-                    retry_later += 1
-                    return
-                except Exception:
-                    failed += 1
-                    log.exception("cannot process %s", redact_url(link.url),
+            nonlocal stored, alerts, retry_later, skipped
+            # Claimed at once, with no await before: another poll that lists this page now
+            # follows this one's fetch, and this one follows another's.
+            claim = self._pages.claim(url, unseen=url not in known)
+            if claim.role == "skip":
+                skipped += 1  # another poll stored it a moment ago
+                return
+            leader = claim.role == "lead"
+            try:
+                if leader:
+                    page = await self._lead(source, settings, url, link, gate)
+                else:
+                    assert claim.result is not None
+                    page = await asyncio.shield(claim.result)
+            except _RetryLater:
+                retry_later += 1
+                return
+            except WorkerCrashed as exc:  # killed its worker on both tries: never again
+                await give_up(url, link, str(exc))
+                return
+            except Exception:
+                retry_later += 1  # the leader logged it; a bug must not lose the article
+                return
+            if page.analysis is None:
+                if leader:
+                    self._pages.finish(url)
+                await give_up(url, link, page.reason or "no article")
+                return
+            try:
+                n = await self._save(snap, source, settings, url, page)
+            except Exception as exc:
+                # Storing failed (disk full, database locked) or a bug: never a reason to lose
+                # the article. Not seen, so the next poll looks for it again.
+                retry_later += 1
+                if isinstance(exc, WatchwireError):
+                    log.warning("cannot store %s: %s", redact_url(link.url), exc,
+                                extra={"source": source.name})  # fmt: skip
+                else:
+                    log.exception("cannot store %s", redact_url(link.url),
                                   extra={"source": source.name})  # fmt: skip
-                    return
-            if n is None:
-                failed += 1
-            else:
-                stored += 1
-                alerts += n
+                if leader:
+                    self._pages.fail(url, _RetryLater())  # not stored: a later poll tries again
+                return
+            if leader:
+                self._pages.finish(url)
+            stored += 1
+            alerts += n
 
         async with asyncio.TaskGroup() as tg:
             for url, link in todo:
                 tg.create_task(one(url, link))
         return PollReport(
-            source=source.name, ok=True, discovered=len(by_url), new=len(todo), stored=stored,
-            alerts=alerts, failed=failed, retry_later=retry_later,
+            source=source.name, ok=True, discovered=len(by_url), new=len(todo) - skipped,
+            stored=stored, alerts=alerts, failed=retry_later + given_up,
+            retry_later=retry_later, given_up=given_up, waiting=waiting,
         )  # fmt: skip
 
-    async def _article(
-        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
-    ) -> int | None:
-        """Fetch, extract, store and match one article. Its alert count, or None if lost."""
+    async def _lead(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link,
+        gate: asyncio.Semaphore,
+    ) -> _Page:  # fmt: skip
+        """Fetch and analyse a page this poll claimed; its followers get the same result."""
+        try:
+            async with gate, self._in_flight:
+                self.articles_handled += 1
+                page = await self._fetch_page(source, settings, url, link)
+        except _RetryLater as exc:
+            self._pages.fail(url, exc)
+            raise
+        except Exception as exc:
+            log.exception("cannot process %s", redact_url(link.url),
+                          extra={"source": source.name})  # fmt: skip
+            self._pages.fail(url, exc)
+            raise
+        except BaseException:  # cancelled: followers try again on their next poll
+            self._pages.fail(url, _RetryLater())
+            raise
+        self._pages.resolve(url, page)
+        return page
+
+    async def _fetch_page(
+        self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link
+    ) -> _Page:
+        """Fetch and analyse one article page. Raises _RetryLater when it failed for now."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
         self._observer.fetched("page", str(result.outcome), result.elapsed)
         if not result.ok:
@@ -339,12 +429,19 @@ class Poller:
                         extra={"source": source.name})  # fmt: skip
             if not result.ok and result.transient:
                 raise _RetryLater
-            return None
+            return _Page(url=url, analysis=None, reason=reason)
+        return _Page(url=result.final_url if result.ok else url, analysis=analysis)
+
+    async def _save(
+        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, url: str, page: _Page
+    ) -> int:
+        """Match and store one analysed article for ``source``: its alert count."""
+        analysis = page.analysis
+        assert analysis is not None
         canonical = canonicalize_url(
-            result.final_url if result.ok else url,
-            extra_params=snap.config.dedupe.tracking_params,
+            page.url, extra_params=snap.config.dedupe.tracking_params,
             canonical=analysis.article.url,
-        )
+        )  # fmt: skip
         article = replace(analysis.article, url=canonical)
         fp = analysis.fingerprint
         new = NewArticle(

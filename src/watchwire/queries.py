@@ -228,7 +228,7 @@ async def sources(
                 last_new_at=st.last_new_at if st else None,
                 articles_per_day=round(h.articles_recent / 7, 1) if h is not None else None,
                 next_poll_at=next_poll,
-                given_up=st.given_up if st else 0,
+                given_up=h.given_up if h is not None else 0,
                 failed_polls=st.consecutive_failures if st else 0,
                 fetches=h.fetches if h is not None else 0,
                 errors=h.errors if h is not None else 0,

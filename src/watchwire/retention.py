@@ -52,11 +52,13 @@ class Pruner:
         clock: Callable[[], datetime] = utcnow,
         batch: int = BATCH,
         pause: float = PAUSE,
+        duty: float = DUTY,
     ) -> None:
         self._store = store
         self._clock = clock
         self._batch = batch
         self._pause = pause
+        self._duty = duty
 
     async def run(self, storage: StorageConfig, *, budget: float | None = None) -> PruneReport:
         """Prune everything due, or as much as ``budget`` seconds allow."""
@@ -83,7 +85,7 @@ class Pruner:
                     pages += await self._store.reclaim_space(pages=PAGES_PER_BATCH)
                 if n < self._batch:
                     break
-                await asyncio.sleep(max(self._pause, DUTY * (time.monotonic() - started)))
+                await asyncio.sleep(max(self._pause, self._duty * (time.monotonic() - started)))
         if articles or alerts:
             log.info(
                 "retention: pruned %d article(s) and %d alert row(s); %d page(s) returned%s",

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TextIO
 
 from watchwire.alerts import Channel, Dispatcher, open_channels
-from watchwire.config import Config, SourceConfig, load_config
+from watchwire.config import Config, RetryPolicy, SourceConfig, load_config
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
-from watchwire.exceptions import ConfigError
+from watchwire.exceptions import ConfigError, StoreError, WatchwireError
 from watchwire.fetch import Fetcher, keepalive_for
 from watchwire.memory import MemoryTrimmer
 from watchwire.metrics import Metrics
@@ -56,11 +56,16 @@ DRAIN_BATCH = 50
 STARTUP_SPREAD = timedelta(seconds=60)
 """At most this long, and half their interval, the first polls of the sources that share an
 interval are spread over at start: a steady state without bursts."""
+STARTUP_GAP = timedelta(seconds=0.25)
+"""First polls at start are at most this far apart (4 a second, or more when more sources
+must fit in ``STARTUP_SPREAD``)."""
 PRUNE_EVERY = timedelta(minutes=10)
 """How often ``run`` prunes what retention says is old."""
 ONCE_PRUNE_BUDGET = 30.0
 """Seconds ``once`` spends pruning at most (cron runs it again)."""
 SHUTDOWN_GRACE = 10.0
+VERIFY_EVERY = timedelta(seconds=2)
+"""How often the service makes sure its store file is still there."""
 TRIM_EVERY = timedelta(seconds=60)
 """How often a busy service hands freed heap back to the system (see ``memory``)."""
 
@@ -78,25 +83,39 @@ class Service:
     workers: WorkerPool
     trimmer: MemoryTrimmer
     pruner: Pruner
+    failure: WatchwireError | None = None
+    """What made the service stop on its own (its store gone); ``run`` raises it."""
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
     observer: Observer = field(default_factory=NullObserver)
-    drain_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def config(self) -> Config:
         return self.snapshot.config
 
     async def drain(self) -> int:
-        """Deliver everything due now, in batches. Returns the number of messages handled."""
+        """Deliver everything due now, every channel's lane side by side, and wait for it
+        (``once``; the running service's lanes deliver on their own). Returns how many."""
         total = 0
-        async with self.drain_lock:
-            while True:
-                handled = await self.dispatcher.drain_once()
-                total += handled
-                if handled < DRAIN_BATCH:
-                    return total
+        while handled := await self.dispatcher.drain_once():
+            total += handled
+        return total
 
     async def drain_job(self) -> None:
-        await self.drain()
+        self.dispatcher.wake()
+
+    async def verify_job(self) -> None:
+        """Stop the service if its store is gone: storing into a deleted file loses
+        everything, and a restart on a new one would alert every story again."""
+        try:
+            await self.store.verify()
+        except StoreError as exc:
+            self.fail(exc)
+
+    def fail(self, error: WatchwireError) -> None:
+        if self.failure is None:
+            log.error("%s", error)
+            self.failure = error
+            self.failed.set()
 
     async def memory_job(self) -> None:
         """Stop idle extraction workers, and give back what a burst of work left behind."""
@@ -124,15 +143,18 @@ class Service:
 
     async def seal_digest(self, channel: str) -> None:
         if await self.store.seal_digest(channel, now=utcnow()) is not None:
-            await self.drain()
+            self.dispatcher.wake()
+
+
+def _policies(config: Config) -> dict[str, RetryPolicy]:
+    return {name: ch.retry for name, ch in config.channels.items()}
 
 
 def _dispatcher(
     config: Config, store: Store, channels: Mapping[str, Channel], observer: Observer
 ) -> Dispatcher:
-    policies = {name: ch.retry for name, ch in config.channels.items()}
     return Dispatcher(
-        store, channels, policies, clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH,
+        store, channels, _policies(config), clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH,
         observer=observer,
     )  # fmt: skip
 
@@ -172,7 +194,7 @@ async def open_service(
     async with AsyncExitStack() as stack:
         pool = await stack.enter_async_context(WorkerPool(workers))
         store = await stack.enter_async_context(
-            open_store(config.store_location(), near_distance=_near_distance(config))
+            open_store(config.store_location(), near_distance=_near_distance(config), service=True)
         )
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
@@ -295,7 +317,13 @@ async def run_service(
     loader: Callable[[], Config] | None = None,
     workers: int = 0,
 ) -> None:
-    """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set."""
+    """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set.
+
+    A reload runs beside everything else (polls, deliveries, a stop): it never waits on a
+    delivery. Stopping gives running polls and deliveries ``SHUTDOWN_GRACE`` seconds together,
+    then cancels them (an interrupted delivery is due again at once). Raises the error that
+    made the service stop on its own (its store deleted), after a clean shutdown.
+    """
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
     http = (config.config if isinstance(config, Snapshot) else config).http
@@ -320,6 +348,7 @@ async def run_service(
             await outer.enter_async_context(HttpServer(context, http.host, http.port))
         await _take_over_outbox(svc)
         await _warn_unhealthy(svc)
+        lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
         _schedule(svc, scheduler, first=True)
         scheduler.start()
         counts = await svc.store.outbox_counts()
@@ -328,19 +357,39 @@ async def run_service(
             sum(s.enabled for s in svc.config.sources), len(svc.snapshot.rules),
             counts["pending"] + counts["delivering"],
         )  # fmt: skip
-        while not stop.is_set():
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(reload.wait())]
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for w in waiters:
-                    w.cancel()
-            if reload.is_set() and not stop.is_set():
-                reload.clear()
-                await _reload(svc, scheduler, load)
+        reloading: asyncio.Task[None] | None = None
+        while not stop.is_set() and svc.failure is None:
+            await _first_of(stop, reload, svc.failed)
+            if reload.is_set() and not stop.is_set() and svc.failure is None:
+                if reloading is None or reloading.done():
+                    reload.clear()
+                    reloading = tg.create_task(_reload(svc, scheduler, load, tg))
+                else:  # a SIGHUP during a reload: once this one is in, another
+                    await _first_of(stop, svc.failed, done=reloading)
         log.info("stopping")
-        await scheduler.stop(grace=SHUTDOWN_GRACE)
+        if reloading is not None:
+            reloading.cancel()
+        await asyncio.gather(
+            scheduler.stop(grace=SHUTDOWN_GRACE),
+            svc.dispatcher.stop(grace=SHUTDOWN_GRACE),
+        )
+        await asyncio.wait([lanes], timeout=1.0)
     log.info("stopped")
+    if svc.failure is not None:
+        raise svc.failure
+
+
+async def _first_of(*events: asyncio.Event, done: asyncio.Task[None] | None = None) -> None:
+    """Wait until any of ``events`` is set (or ``done`` is done)."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(
+            [*waiters, *([done] if done is not None else [])],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        for w in waiters:
+            w.cancel()
 
 
 async def _warn_unhealthy(svc: Service) -> None:
@@ -357,8 +406,9 @@ async def _warn_unhealthy(svc: Service) -> None:
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
-    The embedded store has one deliverer, this process: a row still 'delivering' belongs to a
-    process that died. Delivery is at least once, so a receiver may see it twice, with one id.
+    Only because this process holds the store's service lock (``open_store(service=True)``):
+    any other process that leased a message is gone, so its 'delivering' rows have no live
+    holder. Delivery is at least once, so a receiver may see one twice, with one id.
     """
     released = await svc.store.release_leases(now=utcnow())
     if released:
@@ -369,13 +419,14 @@ def first_runs(
     intervals: Mapping[str, timedelta], *, now: datetime, spread: timedelta = STARTUP_SPREAD
 ) -> dict[str, datetime]:
     """When each source is first polled at start: the sources that share an interval evenly
-    over half of it, at most ``spread`` — so that their polls never come in one burst."""
+    over half of it, at most ``spread``, and no longer than ``STARTUP_GAP`` per source — so a
+    thousand sources never come in one burst, and five do not wait a minute."""
     groups: dict[timedelta, list[str]] = {}
     for name, every in intervals.items():
         groups.setdefault(every, []).append(name)
     out: dict[str, datetime] = {}
     for every, names in groups.items():
-        window = min(every / 2, spread)
+        window = min(every / 2, spread, STARTUP_GAP * len(names))
         for i, name in enumerate(names):
             out[name] = now + window * i / len(names)
     return out
@@ -405,6 +456,8 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         )  # fmt: skip
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
+    wanted.add("store")
+    scheduler.add_interval("store", svc.verify_job, every=VERIFY_EVERY, first_run=now)
     wanted.add("retention")
     soon = now + timedelta(seconds=30)  # not in the first polls' way
     scheduler.add_interval(
@@ -445,10 +498,12 @@ async def _poll_job(svc: Service, scheduler: Scheduler, source: SourceConfig) ->
     report = await svc.poller.poll(source)
     if report.alerts:
         # New alerts go out now, not at the next drain tick.
-        scheduler.run_now("outbox", svc.drain_job)
+        svc.dispatcher.wake()
 
 
-async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]) -> None:
+async def _reload(
+    svc: Service, scheduler: Scheduler, load: Callable[[], Config], tg: asyncio.TaskGroup
+) -> None:
     try:
         # Off the loop: compiling tens of thousands of rules takes seconds, and polls and
         # deliveries go on meanwhile under the snapshot in force.
@@ -468,14 +523,22 @@ async def _reload(svc: Service, scheduler: Scheduler, load: Callable[[], Config]
         await stack.aclose()
         log.exception("config reload failed opening channels; keeping the running config")
         return
-    async with svc.drain_lock:
-        old_stack = svc.channel_stack
-        svc.snapshot, svc.channel_stack = snapshot, stack
-        svc.dispatcher = _dispatcher(new, svc.store, channels, svc.observer)
-        svc.poller.reconfigure(snapshot)
-        await old_stack.aclose()
+    # The swap waits for nothing: deliveries under way finish on the old channels, which are
+    # closed once the last of them is done.
+    old_stack = svc.channel_stack
+    svc.snapshot, svc.channel_stack = snapshot, stack
+    svc.poller.reconfigure(snapshot)
+    drained = svc.dispatcher.reconfigure(channels, _policies(new))
+    tg.create_task(_close_after(drained, old_stack), name="close old channels")
     _schedule(svc, scheduler, first=False)
     log.info(
         "config reloaded: %d source(s), %d rule(s), %d channel(s)",
         len(new.sources), len(snapshot.rules), len(new.channels),
     )  # fmt: skip
+
+
+async def _close_after(drained: asyncio.Event, stack: AsyncExitStack) -> None:
+    try:
+        await drained.wait()
+    finally:
+        await asyncio.shield(stack.aclose())

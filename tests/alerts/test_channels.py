@@ -100,7 +100,7 @@ def test_each_channel_type_says_where_it_sends() -> None:
     )
     targets = {name: channel_target(name, ch) for name, ch in config.channels.items()}
     assert targets == {
-        "ops": "https://hooks.example.org/in?token=%2A%2A%2A (json, signed)",
+        "ops": "https://hooks.example.org/*** (json, signed)",
         "analysts": "analyst@example.org via smtp.example.org:587 (starttls)",
         "terminal": "stdout",
         "push": "2 apprise URL(s)",

@@ -163,20 +163,20 @@ async def test_a_dead_receiver_is_retried_for_give_up_then_failed(
     assert any("gave up" in r.message for r in caplog.records)
 
 
-async def test_a_message_for_an_unknown_channel_stays_pending(
-    store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
+async def test_a_message_for_an_unknown_channel_stays_pending_and_goes_out_when_it_is_back(
+    store: Store, receiver: Receiver
 ) -> None:
+    """Not claimed while its channel is not configured (untouched, no attempt counted); due
+    at once, not minutes later, when a config with the channel comes back."""
     (alert_id,) = await add_alert(store, 1, channel="removed")
     clock = Clock()
     async with WebhookSender("ops", webhook(receiver.url)) as ops:
-        await dispatcher(store, {"ops": ops}, clock).drain_once()
+        assert await dispatcher(store, {"ops": ops}, clock).drain_once() == 0
         kept = await row(store, alert_id)
-        assert kept.state == "pending" and "not configured" in (kept.last_error or "")
-        assert "removed" in caplog.text
-        # The channel comes back (config reloaded): the alert goes out.
-        clock.advance(hours=1)
+        assert kept.state == "pending" and kept.attempts == 0
+        # The channel comes back (config reloaded), the clock where it was: the alert goes out.
         async with WebhookSender("removed", webhook(receiver.url)) as back:
-            await dispatcher(store, {"removed": back}, clock).drain_once()
+            assert await dispatcher(store, {"removed": back}, clock).drain_once() == 1
     assert (await row(store, alert_id)).state == "delivered"
 
 
@@ -196,10 +196,11 @@ async def test_a_bug_in_a_channel_delays_the_alert_it_does_not_drop_it(
     assert kept.state == "pending" and "KeyError" in (kept.last_error or "")
 
 
-async def test_crash_mid_delivery_is_delivered_after_the_lease_with_the_same_id(
+async def test_a_delivery_interrupted_in_process_is_due_again_at_once_with_the_same_id(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    """The process dies while the receiver holds the request; a restart sends it again."""
+    """The pass is cancelled while the receiver holds the request (the service stopping): the
+    message is due again at once, not after its lease, and goes out with the same id."""
     gate = asyncio.Event()
     clock = Clock()
     async with open_store(locate_store(tmp_path / "w.db")) as store:
@@ -209,20 +210,35 @@ async def test_crash_mid_delivery_is_delivered_after_the_lease_with_the_same_id(
             receiver.hold = gate
             task = asyncio.create_task(d.drain_once())
             await receiver.wait_for_requests(1)
-            task.cancel()  # the closest a test gets to kill -9: nothing after this line runs
+            task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
             gate.set()
-        assert (await row(store, alert_id)).state == "delivering"
+        interrupted = await row(store, alert_id)
+        assert interrupted.state == "pending" and interrupted.last_error == "delivery interrupted"
     receiver.hold = None
     async with open_store(locate_store(tmp_path / "w.db")) as store:  # the restart
         async with WebhookSender("ops", webhook(receiver.url)) as ops:
             d = dispatcher(store, {"ops": ops}, clock)
-            assert await d.drain_once() == 0  # still leased to the dead process
-            clock.advance(minutes=5)
-            assert await d.drain_once() == 1
+            assert await d.drain_once() == 1  # at once: the clock has not moved
         assert (await row(store, alert_id)).state == "delivered"
     assert [r.headers["webhook-id"] for r in receiver.requests] == [alert_id, alert_id]
+
+
+async def test_a_message_left_delivering_by_a_dead_process_waits_for_its_lease(
+    store: Store, receiver: Receiver
+) -> None:
+    """Without the service lock's word that its holder is gone, a lease is honoured."""
+    (alert_id,) = await add_alert(store, 1)
+    clock = Clock()
+    (claimed,) = await store.claim_due(now=clock(), limit=10, lease=timedelta(minutes=5))
+    async with WebhookSender("ops", webhook(receiver.url)) as ops:
+        d = dispatcher(store, {"ops": ops}, clock)
+        assert await d.drain_once() == 0  # still leased to the other process
+        clock.advance(minutes=5)
+        assert await d.drain_once() == 1
+    assert (await row(store, alert_id)).state == "delivered"
+    assert claimed.id == alert_id
 
 
 async def test_a_delivery_longer_than_its_deadline_is_cut_off_and_retried(

@@ -123,6 +123,10 @@ def test_extra_params_given_as_one_string_or_a_bare_star() -> None:
         ("https://example.com/x", "mailto:desk@example.com", "https://example.com/x"),
         ("https://example.com/x", "   ", "https://example.com/x"),
         ("https://example.com/", "https://www.example.com", "https://www.example.com/"),
+        # Another port is another origin: maybe another party's server on a shared host.
+        ("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b", "http://127.0.0.1:8080/a"),
+        ("https://example.com/a", "https://example.com:8443/b", "https://example.com/a"),
+        ("http://example.com/a", "https://example.com/b", "https://example.com/b"),
     ],
 )
 def test_rel_canonical_is_preferred_on_the_same_site(

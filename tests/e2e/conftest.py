@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -176,3 +177,39 @@ def cli_json(config: Path, *args: str) -> list[dict[str, Any]]:
     )  # fmt: skip
     assert done.returncode == 0, f"watchwire {' '.join(args)} failed:\n{done.stderr}"
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(
+    *args: str, cwd: Path, within: float = 60.0, max_file_size: int | None = None
+) -> Completed:
+    """A one-shot ``watchwire`` command, awaited without blocking the loop the test's servers
+    run on; killed if it outlives ``within`` seconds. ``max_file_size`` caps every file it
+    writes (RLIMIT_FSIZE): a disk that fills up, where no small filesystem can be mounted."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWIRE_")}
+
+    def limit() -> None:
+        if max_file_size is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_size, max_file_size))
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watchwire", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, cwd=cwd, env=env,
+        preexec_fn=limit if max_file_size is not None else None,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(within):
+            out, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        pytest.fail(f"watchwire {' '.join(args)} ran over {within:g}s\n{err.decode()[-3000:]}")
+    assert proc.returncode is not None
+    return Completed(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))

@@ -36,7 +36,7 @@ from watchwire.alerts.render import one_line, truncate
 from watchwire.backoff import parse_retry_after
 from watchwire.config import WebhookChannel
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
-from watchwire.logs import redact_url
+from watchwire.logs import redact_endpoint
 from watchwire.models import OutboxMessage
 
 __all__ = ["CHANNEL", "WebhookSender", "decode_secret", "describe", "render_body", "sign"]
@@ -180,7 +180,7 @@ def _failure(response: httpx.Response, excerpt: bytes) -> Exception:
 def describe(config: WebhookChannel) -> str:
     """Where it posts (the URL redacted: for Slack and Discord the path is the credential)."""
     signed = "signed" if config.secret is not None else "unsigned"
-    return f"{redact_url(config.url)} ({config.format}, {signed})"
+    return f"{redact_endpoint(config.url)} ({config.format}, {signed})"
 
 
 def _build(name: str, config: WebhookChannel, options: BuildOptions) -> WebhookSender:

@@ -191,7 +191,7 @@ def canonicalize_url(
     tracking parameters (``TRACKING_PARAMS`` plus ``extra_params``, where ``prefix_*`` is a
     wildcard) and AMP markers, sorts the remaining parameters, strips trailing slashes and
     normalises percent-escapes. When ``canonical`` (the page's ``rel=canonical``, possibly
-    relative) is on the same site, its canonical form is returned instead: sites know their
+    relative) is on the same site and port, its canonical form is returned instead: sites know their
     own URLs better than links to them do. A canonical pointing at the home page of a page
     that is not the home page is a common CMS mistake and is ignored.
     """
@@ -203,6 +203,7 @@ def canonicalize_url(
         if (
             preferred.startswith(("http://", "https://"))
             and same_site(preferred, result)
+            and _port(preferred) == _port(result)
             and not (_is_home(preferred) and not _is_home(result))
         ):
             return preferred
@@ -219,6 +220,13 @@ def _absolute(canonical: str, url: str, canonical_url: str) -> str:
         return urljoin(url.strip(), canonical)
     except ValueError:
         return canonical
+
+
+def _port(canonical_url: str) -> str:
+    """The explicit port of a canonical URL ('' for the scheme's default, which is dropped):
+    another port of the same host is another origin, maybe another party's server."""
+    host = canonical_url.partition("://")[2].partition("/")[0].rpartition("@")[2]
+    return host.rpartition("]")[2].partition(":")[2]
 
 
 def _is_home(canonical_url: str) -> bool:

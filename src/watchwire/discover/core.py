@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from watchwire.discover.detect import kind_from_content_type, sniff_kind
+from watchwire.discover.detect import declares_entities, kind_from_content_type, sniff_kind
 from watchwire.discover.feeds import NotFastPath, parse_feed_fast
 from watchwire.discover.jsonfeed import parse_json_feed
 from watchwire.discover.listing import parse_html
@@ -113,6 +113,10 @@ def _discover(
 
 
 def _feed(content: bytes, *, url: str, charset: str | None, max_links: int) -> Discovery:
+    if declares_entities(content):
+        # Refused before any parser sees it: feedparser would expand a billion laughs up to
+        # expat's cap, a second and tens of megabytes later.
+        return Discovery(kind=SourceKind.FEED, error="the feed declares XML entities; refused")
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START):
         links, error = parse_json_feed(content, url=url, max_links=max_links)
         return Discovery(kind=SourceKind.FEED, links=links, error=error)

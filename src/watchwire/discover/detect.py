@@ -13,6 +13,7 @@ from watchwire.models import SourceKind
 
 __all__ = [
     "declares_encoding",
+    "declares_entities",
     "detect_kind",
     "kind_from_content_type",
     "sniff_kind",
@@ -28,6 +29,10 @@ _FIRST_ELEMENT_BYTES = re.compile(rb"<[A-Za-z_]")
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 _ENCODING_DECLARED = re.compile(rb"\s*<\?xml[^>]*encoding=", re.ASCII)
 _URL_LINE = re.compile(r"https?://\S+$")
+_WRAPPED_FEED = re.compile(
+    r"<(?:\w+:)?feed\s[^>]*xmlns(?::\w+)?\s*=\s*[\"']http://(?:www\.w3\.org/2005/Atom|purl\.org/atom/ns#)"
+    r"|<rss[\s>]"
+)
 
 _FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
@@ -89,7 +94,8 @@ def _sniff_text(head: bytes, whole: bytes | None = None) -> SourceKind | None:
         first_line = text.split("\n", 1)[0].strip()
         return SourceKind.SITEMAP if _URL_LINE.match(first_line) else None  # one URL a line
     if _HTML_DOCTYPE.search(text[:1024]):
-        return SourceKind.PAGE
+        # An Atom feed served inside an XHTML page is still a feed.
+        return SourceKind.FEED if _WRAPPED_FEED.search(text) else SourceKind.PAGE
     match = _FIRST_ELEMENT.search(text)
     if match is None:
         return None
@@ -137,3 +143,24 @@ def xml_prolog_problem(content: bytes) -> str | None:
     if b"<!ENTITY" in prolog:
         return "the DOCTYPE declares entities"
     return None
+
+
+def declares_entities(content: bytes) -> bool:
+    """Whether the document's prolog declares XML entities (``<!ENTITY``), in any encoding.
+
+    A feed has no use for them, and every XML parser's defence against entity bombs is a cap
+    met only after a second and tens of megabytes of expansion: refused before parsing.
+    """
+    head = content[:_PROLOG_SCAN]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
+        for name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+            try:
+                text = head.decode(name, errors="replace")
+            except UnicodeError:  # pragma: no cover - "replace" decodes anything
+                continue
+            end = _FIRST_ELEMENT.search(text)
+            if "<!ENTITY" in (text[: end.start()] if end else text).upper():
+                return True
+        return False
+    match = _FIRST_ELEMENT_BYTES.search(head)
+    return b"<!ENTITY" in (head[: match.start()] if match else head).upper()

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+from watchwire.charset import normalize_charset
 from watchwire.discover.common import LinkList, UrlResolver, clean_text, resolve_url
 from watchwire.models import Link
 
@@ -135,10 +136,8 @@ def _decode(content: bytes, charset: str | None) -> str:
         charset = "utf-8"
     elif charset is None and (meta := _META_CHARSET.search(content, 0, 4096)):
         charset = meta.group(1).decode("ascii")
-    try:
-        return content.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return content.decode("utf-8", errors="replace")
+    # Only WHATWG encodings: a page declaring utf-7 is not decoded as utf-7.
+    return content.decode(normalize_charset(charset) or "utf-8", errors="replace")
 
 
 def _feeds(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:

@@ -29,7 +29,6 @@ site is down rather than closed to us).
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ import aiohttp
 import httpx
 
 from watchwire.fetch.body import ContentDecodeError, UnsupportedEncodingError
-from watchwire.logs import redact_url
+from watchwire.logs import redact_text
 
 __all__ = ["Failure", "classify_exception", "classify_status"]
 
@@ -64,12 +63,9 @@ _MAX_MESSAGE = 300
 """Parser errors quote what they choked on, which can be a megabyte of body."""
 
 
-_URL = re.compile(r"""https?://[^\s'"<>]+""")
-
-
 def _describe(exc: BaseException) -> str:
     """A one-line message: URLs in it redacted (aiohttp quotes the request URL), length capped."""
-    text = _URL.sub(lambda m: redact_url(m.group()), " ".join(str(exc).split()))
+    text = redact_text(" ".join(str(exc).split()))
     if len(text) > _MAX_MESSAGE:
         text = text[:_MAX_MESSAGE] + "…"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

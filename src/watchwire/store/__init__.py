@@ -21,6 +21,7 @@ from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
+    GivenUp,
     HealthIntent,
     HealthRecord,
     NewArticle,
@@ -28,6 +29,7 @@ from watchwire.store.values import (
     SearchKey,
     SourceHealth,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
+    "GivenUp",
     "HealthIntent",
     "HealthRecord",
     "Maintenance",
@@ -49,6 +52,7 @@ __all__ = [
     "SourceState",
     "SourceStore",
     "Store",
+    "StoreCheck",
     "StoreLocation",
     "locate_store",
     "new_id",

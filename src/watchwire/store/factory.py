@@ -65,15 +65,23 @@ def locate_store(storage: str | Path, *, relative_to: Path | None = None) -> Sto
 
 
 def open_store(
-    location: StoreLocation, *, near_distance: int = NEAR_DUPLICATE_DISTANCE
+    location: StoreLocation,
+    *,
+    near_distance: int = NEAR_DUPLICATE_DISTANCE,
+    service: bool = False,
 ) -> AbstractAsyncContextManager[Store]:
     """Open the store at ``location`` (``async with open_store(...) as store``); migrates
-    its schema on the way in, closes it cleanly on the way out."""
+    its schema on the way in, closes it cleanly on the way out.
+
+    ``service``: opened by a service (``run``, ``once``), which polls and delivers. The
+    embedded store admits one at a time (StoreError naming the other otherwise) and looks for
+    damage first; read-only commands open it beside a running service.
+    """
     if location.backend == "sqlite":
         from watchwire.store.sqlite import SqliteStore
 
         assert location.path is not None
-        return SqliteStore.open(location.path, near_distance=near_distance)
+        return SqliteStore.open(location.path, near_distance=near_distance, service=service)
     raise StoreError(
         f"storage {location}: PostgreSQL is not supported by this version of watchwire"
     )

@@ -31,6 +31,7 @@ from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
+    GivenUp,
     HealthIntent,
     HealthRecord,
     NewArticle,
@@ -38,6 +39,7 @@ from watchwire.store.values import (
     SearchKey,
     SourceHealth,
     SourceState,
+    StoreCheck,
 )
 
 __all__ = [
@@ -67,11 +69,9 @@ class SourceStore(Protocol):
         kind: str | None = None,
         next_poll_at: datetime | None = None,
         new_articles: int = 0,
-        given_up: int = 0,
     ) -> SourceState:
-        """A poll ended: ``ok`` or not (``error``), with ``new_articles`` stored and
-        ``given_up`` article pages lost for good. Keeps the run of failures (count and since
-        when) and the last poll that brought something new."""
+        """A poll ended: ``ok`` or not (``error``), with ``new_articles`` stored. Keeps the
+        run of failures (count and since when) and the last poll that brought something new."""
         ...
 
     async def record_fetch(self, source: str, result: FetchResult, *, now: datetime) -> None: ...
@@ -109,7 +109,17 @@ class ArticleStore(Protocol):
     """Articles and the stories their copies form; alerts are written with their article."""
 
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
+        given up (with None): the links a poll need not fetch."""
+        ...
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        """Remember that the link ``url`` of ``source`` is given up on purpose (``reason``):
+        ``known_urls`` counts it from now on, and ``given_up`` lists it."""
+        ...
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        """Links given up on (of ``source``, when given), latest first."""
         ...
 
     async def save_article(
@@ -147,11 +157,21 @@ class OutboxStore(Protocol):
     """Alerts and digests waiting for delivery, claimed with leases."""
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta
-    ) -> list[OutboxMessage]: ...
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages (of ``channels`` only, when given): pending ones
+        whose time has come, and delivering ones whose lease ran out."""
+        ...
+
     async def release_leases(self, *, now: datetime) -> int:
-        """Make messages left mid-delivery due now. Only for a process that knows it is the
-        store's one deliverer: another live deliverer could be sending them this moment."""
+        """Make messages left mid-delivery due now. Only for a process that knows every other
+        holder of a lease is gone — on the embedded store, the one that holds the service lock
+        (``open_store(..., service=True)``): another live deliverer could be sending them."""
         ...
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None: ...
@@ -179,6 +199,16 @@ class OutboxStore(Protocol):
 class Maintenance(Protocol):
     async def release_memory(self) -> None:
         """Give back memory a burst of work filled (caches); a no-op where there is none."""
+        ...
+
+    async def verify(self) -> None:
+        """Raise StoreError if the store this process opened is gone (a file deleted or
+        replaced under a running service): going on would store into nothing."""
+        ...
+
+    async def check(self, *, budget: float | None = None) -> StoreCheck:
+        """Look for damage: all of the store (``budget`` None: may take minutes on a large
+        one), or as much as ``budget`` seconds allow."""
         ...
 
     async def storage_bytes(self) -> int | None:

@@ -13,6 +13,7 @@ __all__ = [
     "AlertIntent",
     "ArticleRow",
     "CachedValidators",
+    "GivenUp",
     "HealthIntent",
     "HealthRecord",
     "NewArticle",
@@ -20,6 +21,7 @@ __all__ = [
     "SearchKey",
     "SourceHealth",
     "SourceState",
+    "StoreCheck",
 ]
 
 
@@ -67,8 +69,6 @@ class SourceState:
     """The first failed poll of the current run of failures."""
     last_new_at: datetime | None = None
     """The last poll that stored a new article."""
-    given_up: int = 0
-    """Article pages given up on (failed for good), all time."""
     url: str | None = None
     last_polled_at: datetime | None = None
 
@@ -88,6 +88,8 @@ class SourceHealth:
     state: SourceState | None = None
     articles_recent: int = 0
     """Articles first seen in the last ``ARTICLES_PER_DAY_WINDOW``."""
+    given_up: int = 0
+    """Article links given up on (``ArticleStore.given_up``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,3 +154,25 @@ class OutboxRow:
     created_at: datetime
     delivered_at: datetime | None
     summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreCheck:
+    """What a look for damage found (``Maintenance.check``)."""
+
+    ok: bool
+    complete: bool
+    """False when the time allowed ran out first: only part of the store was read."""
+    problems: tuple[str, ...] = ()
+    seconds: float = 0.0
+    pages: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GivenUp:
+    """An article link given up on purpose: never fetched again, shown with its source."""
+
+    url: str
+    source: str
+    reason: str
+    at: datetime | None

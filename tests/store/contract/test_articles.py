@@ -114,3 +114,15 @@ async def test_data_survives_a_restart(open_backend: StoreOpener) -> None:
         assert (await store.outbox_counts())["pending"] == 1
         row = await store.article(saved.article_id)
         assert row is not None and row.url == "https://a/1" and row.source == "s1"
+
+
+async def test_a_link_given_up_is_known_and_listed_with_its_source(store: Store) -> None:
+    """Given up on purpose: counted by known_urls (never fetched again) and listed."""
+    url = "https://a.example/dead"
+    assert await store.known_urls([url]) == {}
+    await store.give_up(url, source="s1", reason="HTTP 404", now=T0)
+    await store.give_up("https://b.example/x", source="s2", reason="worker died", now=T0)
+    assert await store.known_urls([url, "https://a.example/other"]) == {url: None}
+    (listed,) = await store.given_up(source="s1")
+    assert (listed.url, listed.source, listed.reason, listed.at) == (url, "s1", "HTTP 404", T0)
+    assert {g.source for g in await store.given_up()} == {"s1", "s2"}

@@ -50,3 +50,13 @@ async def test_health_counts_a_source_s_articles(store: Store) -> None:
     await store.save_article(new_article("https://a/1", "one"), [], now=T0)
     (health,) = await store.source_health(since=T0)
     assert health.name == "s1" and health.articles == 1 and health.consecutive_failures == 0
+
+
+async def test_validators_of_urls_that_differ_only_in_a_secret_keep_apart(store: Store) -> None:
+    """The store keeps source URLs redacted, yet two feeds with different tokens are two."""
+    a, b = "https://u:pw@a/feed?token=one", "https://u:pw@a/feed?token=two"
+    await store.save_validators(a, Validators(etag='"a"'), body_hash="ha", now=T0)
+    await store.save_validators(b, Validators(etag='"b"'), body_hash="hb", now=T0)
+    got_a, got_b = await store.validators(a), await store.validators(b)
+    assert got_a is not None and got_a.validators.etag == '"a"' and got_a.body_hash == "ha"
+    assert got_b is not None and got_b.validators.etag == '"b"' and got_b.body_hash == "hb"

@@ -18,13 +18,14 @@ from typing import Any
 
 from watchwire.dedupe import from_signed, hamming, key64, memory_keys, to_signed
 from watchwire.exceptions import StoreError
+from watchwire.logs import redact_text
 from watchwire.models import Article, StoredArticle
 from watchwire.payloads import with_identity
 from watchwire.rules import SearchQuery
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import _CHUNK, Connected, _iso
 from watchwire.store.sqlite.fts import to_fts5
-from watchwire.store.values import AlertIntent, ArticleRow, NewArticle, SearchKey
+from watchwire.store.values import AlertIntent, ArticleRow, GivenUp, NewArticle, SearchKey
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["ArticlesPart"]
@@ -32,8 +33,29 @@ __all__ = ["ArticlesPart"]
 
 class ArticlesPart(Connected):
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """Which of ``urls`` are stored, with the article's last known publish/edit time."""
+        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
+        given up (with None)."""
         return await self._read(partial(_known_urls, list(urls)))
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        await self._write(
+            """INSERT INTO given_up (url, source, reason, at) VALUES (?, ?, ?, ?)
+               ON CONFLICT(url) DO UPDATE SET source = excluded.source,
+                   reason = excluded.reason, at = excluded.at""",
+            (url, source, redact_text(reason)[:500], to_iso(now)),
+        )
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
+        rows = await self._query(
+            lambda db: db.execute(
+                f"SELECT * FROM given_up {where} ORDER BY at DESC, url LIMIT ?", [*params, limit]
+            ).fetchall()
+        )
+        return [
+            GivenUp(url=r["url"], source=r["source"], reason=r["reason"], at=from_iso(r["at"]))
+            for r in rows
+        ]
 
     async def save_article(
         self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
@@ -107,6 +129,9 @@ def _known_urls(urls: list[str], db: sqlite3.Connection) -> dict[str, datetime |
             chunk,
         )
         found.update((row[0], from_iso(row[1])) for row in rows)
+        rows = db.execute(f"SELECT url FROM given_up WHERE url IN ({marks})", chunk)
+        for row in rows:
+            found.setdefault(row[0], None)
         # A pruned article's URL is known too: its ghost remembers it (no time: never refetched).
         keys = {key64(url): url for url in chunk if url not in found}
         if keys:

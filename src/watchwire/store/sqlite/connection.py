@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from watchwire.store.sqlite.bridge import SqliteThread
+from watchwire.store.sqlite.errors import translate
 from watchwire.timeutil import to_iso
 
 __all__ = ["Connected"]
@@ -88,7 +89,7 @@ class Connected:
                     flush = asyncio.ensure_future(
                         self._read(partial(_run_batch, [w.job for w in batch]))
                     )
-                    flush.add_done_callback(partial(_settle, batch))
+                    flush.add_done_callback(partial(_settle, batch, self._writer.label))
                     # Not shielded but waited for: a cancelled leader leaves the batch to
                     # finish and settle on its own, and the lock to the next writer.
                     await asyncio.wait([flush])
@@ -137,7 +138,7 @@ def _run_batch(
     return out
 
 
-def _settle(batch: list[_Write], flush: asyncio.Future[list[Any]]) -> None:
+def _settle(batch: list[_Write], label: str, flush: asyncio.Future[list[Any]]) -> None:
     """On the loop: hand each writer its result, or the error that failed its batch."""
     error = None if flush.cancelled() else flush.exception()
     results = flush.result() if error is None and not flush.cancelled() else None
@@ -150,7 +151,7 @@ def _settle(batch: list[_Write], flush: asyncio.Future[list[Any]]) -> None:
             else:
                 write.future.set_exception(error)
         elif isinstance(results[i], _Failed):
-            write.future.set_exception(results[i].error)
+            write.future.set_exception(translate(results[i].error, label))
         else:
             write.future.set_result(results[i])
 

@@ -20,21 +20,34 @@ __all__ = ["OutboxPart"]
 
 class OutboxPart(Connected):
     async def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
         """Take due messages, and ones whose holder died mid-delivery (lease expired)."""
         stamp = to_iso(now)
+        only = ""
+        params: list[Any] = [to_iso(now + lease), stamp, stamp, stamp]
+        if channels is not None:
+            if not channels:
+                return []
+            only = f"AND channel IN ({','.join('?' * len(channels))})"
+            params += list(channels)
+        params.append(limit)
         rows = await self._batched(
             lambda db: db.execute(
-                """UPDATE outbox SET state = 'delivering', lease_until = ?,
+                f"""UPDATE outbox SET state = 'delivering', lease_until = ?,
                           attempts = attempts + 1, updated_at = ?
                    WHERE id IN (
                        SELECT id FROM outbox
-                       WHERE (state = 'pending' AND next_attempt_at <= ?)
-                          OR (state = 'delivering' AND lease_until <= ?)
+                       WHERE ((state = 'pending' AND next_attempt_at <= ?)
+                              OR (state = 'delivering' AND lease_until <= ?)) {only}
                        ORDER BY next_attempt_at LIMIT ?)
                    RETURNING id, channel, kind, payload, attempts, created_at""",
-                (to_iso(now + lease), stamp, stamp, stamp, limit),
+                params,
             ).fetchall()
         )
         return sorted(

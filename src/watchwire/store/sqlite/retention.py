@@ -1,11 +1,11 @@
 """Retention and backups: old articles pruned into ghosts, old alerts deleted, pages freed.
 
 An article past ``storage.retention`` is deleted — its row, its search-index rows, its band
-keys — and leaves a *ghost* (``schema._V3``): the 64-bit keys of its URL and its text, and its
-SimHash under three band keys, so that its URL is still known (``known_urls``) and a copy of
-its text founds a closed story (``articles._is_ghost``). Its story is closed too. Work is done
-in small batches, each one write job in the group-commit queue, so the pipeline's writes
-interleave.
+keys — and leaves a *ghost* (``schema._OPERATIONS``): the 64-bit keys of its URL and its text,
+and its SimHash under three band keys, so that its URL is still known (``known_urls``) and a
+copy of its text founds a closed story (``articles._is_ghost``). Its story is closed too. Work
+is done in small batches, each one write job in the group-commit queue, so the pipeline's
+writes interleave.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ class RetentionPart(Connected):
         return await self._batched(partial(_prune_alerts, cut, limit))
 
     async def reclaim_space(self, *, pages: int) -> int:
-        """Give up to ``pages`` free pages back to the file system; how many were given.
+        """Give up to ``pages`` free pages back to the file system, beyond a tenth of the file
+        kept free for the writes to come; how many were given.
 
         A store created before retention existed reuses its free pages but keeps its size
         (``docs/deploy.md`` says how to convert it once)."""
@@ -130,11 +131,16 @@ def _incremental_vacuum(pages: int, db: sqlite3.Connection) -> int:
     mode = db.execute("PRAGMA auto_vacuum").fetchone()[0]
     if int(mode) != 2:  # INCREMENTAL
         return 0
-    before = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    total = int(db.execute("PRAGMA page_count").fetchone()[0])
+    # A tenth of the file stays free for the writes to come: handing pages back only to grow
+    # the file again at the next insert moves pages for nothing.
+    excess = min(pages, free - total // 10)
+    if excess <= 0:
+        return 0
     # Each step of the statement frees one page: executescript steps it to the end.
-    db.executescript(f"PRAGMA incremental_vacuum({int(pages)})")
-    after = int(db.execute("PRAGMA freelist_count").fetchone()[0])
-    return before - after
+    db.executescript(f"PRAGMA incremental_vacuum({excess})")
+    return free - int(db.execute("PRAGMA freelist_count").fetchone()[0])
 
 
 def _size(db: sqlite3.Connection) -> int:

@@ -156,7 +156,31 @@ ALTER TABLE sources DROP COLUMN body_hash;
 CREATE INDEX articles_when ON articles(COALESCE(published_at, first_seen_at), id);
 """
 
-_V3 = """
+_SECRETS_OUT = """
+-- Source URLs are kept redacted from now on (no user info, no query values); what earlier
+-- versions wrote in full goes. http_cache is a cache (a feed is read in full once more) and
+-- fetches a week's history; sources.url is written again at the source's next poll.
+DELETE FROM http_cache WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%';
+DELETE FROM fetches WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%'
+                       OR error LIKE '%://%';
+UPDATE sources SET url = '(redacted until the next poll)', last_error = NULL
+    WHERE url LIKE '%@%' OR url LIKE '%?%' OR url LIKE '%#%' OR last_error LIKE '%://%';
+"""
+
+_GIVEN_UP = """
+-- Article links given up on purpose (no article at the URL, a page that killed its analysis
+-- twice): remembered, so that no later poll fetches them again, and shown per source.
+CREATE TABLE given_up (
+    url    TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX given_up_source ON given_up(source, at);
+"""
+
+
+_OPERATIONS = """
 -- Source health (docs/alerts.md): the state every surface shows, stored so that a restart
 -- neither forgets a failing source nor announces it twice. NULL state: not judged yet.
 ALTER TABLE sources ADD COLUMN state TEXT;
@@ -165,7 +189,6 @@ ALTER TABLE sources ADD COLUMN state_reason TEXT;
 ALTER TABLE sources ADD COLUMN moved_to TEXT;
 ALTER TABLE sources ADD COLUMN failing_since TEXT;
 ALTER TABLE sources ADD COLUMN last_new_at TEXT;
-ALTER TABLE sources ADD COLUMN given_up INTEGER NOT NULL DEFAULT 0;
 UPDATE sources SET failing_since = last_polled_at WHERE consecutive_failures > 0;
 UPDATE sources SET last_new_at = (
     SELECT MAX(first_seen_at) FROM articles WHERE articles.source = sources.name
@@ -208,4 +231,4 @@ CREATE INDEX alerts_story ON alerts(story_id);
 CREATE INDEX alerts_message ON alerts(message_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _OPERATIONS)

@@ -1,13 +1,20 @@
-"""Sources: poll state, health, fetch history and HTTP validators."""
+"""Sources: poll state, health, fetch history and HTTP validators.
+
+No secret of a source URL is written here: the config holds the URL watchwire fetches, and the
+store keeps it redacted (``logs.redact_url``: no user info, no query values) in ``sources`` and
+``fetches``, and keys ``http_cache`` by the redacted URL plus a digest of the real one.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
+from watchwire.logs import redact_text, redact_url
 from watchwire.models import FetchResult, Validators
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import Connected, _iso
@@ -29,10 +36,10 @@ ARTICLES_PER_DAY_WINDOW = timedelta(days=7)
 _RECORD_POLL = """
     INSERT INTO sources (name, url, kind, first_polled_at, last_polled_at, last_ok_at,
                          consecutive_failures, last_error, next_poll_at, failing_since,
-                         last_new_at, given_up)
+                         last_new_at)
     VALUES (:name, :url, :kind, :now, :now, CASE WHEN :ok THEN :now END,
             CASE WHEN :ok THEN 0 ELSE 1 END, :error, :next, CASE WHEN :ok THEN NULL ELSE :now END,
-            CASE WHEN :new > 0 THEN :now END, :given_up)
+            CASE WHEN :new > 0 THEN :now END)
     ON CONFLICT(name) DO UPDATE SET
         url = excluded.url,
         kind = COALESCE(excluded.kind, kind),
@@ -42,8 +49,7 @@ _RECORD_POLL = """
         failing_since = CASE WHEN :ok THEN NULL ELSE COALESCE(failing_since, :now) END,
         last_error = :error,
         next_poll_at = :next,
-        last_new_at = CASE WHEN :new > 0 THEN :now ELSE last_new_at END,
-        given_up = given_up + :given_up
+        last_new_at = CASE WHEN :new > 0 THEN :now ELSE last_new_at END
 """
 
 
@@ -65,13 +71,12 @@ class SourcesPart(Connected):
         kind: str | None = None,
         next_poll_at: datetime | None = None,
         new_articles: int = 0,
-        given_up: int = 0,
     ) -> SourceState:
         stamp = to_iso(now)
         params = {
-            "name": name, "url": url, "kind": kind, "now": stamp, "ok": ok,
-            "error": error, "next": _iso(next_poll_at), "new": new_articles,
-            "given_up": given_up,
+            "name": name, "url": redact_url(url), "kind": kind, "now": stamp, "ok": ok,
+            "error": None if error is None else redact_text(error), "next": _iso(next_poll_at),
+            "new": new_articles,
         }  # fmt: skip
         history_start = to_iso(now - _FETCH_HISTORY)
 
@@ -89,16 +94,17 @@ class SourcesPart(Connected):
                                         error_class, error)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    source, result.url, to_iso(now), str(result.outcome), result.status,
-                    len(result.content), int(result.elapsed * 1000), result.error_class,
-                    result.error,
+                    source, redact_url(result.url), to_iso(now), str(result.outcome),
+                    result.status, len(result.content), int(result.elapsed * 1000),
+                    result.error_class, None if result.error is None else redact_text(result.error),
                 ),
             )  # fmt: skip
 
     async def validators(self, url: str) -> CachedValidators | None:
         row = await self._read(
             lambda db: db.execute(
-                "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?", (url,)
+                "SELECT etag, last_modified, body_hash FROM http_cache WHERE url = ?",
+                (_cache_key(url),),
             ).fetchone()
         )
         if row is None:
@@ -118,7 +124,7 @@ class SourcesPart(Connected):
                        last_modified = excluded.last_modified,
                        body_hash = COALESCE(excluded.body_hash, body_hash),
                        updated_at = excluded.updated_at""",
-            (url, validators.etag, validators.last_modified, body_hash, to_iso(now)),
+            (_cache_key(url), validators.etag, validators.last_modified, body_hash, to_iso(now)),
         )
 
     async def record_health(
@@ -174,7 +180,8 @@ _HEALTH = """
            (SELECT MAX(at) FROM fetches f WHERE f.source = s.name AND f.at >= :since) AS last_at,
            (SELECT COUNT(*) FROM articles a WHERE a.source = s.name) AS articles,
            (SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.first_seen_at >= :recent)
-               AS articles_recent
+               AS articles_recent,
+           (SELECT COUNT(*) FROM given_up g WHERE g.source = s.name) AS given_up
     FROM sources s ORDER BY s.name
 """
 
@@ -193,6 +200,7 @@ def _source_health(db: sqlite3.Connection, *, since: str, recent: str) -> list[S
             articles=int(r["articles"]),
             state=_source_state(r),
             articles_recent=int(r["articles_recent"]),
+            given_up=int(r["given_up"]),
         )
         for r in rows
     ]
@@ -234,6 +242,15 @@ def _record_health(
     return written
 
 
+def _cache_key(url: str) -> str:
+    """``http_cache``'s key for ``url``: itself when it holds no secret; else its redacted form
+    and a digest of the whole, so that URLs differing only in a token keep apart."""
+    redacted = redact_url(url)
+    if redacted == url:
+        return url
+    return f"{redacted} {hashlib.sha256(url.encode()).hexdigest()[:32]}"
+
+
 def _source_state(row: sqlite3.Row) -> SourceState:
     return SourceState(
         name=row["name"],
@@ -249,7 +266,6 @@ def _source_state(row: sqlite3.Row) -> SourceState:
         moved_to=row["moved_to"],
         failing_since=from_iso(row["failing_since"]),
         last_new_at=from_iso(row["last_new_at"]),
-        given_up=int(row["given_up"]),
         url=row["url"],
         last_polled_at=from_iso(row["last_polled_at"]),
     )

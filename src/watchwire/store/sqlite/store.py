@@ -3,13 +3,20 @@
 The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
 ``retention``); this one
 opens the file, configures it and migrates the schema.
+
+Opened for a service (``service=True``), it first takes the store's lock (``lock``: one service
+per file), then checks the file for damage within ``START_CHECK_BUDGET`` seconds (all of a
+small store, the first part of a large one; ``check`` without a budget reads every page), and
+remembers which file it opened, so that ``verify`` notices the file deleted or replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -20,16 +27,22 @@ from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import StoreError
 from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
+from watchwire.store.sqlite.lock import ServiceLock
 from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
+from watchwire.store.values import StoreCheck
 
 __all__ = ["SqliteStore"]
 
 log = logging.getLogger(__name__)
 
 _MEMORY = ":memory:"
+START_CHECK_BUDGET = 1.0
+"""Seconds the damage check at start may take: it reads the file from its start and stops."""
+_CHECK_STEP = 10_000
+"""SQLite virtual-machine steps between two looks at the clock during a check."""
 
 
 class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
@@ -40,23 +53,56 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: str | Path, *, near_distance: int = NEAR_DUPLICATE_DISTANCE
+        cls,
+        path: str | Path,
+        *,
+        near_distance: int = NEAR_DUPLICATE_DISTANCE,
+        service: bool = False,
     ) -> AsyncIterator[Self]:
         path = Path(path)
         memory = str(path) == _MEMORY
         if not memory:
             path.parent.mkdir(parents=True, exist_ok=True)
         async with AsyncExitStack() as stack:
+            if service and not memory:
+                lock = ServiceLock(path)
+                lock.acquire()
+                stack.callback(lock.release)
             writer = await _connect(stack, str(path), name="store")
             await writer.call(_configure)
+            if service and not memory:
+                found = await _check(writer, budget=START_CHECK_BUDGET)
+                if not found.ok:
+                    raise StoreError(_damaged(path, found))
             await writer.call(lambda db: _migrate(db, path))
             # An in-memory database is private to its connection: the writer answers reads too.
-            reader = writer if memory else await _connect(stack, _read_only_uri(path), uri=True,
-                                                          name="reader")  # fmt: skip
+            reader = writer
+            if not memory:
+                uri = _read_only_uri(path)
+                reader = await _connect(stack, uri, uri=True, name="reader", label=str(path))
             await reader.call(_configure_reader)
             store = cls(writer, reader, near_distance=near_distance)
             store._path = None if memory else path
+            store._identity = None if memory else _identity(path)
             yield store
+
+    _path: Path | None = None
+    _identity: tuple[int, int] | None = None
+
+    async def verify(self) -> None:
+        """Raise StoreError if the file this store opened was deleted or replaced since."""
+        if self._path is None or self._identity is None:
+            return
+        if _identity(self._path) != self._identity:
+            raise StoreError(
+                f"the store {self._path} was deleted or replaced while watchwire was using it; "
+                "stopping, so that nothing is stored into a file no one can see or alerted "
+                "twice: restore the file (or remove what replaced it), then start again"
+            )
+
+    async def check(self, *, budget: float | None = None) -> StoreCheck:
+        """Look for damage: every page (``budget`` None), or what ``budget`` seconds allow."""
+        return await _check(self._reader, budget=budget)
 
     async def release_memory(self) -> None:
         # The page caches (cache_size) fill during a crawl and are never given back otherwise;
@@ -69,15 +115,61 @@ class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
 
 
 async def _connect(
-    stack: AsyncExitStack, database: str, *, uri: bool = False, name: str
+    stack: AsyncExitStack, database: str, *, uri: bool = False, name: str, label: str | None = None
 ) -> SqliteThread:
     try:
-        conn = await SqliteThread.open(database, uri=uri, name=name)
+        conn = await SqliteThread.open(database, uri=uri, name=name, label=label)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {database}: {exc}") from exc
+        raise StoreError(f"cannot open the store {label or database}: {exc}") from exc
     # Shielded: a cancelled service must still leave the file closed cleanly.
     stack.push_async_callback(lambda: asyncio.shield(conn.close()))
     return conn
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+async def _check(conn: SqliteThread, *, budget: float | None) -> StoreCheck:
+    started = time.monotonic()
+
+    def run(db: sqlite3.Connection) -> StoreCheck:
+        deadline = None if budget is None else time.monotonic() + budget
+        if deadline is not None:
+            db.set_progress_handler(lambda: time.monotonic() > deadline, _CHECK_STEP)
+        try:
+            pragma = "quick_check" if budget is not None else "integrity_check"
+            rows = [str(r[0]) for r in db.execute(f"PRAGMA {pragma}(20)")]
+            complete = True
+        except sqlite3.OperationalError as exc:
+            if deadline is None or "interrupt" not in str(exc):
+                raise
+            rows, complete = ["ok"], False
+        finally:
+            db.set_progress_handler(None, 0)
+        problems = tuple(r for r in rows if r != "ok")
+        return StoreCheck(
+            ok=not problems, complete=complete, problems=problems,
+            seconds=time.monotonic() - started, pages=_pages(db),
+        )  # fmt: skip
+
+    return await conn.call(run, interruptible=True)
+
+
+def _pages(db: sqlite3.Connection) -> int:
+    row = db.execute("PRAGMA page_count").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _damaged(path: Path, found: StoreCheck) -> str:
+    return (
+        f"the store {path} is damaged ({'; '.join(found.problems[:3])}): restore it from a "
+        "backup, or move it aside and let watchwire start a new one"
+    )
 
 
 def _read_only_uri(path: Path) -> str:

@@ -1,0 +1,183 @@
+"""The PostgreSQL schema, as numbered migrations applied in order on start (``migrate``).
+
+Table by table the SQLite schema (``store/sqlite/schema.py``, all its migrations) in
+PostgreSQL's types: ``timestamptz`` for times, ``bigint`` identities, ``text[]`` for lists,
+``json`` for payloads. ``stories.key`` is unique there too: the content hash of the story's
+founding article, so that writers storing copies of one new story at once land on one row
+(``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING id``: ``DO NOTHING`` would return nothing
+to the writer that lost). Where it departs:
+
+- ``articles.search`` instead of FTS5's tables: the article's words as a ``tsvector``
+  (``fts.search_vector``: title, lead and body as weights A, B and C), written by the store with
+  the row, under a GIN index. NULL only for an article too large to index: every search must
+  take those as candidates (``articles_unindexed`` finds them);
+- ``articles_source``: a source's article count (source health) without a scan;
+- ``stories.closed`` is a boolean where SQLite has 0/1.
+
+Payloads are ``json``, not ``jsonb``: a payload is sent as stored, and ``jsonb`` would
+reorder its keys. A migration is only ever appended, never edited: databases in the field are
+at every version.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE sources (
+    name                 text PRIMARY KEY,
+    url                  text NOT NULL,
+    kind                 text,
+    first_polled_at      timestamptz,
+    last_polled_at       timestamptz,
+    last_ok_at           timestamptz,
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    last_error           text,
+    next_poll_at         timestamptz
+);
+
+CREATE TABLE http_cache (
+    url           text PRIMARY KEY,
+    etag          text,
+    last_modified text,  -- echoed back as received: an HTTP date is not ours to parse
+    body_hash     text,
+    updated_at    timestamptz NOT NULL
+);
+
+CREATE TABLE fetches (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source      text NOT NULL,
+    url         text NOT NULL,
+    at          timestamptz NOT NULL,
+    outcome     text NOT NULL,
+    status      integer,
+    bytes       bigint NOT NULL DEFAULT 0,
+    elapsed_ms  integer NOT NULL DEFAULT 0,
+    error_class text,
+    error       text
+);
+CREATE INDEX fetches_source_at ON fetches (source, at);
+
+CREATE TABLE stories (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key        text NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE articles (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    url           text NOT NULL UNIQUE,
+    story_id      bigint NOT NULL REFERENCES stories (id),
+    source        text NOT NULL,
+    title         text NOT NULL DEFAULT '',
+    lead          text NOT NULL DEFAULT '',
+    body          text NOT NULL DEFAULT '',
+    published_at  timestamptz,
+    modified_at   timestamptz,
+    language      text,
+    authors       text[] NOT NULL DEFAULT '{}',
+    section       text,
+    tags          text[] NOT NULL DEFAULT '{}',
+    image         text,
+    content_hash  text NOT NULL,
+    simhash       bigint,  -- the unsigned 64-bit SimHash, stored as its signed twin
+    version       integer NOT NULL DEFAULT 1,
+    first_seen_at timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    search        tsvector
+);
+CREATE INDEX articles_content_hash ON articles (content_hash);
+CREATE INDEX articles_story ON articles (story_id);
+CREATE INDEX articles_first_seen ON articles (first_seen_at);
+CREATE INDEX articles_source ON articles (source);
+-- Search reads newest first and pages on (time, id): in index order, it stops at the page.
+CREATE INDEX articles_when ON articles ((COALESCE(published_at, first_seen_at)), id);
+CREATE INDEX articles_search ON articles USING gin (search);
+CREATE INDEX articles_unindexed ON articles (id) WHERE search IS NULL;
+
+-- Banded SimHash keys: near-duplicate candidates without scanning the store.
+CREATE TABLE simhash_bands (
+    band       smallint NOT NULL,
+    key        bigint NOT NULL,
+    article_id bigint NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (band, key, article_id)
+);
+CREATE INDEX simhash_bands_article ON simhash_bands (article_id);
+
+-- Delivery: one message per immediate alert, or one per sealed digest.
+CREATE TABLE outbox (
+    id              text PRIMARY KEY,
+    channel         text NOT NULL,
+    kind            text NOT NULL CHECK (kind IN ('alert', 'digest')),
+    payload         json NOT NULL,
+    state           text NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivering', 'delivered', 'failed')),
+    attempts        integer NOT NULL DEFAULT 0,
+    last_error      text,
+    next_attempt_at timestamptz NOT NULL,
+    lease_until     timestamptz,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL,
+    delivered_at    timestamptz
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+-- Once per (rule, story, channel): the database, not the code, makes a second one impossible.
+CREATE TABLE alerts (
+    id         text PRIMARY KEY,
+    rule       text NOT NULL,
+    story_id   bigint NOT NULL REFERENCES stories (id),
+    channel    text NOT NULL,
+    article_id bigint NOT NULL REFERENCES articles (id),
+    message_id text REFERENCES outbox (id),
+    payload    json NOT NULL,
+    created_at timestamptz NOT NULL,
+    UNIQUE (rule, story_id, channel)
+);
+CREATE INDEX alerts_unsealed ON alerts (channel, message_id);
+"""
+
+_GIVEN_UP = """
+-- SQLite's given_up (article links given up on purpose, remembered per source).
+CREATE TABLE given_up (
+    url    text PRIMARY KEY,
+    source text NOT NULL,
+    reason text NOT NULL,
+    at     timestamptz NOT NULL
+);
+CREATE INDEX given_up_source ON given_up (source, at);
+"""
+
+_OPERATIONS = """
+-- SQLite's _OPERATIONS: source health stored, ghosts of pruned articles, closed stories, and
+-- alerts that outlive their articles or have none (source-health alerts).
+ALTER TABLE sources ADD COLUMN state text;
+ALTER TABLE sources ADD COLUMN state_since timestamptz;
+ALTER TABLE sources ADD COLUMN state_reason text;
+ALTER TABLE sources ADD COLUMN moved_to text;
+ALTER TABLE sources ADD COLUMN failing_since timestamptz;
+ALTER TABLE sources ADD COLUMN last_new_at timestamptz;
+UPDATE sources SET failing_since = last_polled_at WHERE consecutive_failures > 0;
+UPDATE sources SET last_new_at = (
+    SELECT MAX(first_seen_at) FROM articles WHERE articles.source = sources.name
+);
+CREATE INDEX articles_source_seen ON articles (source, first_seen_at);
+
+ALTER TABLE stories ADD COLUMN closed boolean NOT NULL DEFAULT false;
+CREATE TABLE ghost_urls (key bigint PRIMARY KEY);
+CREATE TABLE ghost_texts (key bigint PRIMARY KEY);
+CREATE TABLE ghost_bands (
+    key     bigint NOT NULL,
+    simhash bigint NOT NULL,
+    PRIMARY KEY (key, simhash)
+);
+
+ALTER TABLE alerts ALTER COLUMN rule DROP NOT NULL;
+ALTER TABLE alerts ALTER COLUMN story_id DROP NOT NULL;
+ALTER TABLE alerts ALTER COLUMN article_id DROP NOT NULL;
+ALTER TABLE alerts DROP CONSTRAINT alerts_article_id_fkey;
+CREATE INDEX alerts_story ON alerts (story_id);
+CREATE INDEX alerts_message ON alerts (message_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _OPERATIONS)
