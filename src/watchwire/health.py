@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from watchwire.config import Config, SourceConfig, Threshold
+from watchwire.logs import redact_text, redact_url
 from watchwire.models import FetchOutcome, FetchResult
 from watchwire.payloads import HEALTH_TYPE
 from watchwire.store import HealthIntent, HealthRecord, SourceState, SourceStore
@@ -94,8 +95,10 @@ class PollFacts:
 
 def facts_of(result: FetchResult | None, *, error: str | None = None) -> PollFacts:
     """The facts of a poll from its source document's fetch (None: not fetched, e.g. an
-    unreadable document) and the poll's error, if it failed."""
-    moved = result.moved_to if result is not None else None
+    unreadable document) and the poll's error, if it failed. URLs in them are redacted (no
+    user info, no query values): they are stored and sent to people."""
+    moved = redact_url(result.moved_to) if result is not None and result.moved_to else None
+    error = redact_text(error) if error is not None else None
     if error is None:
         return PollFacts(ok=True, moved_to=moved)
     failure: Failure = "error"
@@ -226,7 +229,7 @@ def render_health_alert(
     body: dict[str, Any] = {
         "type": HEALTH_TYPE,
         "created_at": _iso(created_at),
-        "source": {"name": source, "url": url},
+        "source": {"name": source, "url": redact_url(url)},
         "state": record.state,
         "previous_state": str(verdict.previous),
         "since": _iso(record.since),
