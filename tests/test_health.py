@@ -142,9 +142,9 @@ def test_facts_of_a_fetch() -> None:
 def test_facts_and_payloads_carry_no_secret_of_a_url() -> None:
     moved = _result(outcome=FetchOutcome.OK, moved_to="https://u:pw@new.example/f?key=s3cret")
     assert facts_of(moved).moved_to == "https://***@new.example/f?key=***"
-    failed = facts_of(_result(status=500), error="HTTP 500 at https://a.example/f?token=s3cret")
-    assert "s3cret" not in (failed.error or "")
-    verdict = judge(failed(3, state="ok"), failed, now=T0, failing_after=THREE,
+    down = facts_of(_result(status=500), error="HTTP 500 at https://a.example/f?token=s3cret")
+    assert "s3cret" not in (down.error or "")
+    verdict = judge(failed(3, state="ok"), down, now=T0, failing_after=THREE,
                     silent_after=None)  # fmt: skip
     body = render_health_alert(source="s", url="https://a.example/f?token=s3cret",
                                verdict=verdict, created_at=T0)  # fmt: skip
