@@ -27,12 +27,15 @@ async def test_a_run_of_failures_keeps_since_when(store: Store) -> None:
     assert st.failing_since is None and st.consecutive_failures == 0
 
 
-async def test_new_articles_and_pages_given_up_are_kept(store: Store) -> None:
-    st = await store.record_poll("s1", url=FEED, now=T0, ok=True, new_articles=2, given_up=1)
-    assert st.last_new_at == T0 and st.given_up == 1
+async def test_new_articles_and_links_given_up_are_kept(store: Store) -> None:
+    st = await store.record_poll("s1", url=FEED, now=T0, ok=True, new_articles=2)
+    assert st.last_new_at == T0
     later = T0 + timedelta(hours=1)
-    st = await store.record_poll("s1", url=FEED, now=later, ok=True, given_up=2)
-    assert st.last_new_at == T0 and st.given_up == 3 and st.last_polled_at == later
+    st = await store.record_poll("s1", url=FEED, now=later, ok=True)
+    assert st.last_new_at == T0 and st.last_polled_at == later
+    await store.give_up("https://a/dead", source="s1", reason="HTTP 404", now=later)
+    (h,) = await store.source_health(since=T0)
+    assert h.given_up == 1
 
 
 async def test_the_state_is_stored_with_one_alert_per_channel(store: Store) -> None:
