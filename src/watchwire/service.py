@@ -398,7 +398,7 @@ async def _warn_unhealthy(svc: Service) -> None:
     stored = {s.name: s for s in await svc.store.source_states()}
     for source in svc.config.sources:
         st = stored.get(source.name)
-        if source.enabled and st is not None and st.state and st.state != "ok":
+        if source.enabled and st is not None and st.state not in (None, "ok", "never-polled"):
             log.warning("source is %s since %s: %s", st.state, iso_z(st.state_since),
                         st.state_reason or "", extra={"source": source.name})  # fmt: skip
 
