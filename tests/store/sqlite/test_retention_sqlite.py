@@ -81,8 +81,8 @@ def _fts_bytes(path: Path) -> int:
 
 
 async def test_the_search_index_shrinks_with_what_is_pruned(tmp_path: Path) -> None:
-    """FTS5 keeps a deleted article's words as tombstones until segments merge; pruning merges
-    as it goes, so the index holds what is stored, not all that ever was."""
+    """FTS5 keeps a deleted article's words as tombstones until segments merge; reclaiming
+    after pruning merges, so the index holds what is stored, not all that ever was."""
     path = tmp_path / "w.db"
     async with SqliteStore.open(path) as store:
         for day in range(6):
@@ -96,6 +96,7 @@ async def test_the_search_index_shrinks_with_what_is_pruned(tmp_path: Path) -> N
             ))  # fmt: skip
             while await store.prune_articles(before=T0 + timedelta(days=day - 1), limit=50):
                 pass
+            await store.reclaim_space(pages=200)
         await store.release_memory()
     kept = 100  # two days' worth
     per_article = _fts_bytes(path) / kept
