@@ -23,7 +23,7 @@ TABLES = {
     "outbox",
     "given_up",
 }
-TABLES |= {"alerts", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
+TABLES |= {"alerts", "deliveries", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 
