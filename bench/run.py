@@ -51,6 +51,7 @@ SPECS = (
     Spec("bench_store", ("--quick",), (), 1800, 7200),
     Spec("bench_postgres", ("--quick",), (), 2400, 7200),
     Spec("bench_overlap", ("--sites", "20", "--articles", "30"), ()),
+    Spec("bench_retention", ("--quick",), (), 1800, 7200),
     Spec("bench_extract", (), ()),
     Spec("bench_dates", (), ()),
     Spec("bench_rules", ("--sizes", "100,1000,10000,100000", "--repeat", "3"), ()),

@@ -21,7 +21,9 @@ from watchwire.models import Article, Match
 __all__ = [
     "ALERT_TYPE",
     "DIGEST_TYPE",
+    "HEALTH_TYPE",
     "alerts_of",
+    "as_displayed",
     "build_alert_payload",
     "build_digest_payload",
     "iso_utc",
@@ -32,6 +34,7 @@ __all__ = [
 
 ALERT_TYPE = "watchwire.alert"
 DIGEST_TYPE = "watchwire.digest"
+HEALTH_TYPE = "watchwire.source_health"
 
 LEAD_MAX = 500
 """Characters of the lead carried in a payload; the article itself is one click away."""
@@ -142,7 +145,35 @@ def alerts_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def summary(payload: Mapping[str, Any]) -> str:
     """One line saying what a message is (``watchwire alerts list``)."""
+    if payload.get("type") == HEALTH_TYPE:
+        source = (payload.get("source") or {}).get("name", "?")
+        return f"source-health: {source} is {payload.get('state', '?')}"
     if payload.get("type") == DIGEST_TYPE:
         return f"digest of {len(payload.get('alerts') or [])} alerts"
     article = payload.get("article") or {}
     return f"{payload.get('rule', '?')}: {article.get('title') or article.get('url') or '?'}"
+
+
+def as_displayed(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """How the channels that render text show ``payload``: a ``watchwire.source_health``
+    alert in an alert's shape (rule ``source-health``; its "article" the source, titled with
+    the change, the reason as its snippet); a digest with each of its bodies so. Webhooks with
+    ``format: json`` send the payload itself."""
+    if payload.get("type") == DIGEST_TYPE:
+        return {**payload, "alerts": [as_displayed(a) for a in payload.get("alerts") or ()]}
+    if payload.get("type") != HEALTH_TYPE:
+        return payload
+    source = payload.get("source") or {}
+    name, state = source.get("name") or "?", payload.get("state") or "?"
+    previous = payload.get("previous_state") or "?"
+    title = f"{name} recovered (was {previous})" if state == "ok" else f"{name} is {state}"
+    reason = str(payload.get("reason") or "")
+    return {
+        "type": payload["type"],
+        "id": payload.get("id"),
+        "rule": "source-health",
+        "created_at": payload.get("created_at"),
+        "article": {"url": source.get("url"), "title": title, "source": name,
+                    "published_at": payload.get("since"), "lead": reason, "snippet": reason},
+        "matches": [],
+    }  # fmt: skip

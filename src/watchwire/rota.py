@@ -10,16 +10,17 @@ off for as long as its poll said. The leases are short and renewed while the pol
 (``LeaseKeeper``, driven by the service): a worker that dies mid-poll leaves its sources to the
 others within seconds.
 
-At start, the sources a store does not know yet (and the overdue ones) are spread over the
-first ``STARTUP_SPREAD`` seconds, so that steady state has no bursts; a source whose next poll
-is still ahead keeps it, so that restarting a worker does not make every source poll at once.
+At start, the sources a store does not know yet (and the overdue ones) are spread: those that
+share an interval evenly over half of it, at most ``STARTUP_SPREAD`` and ``STARTUP_GAP`` apart
+(``first_runs``), so that steady state has no bursts; a source whose next poll is still ahead
+keeps it, so that restarting a worker does not make every source poll at once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from watchwire.config import Config
@@ -29,8 +30,10 @@ from watchwire.timeutil import utcnow
 __all__ = [
     "LEASE",
     "MAX_POLLS",
+    "STARTUP_GAP",
     "STARTUP_SPREAD",
     "Rota",
+    "first_runs",
     "next_on_grid",
     "source_plans",
 ]
@@ -43,28 +46,48 @@ LEASE = timedelta(seconds=30)
 MAX_POLLS = 64
 """Polls one worker runs at once: the rest of the due sources are left to the other workers
 (or to this one's next claim). Articles in flight are bounded further down (``pipeline``)."""
-STARTUP_SPREAD = 5.0
-"""Seconds over which the first polls of the sources a start finds due are spread."""
+STARTUP_SPREAD = timedelta(seconds=60)
+"""At most this long, and half their interval, the first polls of the sources that share an
+interval are spread over at start: a steady state without bursts."""
+STARTUP_GAP = timedelta(seconds=0.25)
+"""First polls at start are at most this far apart (4 a second, or more when more sources
+must fit in ``STARTUP_SPREAD``)."""
+
+
+def first_runs(
+    intervals: Mapping[str, timedelta], *, now: datetime, spread: timedelta = STARTUP_SPREAD
+) -> dict[str, datetime]:
+    """When each source is first polled at start: the sources that share an interval evenly
+    over half of it, at most ``spread``, and no longer than ``STARTUP_GAP`` per source — so a
+    thousand sources never come in one burst, and five do not wait a minute."""
+    groups: dict[timedelta, list[str]] = {}
+    for name, every in intervals.items():
+        groups.setdefault(every, []).append(name)
+    out: dict[str, datetime] = {}
+    for every, names in groups.items():
+        window = min(every / 2, spread, STARTUP_GAP * len(names))
+        for i, name in enumerate(names):
+            out[name] = now + window * i / len(names)
+    return out
 
 
 def source_plans(
-    config: Config, *, now: datetime, spread: float = STARTUP_SPREAD
+    config: Config, *, now: datetime, spread: timedelta = STARTUP_SPREAD
 ) -> list[SourcePlan]:
-    """The enabled sources of ``config`` as the schedule plans them."""
+    """The enabled sources of ``config`` as the schedule plans them: a source new to the store
+    (or overdue) first due at its place in the spread, a known one due within an interval."""
     sources = [s for s in config.sources if s.enabled]
-    plans = []
-    for i, source in enumerate(sources):
-        interval = config.settings_for(source).interval
-        offset = timedelta(seconds=spread * i / max(len(sources), 1))
-        plans.append(
-            SourcePlan(
-                name=source.name,
-                url=source.url,
-                first_due=now + offset,
-                latest_due=now + max(interval, offset),
-            )
+    intervals = {s.name: config.settings_for(s).interval for s in sources}
+    starts = first_runs(intervals, now=now, spread=spread)
+    return [
+        SourcePlan(
+            name=s.name,
+            url=s.url,
+            first_due=starts[s.name],
+            latest_due=max(now + intervals[s.name], starts[s.name]),
         )
-    return plans
+        for s in sources
+    ]
 
 
 def next_on_grid(due_at: datetime, interval: timedelta, *, now: datetime) -> datetime:

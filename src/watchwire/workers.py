@@ -60,6 +60,11 @@ class WorkerPool:
     def running(self) -> bool:
         return self._pool is not None
 
+    @property
+    def processes(self) -> int:
+        """Worker processes running now (``/metrics``)."""
+        return self._size if self._pool is not None else 0
+
     async def run(self, call: Callable[[], T]) -> T:
         """``call()``'s result, computed in a worker during a burst, here otherwise."""
         now = self._clock()

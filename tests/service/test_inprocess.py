@@ -103,12 +103,21 @@ async def test_a_reload_keeps_each_job_in_its_place(tmp_path: Path) -> None:
     feed = "http://127.0.0.1:9/feed.xml"
     config = config_for(tmp_path, feed, interval="1h")
     more = config_for(tmp_path, feed, interval="1h", more=("other",))
-    rt = SimpleNamespace(config=config, drain_job=_never, memory_job=_never, seal_digest=_never,
-                         keep_job=_never, verify_job=_never)  # fmt: skip
+    rt = SimpleNamespace(
+        config=config,
+        drain_job=_never,
+        memory_job=_never,
+        seal_digest=_never,
+        keep_job=_never,
+        verify_job=_never,
+        prune_job=_never,
+    )
     async with asyncio.TaskGroup() as tg:
         scheduler = Scheduler(tg)  # never started: nothing runs, only the plan is read
         _schedule(rt, scheduler)  # type: ignore[arg-type]
-        assert {"sources", "leases", "outbox", "memory", "digest:daily"} <= (scheduler.job_ids())
+        assert {"sources", "leases", "outbox", "memory", "retention", "digest:daily"} <= (
+            scheduler.job_ids()
+        )
         assert not any(job.startswith("source:") for job in scheduler.job_ids())
         digest, memory = scheduler.next_run("digest:daily"), scheduler.next_run("memory")
         rt.config = more

@@ -15,7 +15,7 @@ from tests.store.helpers import T0, intent, new_article
 from watchwire.exceptions import StoreError
 from watchwire.models import FetchOutcome, FetchResult, Validators
 from watchwire.rules import search_query
-from watchwire.store import SourcePlan, Store, locate_store, open_store
+from watchwire.store import HealthRecord, SourcePlan, Store, locate_store, open_store
 from watchwire.store.copy import copy_store
 from watchwire.store.records import KINDS, Kind
 
@@ -122,3 +122,29 @@ async def test_a_store_that_holds_something_else_is_refused(
         with pytest.raises(StoreError, match=r"is not empty \(.* records\) and is not a copy"):
             await copy_store(src, dst, origin="the source")
         assert await dst.count_articles() == 1
+
+
+async def test_what_retention_and_health_keep_is_copied(ends: tuple[Opener, Opener]) -> None:
+    """Ghosts of pruned articles (so nothing pruned alerts again after a move) and sources'
+    health states, across a page boundary of the ghosts' bands."""
+    source, target = ends
+    fps = [0x0123_4567_89AB_CDEF ^ (i << 40) for i in range(4)]
+    async with source() as src:
+        for i, fp in enumerate(fps):
+            old = new_article(f"https://a/{i}", f"old story {i}", simhash=fp, band_keys=bands(fp))
+            await src.save_article(old, [intent()], now=T0)
+        assert await src.prune_articles(before=T0 + timedelta(days=1), limit=10) == 4
+        await src.record_poll("s1", url="https://a/feed", now=T0, ok=False, error="HTTP 500")
+        await src.record_health("s1", HealthRecord(state="failing", since=T0, reason="HTTP 500"),
+                                [], now=T0)  # fmt: skip
+        async with target() as dst:
+            report = await copy_store(src, dst, origin="the source", batch=5)
+            assert report.counts["ghost_urls"] == 4 and report.counts["ghost_bands"] == 12
+            assert await dst.source_states() == await src.source_states()
+            assert await dst.known_urls(["https://a/2"]) == {"https://a/2": None}
+            later = T0 + timedelta(days=200)
+            near = await dst.save_article(
+                new_article("https://b/1", "old story 1, retold", simhash=fps[1] ^ 0b11,
+                            band_keys=bands(fps[1] ^ 0b11)), [intent()], now=later,
+            )  # fmt: skip
+            assert near.created and not near.alerts  # a copy of a pruned story stays silent

@@ -58,7 +58,7 @@ async def copy_store(
         while records := await source.export_records(kind, after=after, limit=batch):
             await target.import_records(kind, records)
             copied += len(records)
-            after = records[-1][kind.key]
+            after = kind.position(records[-1])
             if progress is not None:
                 progress(kind, len(records))
     counts: dict[str, int] = {}

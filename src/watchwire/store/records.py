@@ -23,22 +23,38 @@ Record = Mapping[str, Any]
 class Kind:
     name: str
     key: str
-    """The field records are ordered and resumed by (unique)."""
+    """The field records are ordered and resumed by (unique, with ``then``)."""
     fields: tuple[str, ...]
+    then: str | None = None
+    """A second field to order by, where ``key`` alone is not unique."""
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The fields records are ordered by."""
+        return (self.key,) if self.then is None else (self.key, self.then)
+
+    def position(self, record: Record) -> Any:
+        """Where ``record`` is in the order: its key, or (key, then)."""
+        return record[self.key] if self.then is None else (record[self.key], record[self.then])
 
 
 KINDS: Final = (
     Kind("sources", "name", ("name", "url", "kind", "first_polled_at", "last_polled_at",
-                             "last_ok_at", "consecutive_failures", "last_error", "next_poll_at")),
+                             "last_ok_at", "consecutive_failures", "last_error", "next_poll_at",
+                             "state", "state_since", "state_reason", "moved_to", "failing_since",
+                             "last_new_at")),
     Kind("http_cache", "url", ("url", "etag", "last_modified", "body_hash", "updated_at")),
     Kind("fetches", "id", ("id", "source", "url", "at", "outcome", "status", "bytes",
                            "elapsed_ms", "error_class", "error")),
-    Kind("stories", "id", ("id", "key", "created_at")),
+    Kind("stories", "id", ("id", "key", "created_at", "closed")),
     Kind("articles", "id", ("id", "url", "story_id", "source", "title", "lead", "body",
                             "published_at", "modified_at", "language", "authors", "section",
                             "tags", "image", "content_hash", "simhash", "version",
                             "first_seen_at", "updated_at", "bands")),
     Kind("given_up", "url", ("url", "source", "reason", "at")),
+    Kind("ghost_urls", "key", ("key",)),
+    Kind("ghost_texts", "key", ("key",)),
+    Kind("ghost_bands", "key", ("key", "simhash"), then="simhash"),
     Kind("outbox", "id", ("id", "channel", "kind", "payload", "state", "attempts", "last_error",
                           "next_attempt_at", "lease_until", "created_at", "updated_at",
                           "delivered_at", "requeued_at")),
@@ -48,12 +64,13 @@ KINDS: Final = (
                           "payload", "created_at")),
 )  # fmt: skip
 """Every kind of record, in the order a copy writes them. An article's ``bands`` are its
-SimHash band keys, ``[[band, key], …]``; ``authors`` and ``tags`` are lists; payloads dicts."""
+SimHash band keys, ``[[band, key], …]``; ``authors`` and ``tags`` are lists; payloads dicts;
+a story's ``closed`` a bool. Ghosts (what retention keeps of pruned articles) are bare keys."""
 
 TIMES: Final = frozenset(
     {"first_polled_at", "last_polled_at", "last_ok_at", "next_poll_at", "updated_at", "at",
      "created_at", "published_at", "modified_at", "first_seen_at", "next_attempt_at",
-     "lease_until", "delivered_at", "requeued_at"}
+     "lease_until", "delivered_at", "requeued_at", "state_since", "failing_since", "last_new_at"}
 )  # fmt: skip
 """Fields holding a time."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -30,3 +31,12 @@ async def test_a_server_it_cannot_reach_is_said_in_words_without_the_password() 
         async with open_store(location):
             pass
     assert "s3cret" not in str(e.value)
+
+
+async def test_a_backup_says_to_use_pg_dump_in_words(postgres_dsn: str, tmp_path: Path) -> None:
+    async with open_store(locate_store(postgres_dsn)) as store:
+        with pytest.raises(StoreError, match=r"pg_dump --format=custom") as e:
+            await store.backup(tmp_path / "copy.db")
+        assert not (tmp_path / "copy.db").exists()
+        assert await store.reclaim_space(pages=100) == 0  # the server reuses freed space
+    assert "PostgreSQL's own tools" in str(e.value)

@@ -13,7 +13,8 @@ from having one writer, several workers get here from locks held to the end of t
   and finds the article there.
 
 The search vector (``fts.search_vector``) is computed before the transaction, from the rules
-engine's own words.
+engine's own words. An article pruned by retention leaves a ghost (``retention``): its URL stays
+known, and a copy of its text founds a closed story, which never alerts.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Final
 
 from psycopg.rows import DictRow
 
-from watchwire.dedupe import from_signed, hamming, to_signed
+from watchwire.dedupe import from_signed, hamming, key64, memory_keys, to_signed
 from watchwire.exceptions import StoreError
 from watchwire.logs import redact_text
 from watchwire.models import Article, StoredArticle
@@ -42,7 +43,7 @@ from watchwire.store.values import (
     NewArticle,
 )
 
-__all__ = ["ARTICLE_COLUMNS", "ArticlesPart", "article_row"]
+__all__ = ["ARTICLE_COLUMNS", "ArticlesPart", "article_row", "lock_texts"]
 
 BAND_LOCK: Final = 0x77776201
 """Advisory lock class of SimHash band keys (``wwb`` + 1)."""
@@ -63,20 +64,29 @@ class _Again(Exception):
 
 class ArticlesPart(Connected):
     async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """Which of ``urls`` are stored (with the article's last known publish/edit time) or
-        given up (with None)."""
+        """Which of ``urls`` are stored (with the article's last known publish/edit time), given
+        up or pruned (with None: a ghost has no time, its page is never fetched again)."""
         if not urls:
             return {}
-        found = await self._rows(
-            """SELECT url, COALESCE(modified_at, published_at) AS at FROM articles
-               WHERE url = ANY(%(urls)s)
-               UNION ALL
-               SELECT url, NULL FROM given_up WHERE url = ANY(%(urls)s)""",
-            {"urls": list(urls)},
-        )
-        known: dict[str, datetime | None] = {}
-        for r in found:
-            known.setdefault(r["url"], r["at"])  # an article's time over a give-up
+        keys = {key64(url): url for url in urls}
+        async with self._connection() as conn:
+            found = await rows(
+                conn,
+                """SELECT url, COALESCE(modified_at, published_at) AS at FROM articles
+                   WHERE url = ANY(%(urls)s)
+                   UNION ALL
+                   SELECT url, NULL FROM given_up WHERE url = ANY(%(urls)s)""",
+                {"urls": list(urls)},
+            )
+            known: dict[str, datetime | None] = {}
+            for r in found:
+                known.setdefault(r["url"], r["at"])  # an article's time over a give-up
+            unknown = [k for k, url in keys.items() if url not in known]
+            if unknown:
+                ghosts = await rows(
+                    conn, "SELECT key FROM ghost_urls WHERE key = ANY(%s)", (unknown,)
+                )
+                known.update((keys[int(r["key"])], None) for r in ghosts)
         return known
 
     async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
@@ -109,6 +119,10 @@ class ArticlesPart(Connected):
             )
             fresh: list[AlertIntent] = []
             alerted: list[tuple[str, str, str]] = []
+            if await _closed(conn, new, story_id, self._near_distance):
+                # A story of pruned articles: it alerted once, as far as anyone can know.
+                alerted = [(i.rule, i.channel, "") for i in intents]
+                intents = ()
             for intent in intents:
                 found = []
                 if story_id is not None:
@@ -169,7 +183,7 @@ async def _save(
     near_distance: int,
 ) -> tuple[StoredArticle, bool]:
     """Store one article with its story and alerts; and whether a message was queued."""
-    await _lock_texts(conn, new)
+    await lock_texts(conn, [(new.content_hash, new.band_keys if new.simhash is not None else ())])
     a = new.article
     fields: dict[str, Any] = {
         "title": a.title, "lead": a.lead, "body": a.text, "published_at": a.published_at,
@@ -202,11 +216,16 @@ async def _save(
         if found_story is not None:
             story_id = found_story
         else:
+            # Keyed by the founding text: a writer that stored the same text meanwhile made
+            # this very story, and this article joins it. A copy of a pruned article founds
+            # a closed story: old news, it never alerts.
+            closed = await _is_ghost(conn, new, near_distance)
             (row,) = await rows(
                 conn,
-                """INSERT INTO stories AS s (key, created_at) VALUES (%s, %s)
-                   ON CONFLICT (key) DO UPDATE SET key = s.key RETURNING id""",
-                (new.content_hash, now),
+                """INSERT INTO stories AS s (key, created_at, closed) VALUES (%s, %s, %s)
+                   ON CONFLICT (key) DO UPDATE SET closed = s.closed OR excluded.closed
+                   RETURNING id""",
+                (new.content_hash, now, closed),
             )
             story_id = int(row["id"])
         cols = ", ".join(fields)
@@ -225,24 +244,26 @@ async def _save(
         await _insert_bands(conn, article_id, new)
     written, queued = await _write_alerts(conn, intents, article_id, story_id, now)
     stored = StoredArticle(
+        alert_channels=tuple(channel for _, channel in written),
         article_id=article_id,
         story_id=story_id,
         created=created,
         new_version=new_version,
         duplicate_of=duplicate_of,
-        alerts=tuple(written),
+        alerts=tuple(alert_id for alert_id, _ in written),
     )
     return stored, queued
 
 
-async def _lock_texts(conn: AsyncConn, new: NewArticle) -> None:
-    """Hold the locks of this text's band keys and hash, in one global order: writers of
-    copies that could find each other's story go one after the other."""
-    keys = {(TEXT_LOCK, zlib.crc32(new.content_hash.encode()) & 0x7FFFFFFF)}
-    if new.simhash is not None:
+async def lock_texts(conn: AsyncConn, texts: Sequence[tuple[str, Sequence[int]]]) -> None:
+    """Hold the locks of these texts' hashes and band keys (``(content_hash, band_keys)``), in
+    one global order: writers of copies that could find each other's story (and a pruning
+    batch deleting one) go one after the other."""
+    keys: set[tuple[int, int]] = set()
+    for content_hash, bands in texts:
+        keys.add((TEXT_LOCK, zlib.crc32(content_hash.encode()) & 0x7FFFFFFF))
         keys |= {
-            (BAND_LOCK, (band * 1_000_003 ^ key) & 0x7FFFFFFF)
-            for band, key in enumerate(new.band_keys)
+            (BAND_LOCK, (band * 1_000_003 ^ key) & 0x7FFFFFFF) for band, key in enumerate(bands)
         }
     ordered = sorted(keys)
     await conn.execute(
@@ -286,6 +307,36 @@ async def _find_story(
     return (best[1], best[2]) if best else (None, None)
 
 
+async def _closed(
+    conn: AsyncConn, new: NewArticle, story_id: int | None, near_distance: int
+) -> bool:
+    """Whether ``new`` would join (or found) a closed story."""
+    if story_id is None:
+        return await _is_ghost(conn, new, near_distance)
+    found = await rows(conn, "SELECT closed FROM stories WHERE id = %s", (story_id,))
+    return bool(found and found[0]["closed"])
+
+
+async def _is_ghost(conn: AsyncConn, new: NewArticle, near_distance: int) -> bool:
+    """Whether an unseen URL is, or copies, an article pruned by retention."""
+    found = await rows(
+        conn,
+        """SELECT EXISTS (SELECT 1 FROM ghost_urls WHERE key = %s)
+               OR EXISTS (SELECT 1 FROM ghost_texts WHERE key = %s) AS hit""",
+        (key64(new.url), key64(new.content_hash)),
+    )
+    if found[0]["hit"]:
+        return True
+    if new.simhash is None or not new.band_keys:
+        return False
+    near = await rows(
+        conn,
+        "SELECT simhash FROM ghost_bands WHERE key = ANY(%s)",
+        (list(memory_keys(new.simhash)),),
+    )
+    return any(hamming(from_signed(int(r["simhash"])), new.simhash) <= near_distance for r in near)
+
+
 async def _insert_bands(conn: AsyncConn, article_id: int, new: NewArticle) -> None:
     if new.simhash is None or not new.band_keys:
         return
@@ -303,11 +354,16 @@ async def _write_alerts(
     article_id: int,
     story_id: int,
     now: datetime,
-) -> tuple[list[str], bool]:
+) -> tuple[list[tuple[str, str]], bool]:
+    """Write the alerts not sent yet for this story: their ids and channels; and whether a
+    message was queued."""
     if not intents:
         return [], False
+    closed = await rows(conn, "SELECT closed FROM stories WHERE id = %s", (story_id,))
+    if closed and closed[0]["closed"]:
+        return [], False  # a story of pruned articles: what alerted once must never alert again
     copies: tuple[str, ...] | None = None
-    written: list[str] = []
+    written: list[tuple[str, str]] = []
     queued = False
     for intent in intents:
         seen = await rows(
@@ -339,7 +395,7 @@ async def _write_alerts(
             )
             await conn.execute("UPDATE alerts SET message_id = id WHERE id = %s", (alert_id,))
             queued = True
-        written.append(alert_id)
+        written.append((alert_id, intent.channel))
     return written, queued
 
 

@@ -302,6 +302,12 @@ class OutboxPart(Connected):
             "SELECT min(created_at) FROM alerts WHERE channel = %s AND message_id IS NULL", channel
         )
 
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the oldest message still waiting for delivery was created."""
+        return await self._time(
+            "SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'delivering')"
+        )
+
     async def _time(self, sql: str, *params: Any) -> datetime | None:
         async with self._connection() as conn:
             row = await (await conn.execute(sql, params)).fetchone()

@@ -1,10 +1,10 @@
 """The PostgreSQL store: every role over one database that any number of workers share.
 
 The store's parts live in their own modules (``sources``, ``articles``, ``search``,
-``outbox``, ``coordination``, ``transfer``) over ``connection`` (the pool, this worker's
-presence, errors in words); this one connects, migrates the schema (once, however many workers
-start together: ``migrate``), and on the way out frees what this worker holds, so that the
-others take over at once.
+``outbox``, ``coordination``, ``transfer``, ``retention``) over ``connection`` (the pool, this
+worker's presence, errors in words); this one connects, migrates the schema (once, however
+many workers start together: ``migrate``), and on the way out frees what this worker holds,
+so that the others take over at once.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from watchwire.store.postgres.connection import configure, describe
 from watchwire.store.postgres.coordination import CoordinationPart
 from watchwire.store.postgres.migrate import migrate
 from watchwire.store.postgres.outbox import OutboxPart
+from watchwire.store.postgres.retention import RetentionPart
 from watchwire.store.postgres.schema import MIGRATIONS
 from watchwire.store.postgres.search import SearchPart
 from watchwire.store.postgres.sources import SourcesPart
@@ -43,7 +44,13 @@ CONNECT_TIMEOUT: Final = 10
 
 
 class PostgresStore(
-    SourcesPart, ArticlesPart, SearchPart, OutboxPart, CoordinationPart, TransferPart
+    SourcesPart,
+    ArticlesPart,
+    SearchPart,
+    OutboxPart,
+    CoordinationPart,
+    TransferPart,
+    RetentionPart,
 ):
     """Every store role on one PostgreSQL database: ``async with PostgresStore.open(url)``."""
 

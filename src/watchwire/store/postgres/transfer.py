@@ -28,15 +28,20 @@ _IDENTITIES: Final = ("fetches", "stories", "articles", "deliveries")
 class TransferPart(Connected):
     async def export_records(self, kind: Kind, *, after: Any | None, limit: int) -> list[Record]:
         columns = [f for f in kind.fields if f != "bands"]
-        query = sql.SQL("SELECT {cols} FROM {table} {where} ORDER BY {key} LIMIT %s").format(
+        order = sql.SQL(", ").join(map(sql.Identifier, kind.order))
+        where: sql.Composable = sql.SQL("")
+        params: list[Any] = [limit]
+        if after is not None:
+            where = sql.SQL("WHERE ({}) > ({})").format(
+                order, sql.SQL(", ").join(sql.Placeholder() * len(kind.order))
+            )
+            params = [*([after] if kind.then is None else after), limit]
+        query = sql.SQL("SELECT {cols} FROM {table} {where} ORDER BY {order} LIMIT %s").format(
             cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
             table=sql.Identifier(kind.name),
-            where=sql.SQL("WHERE {} > %s").format(sql.Identifier(kind.key))
-            if after is not None
-            else sql.SQL(""),
-            key=sql.Identifier(kind.key),
+            where=where,
+            order=order,
         )
-        params = [after, limit] if after is not None else [limit]
         async with self._connection() as conn:
             found: list[dict[str, Any]] = [dict(r) for r in await rows(conn, query, params)]
             if kind.name == "articles" and found:
@@ -95,10 +100,17 @@ class TransferPart(Connected):
                         )
 
     async def last_key(self, kind: Kind) -> Any | None:
-        query = sql.SQL("SELECT max({key}) AS k FROM {table}").format(
-            key=sql.Identifier(kind.key), table=sql.Identifier(kind.name)
+        query = sql.SQL("SELECT {cols} FROM {table} ORDER BY {desc} LIMIT 1").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, kind.order)),
+            table=sql.Identifier(kind.name),
+            desc=sql.SQL(", ").join(
+                sql.SQL("{} DESC").format(sql.Identifier(f)) for f in kind.order
+            ),
         )
-        return (await self._rows(query))[0]["k"]
+        found = await self._rows(query)
+        if not found:
+            return None
+        return kind.position(found[0])
 
     async def count_records(self, kind: Kind) -> int:
         query = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(kind.name))

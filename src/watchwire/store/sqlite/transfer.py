@@ -16,6 +16,7 @@ from watchwire.timeutil import from_iso, to_iso
 __all__ = ["TransferPart"]
 
 _JSON = frozenset({"authors", "tags", "payload"})
+_BOOLS = frozenset({"closed"})
 
 
 class TransferPart(Connected):
@@ -26,10 +27,15 @@ class TransferPart(Connected):
         await self._batched(partial(_import, kind, list(records)))
 
     async def last_key(self, kind: Kind) -> Any | None:
+        order = ", ".join(f"{f} DESC" for f in kind.order)
         row = await self._query(
-            lambda db: db.execute(f"SELECT MAX({kind.key}) FROM {kind.name}").fetchone()
+            lambda db: db.execute(
+                f"SELECT {', '.join(kind.order)} FROM {kind.name} ORDER BY {order} LIMIT 1"
+            ).fetchone()
         )
-        return row[0] if row else None
+        if row is None:
+            return None
+        return row[0] if kind.then is None else (row[0], row[1])
 
     async def count_records(self, kind: Kind) -> int:
         row = await self._query(
@@ -61,10 +67,13 @@ class TransferPart(Connected):
 
 def _export(kind: Kind, after: Any | None, limit: int, db: sqlite3.Connection) -> list[Record]:
     columns = [f for f in kind.fields if f != "bands"]
-    where = f"WHERE {kind.key} > ?" if after is not None else ""
-    params: list[Any] = [after] if after is not None else []
+    order = ", ".join(kind.order)
+    where, params = "", []
+    if after is not None:
+        where = f"WHERE ({order}) > ({', '.join('?' * len(kind.order))})"
+        params = [after] if kind.then is None else list(after)
     rows = db.execute(
-        f"SELECT {', '.join(columns)} FROM {kind.name} {where} ORDER BY {kind.key} LIMIT ?",
+        f"SELECT {', '.join(columns)} FROM {kind.name} {where} ORDER BY {order} LIMIT ?",
         [*params, limit],
     ).fetchall()
     out: list[dict[str, Any]] = []
@@ -94,6 +103,8 @@ def _value(field: str, value: Any) -> Any:
         return from_iso(value)
     if field in _JSON:
         return json.loads(value)
+    if field in _BOOLS:
+        return bool(value)
     return value
 
 
@@ -104,6 +115,8 @@ def _stored(field: str, value: Any) -> Any:
         return _iso(value)
     if field in _JSON:
         return json.dumps(value, ensure_ascii=False)
+    if field in _BOOLS:
+        return int(value)
     return value
 
 
