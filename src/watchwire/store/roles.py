@@ -21,7 +21,7 @@ What a backend must guarantee, whatever its engine:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -31,15 +31,20 @@ from watchwire.store.values import (
     AlertIntent,
     ArticleRow,
     CachedValidators,
+    DayActivity,
+    FetchRecord,
     GivenUp,
     HealthIntent,
     HealthRecord,
     NewArticle,
     OutboxRow,
+    PollRecord,
     SearchKey,
     SourceHealth,
     SourceState,
     StoreCheck,
+    StoryDetail,
+    StorySummary,
 )
 
 __all__ = [
@@ -79,8 +84,19 @@ class SourceStore(Protocol):
     async def save_validators(
         self, url: str, validators: Validators, *, body_hash: str | None, now: datetime
     ) -> None: ...
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
-        """Every polled source, its state and its fetches since ``since``."""
+    async def source_health(
+        self, *, since: datetime, names: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
+        """Every polled source (of ``names`` only, when given), its state and its fetches
+        since ``since``."""
+        ...
+
+    async def recent_polls(self, name: str, *, limit: int = 20) -> list[PollRecord]:
+        """The source's last polls (kept a week), newest first."""
+        ...
+
+    async def recent_fetches(self, name: str, *, limit: int = 50) -> list[FetchRecord]:
+        """The source's last fetches (kept a week), newest first."""
         ...
 
     async def record_health(
@@ -134,6 +150,18 @@ class ArticleStore(Protocol):
         ...
 
     async def count_articles(self) -> int: ...
+    async def daily_activity(self, *, since: date) -> list[DayActivity]:
+        """Articles first seen and rule alerts made on each day (UTC) from ``since`` on, oldest
+        first; days with neither may be left out. Cheap at any size: a page asks it."""
+        ...
+
+    async def stories(self, *, before: int | None = None, limit: int = 50) -> list[StorySummary]:
+        """Stories newest first (ids below ``before``, when given: the next page)."""
+        ...
+
+    async def story(self, story_id: int) -> StoryDetail | None:
+        """A story with every stored copy and every alert made for it."""
+        ...
 
 
 class SearchStore(Protocol):
