@@ -10,48 +10,82 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from watchwire.config import Config
+from watchwire.config import Config, RuleConfig
+from watchwire.exceptions import WatchwireError
 from watchwire.health import State
-from watchwire.models import Article, Match
-from watchwire.rules import RuleReport, RuleSet
+from watchwire.models import Article, Match, Span
+from watchwire.rules import RuleReport, RuleSet, compile_rules
 from watchwire.store import (
     ArticleRow,
     ArticleStore,
+    DayActivity,
+    FetchRecord,
+    GivenUp,
     OutboxRow,
     OutboxStore,
+    PollRecord,
     SearchKey,
     SearchStore,
     SourceHealth,
     SourceState,
     SourceStore,
     Store,
+    StoryDetail,
+    StorySummary,
 )
 from watchwire.timeutil import iso_z
 
 __all__ = [
+    "STATE_ORDER",
+    "BadRequest",
     "HealthOverview",
     "Hit",
+    "Overview",
+    "Poll",
     "SearchResult",
+    "SourceDetail",
+    "SourcePage",
     "SourceStatus",
     "StoreSummary",
     "Story",
+    "StoryList",
+    "Window",
+    "day_json",
     "explain",
+    "fetch_json",
     "health_json",
     "health_overview",
     "hit_json",
+    "key_text",
+    "match_windows",
     "outbox",
     "outbox_row_json",
+    "overview",
+    "overview_json",
+    "parse_key",
     "report_json",
     "requeue_failed",
     "search",
+    "search_rules",
+    "source_detail",
+    "source_detail_json",
     "source_health",
     "source_json",
+    "source_page",
+    "source_page_json",
     "sources",
+    "state_rank",
     "store_summary",
+    "stories",
     "story",
+    "story_detail",
+    "story_detail_json",
+    "story_list_json",
+    "story_summary_json",
+    "window_json",
 ]
 
 FIRST_PAGE_MARGIN = 10
@@ -198,15 +232,24 @@ def _state_of(stored: SourceState | None) -> str:
 
 
 async def sources(
-    config: Config, store: SourceStore | None, *, now: datetime
+    config: Config,
+    store: SourceStore | None,
+    *,
+    now: datetime,
+    names: Sequence[str] | None = None,
 ) -> list[SourceStatus]:
-    """Every configured source, polled or not, with its state (``store`` None: no store yet,
-    so every source is ``never-polled``)."""
-    health = {h.name: h for h in await store.source_health(since=now - timedelta(days=1))} if (
+    """Every configured source (of ``names`` only, in their order, when given), polled or not,
+    with its state (``store`` None: no store yet, so every source is ``never-polled``)."""
+    since = now - timedelta(days=1)
+    health = {h.name: h for h in await store.source_health(since=since, names=names)} if (
         store is not None
     ) else {}  # fmt: skip
+    configured = list(config.sources)
+    if names is not None:
+        by_name = {s.name: s for s in config.sources}
+        configured = [by_name[n] for n in names if n in by_name]
     out: list[SourceStatus] = []
-    for source in config.sources:
+    for source in configured:
         h = health.get(source.name)
         st = h.state if h is not None else None
         interval = config.settings_for(source).interval
@@ -353,3 +396,361 @@ class Story:
 
 async def story(store: ArticleStore, story_id: int) -> Story:
     return Story(id=story_id, copies=tuple(await store.story_copies(story_id)))
+
+
+# --- asking by name -----------------------------------------------------------------------------
+
+
+class BadRequest(WatchwireError):
+    """What was asked names nothing known (a rule, a source) or does not parse; the message
+    says which, in words. The CLI says it as a usage error, a page as a 400."""
+
+
+def search_rules(
+    config: Config, *, query: str | None = None, rule: str | None = None
+) -> tuple[RuleSet, str]:
+    """The rules to search with and the name to search for: ``query`` as a rule of its own
+    (the config's ``terms:`` apply), or the configured ``rule`` replayed over history (enabled
+    and for every source, as when it is tried before it is switched on). Raises BadRequest,
+    or QuerySyntaxError for a query that does not parse."""
+    query = (query or "").strip() or None
+    if rule and query:
+        raise BadRequest("give a query or a rule to replay, not both")
+    if rule:
+        found = [r for r in config.rules if r.name == rule]
+        if not found:
+            names = ", ".join(r.name for r in config.rules) or "none"
+            raise BadRequest(f"no rule named '{rule}' (rules: {names})")
+        spec = found[0].model_copy(update={"enabled": True, "sources": None})
+    elif query:
+        spec = RuleConfig(name="query", query=query)
+    else:
+        raise BadRequest("search needs a query or a rule to replay")
+    return compile_rules([spec], config.terms), spec.name
+
+
+_KEY_TIME = "%Y%m%dT%H%M%S.%fZ"
+
+
+def key_text(key: SearchKey) -> str:
+    """A search position as text (a page's ``before=``, JSON's ``next``): URL-safe."""
+    return f"{key[0].astimezone(UTC).strftime(_KEY_TIME)}~{key[1]}"
+
+
+def parse_key(text: str) -> SearchKey:
+    """The position ``key_text`` wrote; BadRequest for anything else."""
+    when, _, ident = text.partition("~")
+    try:
+        at = datetime.strptime(when, _KEY_TIME).replace(tzinfo=UTC)
+        if not ident.isdigit():
+            raise ValueError(text)
+    except ValueError:
+        raise BadRequest(f"'{text}' is not a position in the results") from None
+    return (at, int(ident))
+
+
+# --- the dashboard: overview --------------------------------------------------------------------
+
+STATE_ORDER: tuple[str, ...] = (
+    State.FAILING, State.SILENT, State.GONE, State.ROBOTS_BLOCKED, State.MOVED,
+    State.NEVER_POLLED, State.OK,
+)  # fmt: skip
+"""How sources are listed: those that need a person first."""
+
+
+def state_rank(state: str) -> int:
+    return STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview:
+    """The dashboard's first page: sources by health, what the last days brought, the
+    outbox, the latest alerts."""
+
+    health: HealthOverview
+    """``unhealthy`` in ``STATE_ORDER``, the longest in trouble first."""
+    activity: tuple[DayActivity, ...]
+    """Every day of the window, oldest first (zeros included)."""
+    outbox: dict[str, int]
+    oldest_pending_at: datetime | None
+    latest: tuple[OutboxRow, ...]
+    now: datetime
+
+
+async def overview(
+    config: Config, store: Store, *, now: datetime, days: int = 14, latest: int = 10
+) -> Overview:
+    health = await health_overview(config, store)
+    far = now + timedelta(days=1)
+    unhealthy = tuple(sorted(health.unhealthy, key=lambda u: (state_rank(u[1]), u[2] or far, u[0])))
+    first = (now - timedelta(days=days - 1)).date()
+    known = {d.day: d for d in await store.daily_activity(since=first)}
+    activity = tuple(
+        known.get(day, DayActivity(day=day, articles=0, alerts=0))
+        for day in (first + timedelta(days=i) for i in range(days))
+    )
+    return Overview(
+        health=HealthOverview(counts=health.counts, unhealthy=unhealthy),
+        activity=activity,
+        outbox=await store.outbox_counts(),
+        oldest_pending_at=await store.oldest_pending_at(),
+        latest=tuple(await store.list_outbox(limit=latest)),
+        now=now,
+    )
+
+
+def day_json(d: DayActivity) -> dict[str, Any]:
+    return {"day": d.day.isoformat(), "articles": d.articles, "alerts": d.alerts}
+
+
+def overview_json(o: Overview) -> dict[str, Any]:
+    oldest = o.oldest_pending_at
+    return {
+        "sources": {
+            "total": sum(o.health.counts.values()),
+            "by_state": o.health.counts,
+            "attention": [
+                {"source": name, "state": state, "since": iso_z(since)}
+                for name, state, since in o.health.unhealthy
+            ],
+        },
+        "activity": [day_json(d) for d in o.activity],
+        "outbox": {
+            **o.outbox,
+            "oldest_pending_at": iso_z(oldest),
+            "oldest_pending_age_seconds": int((o.now - oldest).total_seconds()) if oldest else None,
+        },
+        "latest_alerts": [outbox_row_json(r) for r in o.latest],
+    }
+
+
+# --- the dashboard: sources ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcePage:
+    """One page of the configured sources, those that need a person first."""
+
+    rows: tuple[SourceStatus, ...]
+    total: int
+    """Sources of the state asked for (every source when none was)."""
+    offset: int
+    limit: int
+    counts: dict[str, int]
+    """Every configured source by state (enabled or not)."""
+
+
+async def source_page(
+    config: Config,
+    store: SourceStore,
+    *,
+    now: datetime,
+    state: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> SourcePage:
+    """Sources in ``STATE_ORDER`` then by name, ``limit`` from ``offset``: only those shown
+    are read in full, so a page costs the same with 10 sources or 10,000."""
+    if state is not None and state not in STATE_ORDER:
+        raise BadRequest(f"'{state}' is not a source state ({', '.join(STATE_ORDER)})")
+    stored = await store.health_states()
+    states = {s.name: stored.get(s.name, (None, None))[0] or State.NEVER_POLLED
+              for s in config.sources}  # fmt: skip
+    counts = {str(st): 0 for st in STATE_ORDER}
+    for st in states.values():
+        counts[st] = counts.get(st, 0) + 1
+    order = sorted(
+        (s.name for s in config.sources if state is None or states[s.name] == state),
+        key=lambda n: (state_rank(states[n]), n),
+    )
+    shown = order[offset : offset + limit]
+    rows = await sources(config, store, now=now, names=shown)
+    return SourcePage(rows=tuple(rows), total=len(order), offset=offset, limit=limit,
+                      counts=counts)  # fmt: skip
+
+
+def source_page_json(p: SourcePage) -> dict[str, Any]:
+    after = p.offset + len(p.rows)
+    return {
+        "sources": [source_json(s) for s in p.rows],
+        "total": p.total,
+        "offset": p.offset,
+        "next_offset": after if after < p.total else None,
+        "by_state": p.counts,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Poll:
+    """A poll and the fetches it made (those recorded since the poll before it)."""
+
+    poll: PollRecord
+    fetches: tuple[FetchRecord, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceDetail:
+    status: SourceStatus
+    polls: tuple[Poll, ...]
+    """Newest first."""
+    given_up: tuple[GivenUp, ...]
+
+
+async def source_detail(
+    config: Config, store: Store, name: str, *, now: datetime, polls: int = 20
+) -> SourceDetail:
+    """One configured source: its state, its recent polls with their fetches, the article
+    links given up on. BadRequest when no source has that name."""
+    if name not in {s.name for s in config.sources}:
+        raise BadRequest(f"no source named '{name}'")
+    (status,) = await sources(config, store, now=now, names=[name])
+    recent = await store.recent_polls(name, limit=polls)
+    fetches = await store.recent_fetches(name, limit=polls * 10)
+    grouped: list[Poll] = []
+    for i, poll in enumerate(recent):
+        start = recent[i + 1].at if i + 1 < len(recent) else None
+        mine = tuple(f for f in fetches if f.at <= poll.at and (start is None or f.at > start))
+        grouped.append(Poll(poll=poll, fetches=mine))
+    given_up = await store.given_up(source=name, limit=20)
+    return SourceDetail(status=status, polls=tuple(grouped), given_up=tuple(given_up))
+
+
+def fetch_json(f: FetchRecord) -> dict[str, Any]:
+    return {
+        "at": iso_z(f.at),
+        "url": f.url,
+        "outcome": f.outcome,
+        "status": f.status,
+        "bytes": f.bytes,
+        "elapsed_ms": round(f.elapsed * 1000),
+        "error": f.error,
+    }
+
+
+def source_detail_json(d: SourceDetail) -> dict[str, Any]:
+    return {
+        **source_json(d.status),
+        "polls": [
+            {
+                "at": iso_z(p.poll.at),
+                "ok": p.poll.ok,
+                "error": p.poll.error,
+                "kind": p.poll.kind,
+                "new_articles": p.poll.new_articles,
+                "fetches": [fetch_json(f) for f in p.fetches],
+            }
+            for p in d.polls
+        ],
+        "given_up": [{"url": g.url, "reason": g.reason, "at": iso_z(g.at)} for g in d.given_up],
+    }
+
+
+# --- the dashboard: stories ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryList:
+    stories: tuple[StorySummary, ...]
+    next: int | None
+    """``before=`` for the next page; None after the last."""
+
+
+async def stories(store: ArticleStore, *, before: int | None = None, limit: int = 50) -> StoryList:
+    found = await store.stories(before=before, limit=limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
+    return StoryList(stories=tuple(found), next=found[-1].id if more and found else None)
+
+
+def story_summary_json(s: StorySummary) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "created_at": iso_z(s.created_at),
+        "title": s.title,
+        "copies": s.copies,
+        "sources": s.sources,
+        "alerts": s.alerts,
+        "closed": s.closed,
+    }
+
+
+def story_list_json(s: StoryList) -> dict[str, Any]:
+    return {"stories": [story_summary_json(x) for x in s.stories], "next": s.next}
+
+
+async def story_detail(store: ArticleStore, story_id: int) -> StoryDetail | None:
+    return await store.story(story_id)
+
+
+def story_detail_json(d: StoryDetail) -> dict[str, Any]:
+    alerted = {a.article_id for a in d.alerts}
+    return {
+        "id": d.id,
+        "created_at": iso_z(d.created_at),
+        "closed": d.closed,
+        "copies": [
+            {
+                "article_id": c.article_id,
+                "url": c.url,
+                "source": c.source,
+                "title": c.title,
+                "first_seen_at": iso_z(c.first_seen_at),
+                "published_at": iso_z(c.published_at),
+                "alerted": c.article_id in alerted,
+            }
+            for c in d.copies
+        ],
+        "alerts": [
+            {
+                "id": a.id,
+                "rule": a.rule,
+                "channel": a.channel,
+                "article_id": a.article_id,
+                "created_at": iso_z(a.created_at),
+                "state": a.state,
+            }
+            for a in d.alerts
+        ],
+    }
+
+
+# --- the dashboard: where a rule matched --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A stretch of one field (whole paragraphs) holding matched spans."""
+
+    field: str
+    start: int
+    end: int
+    spans: tuple[Span, ...]
+
+
+def match_windows(article: Article, spans: Sequence[Span], *, most: int = 3) -> tuple[Window, ...]:
+    """The paragraphs of ``article`` that hold ``spans``, each with its spans, in article
+    order (at most ``most``): where a match is seen whole, not as a snippet."""
+    texts = {"title": article.title, "lead": article.lead,
+             "body": article.text or "\n\n".join(article.paragraphs)}  # fmt: skip
+    out: list[Window] = []
+    for span in spans:
+        text = texts.get(span.field, "")
+        if not 0 <= span.start < span.end <= len(text):
+            continue
+        if out and out[-1].field == span.field and span.start < out[-1].end:
+            last = out[-1]
+            out[-1] = Window(field=last.field, start=last.start, end=last.end,
+                             spans=(*last.spans, span))  # fmt: skip
+            continue
+        if len(out) == most:
+            break
+        start = text.rfind("\n\n", 0, span.start)
+        start = 0 if start < 0 else start + 2
+        end = text.find("\n\n", span.end)
+        end = len(text) if end < 0 else end
+        out.append(Window(field=span.field, start=start, end=end, spans=(span,)))
+    return tuple(out)
+
+
+def window_json(w: Window) -> dict[str, Any]:
+    return {"field": w.field, "start": w.start, "end": w.end}
