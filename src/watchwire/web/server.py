@@ -18,7 +18,17 @@ from typing import Self
 from aiohttp import web
 
 from watchwire.exceptions import WatchwireError
-from watchwire.web import auth, csrf, probes, scrape, static
+from watchwire.web import (
+    auth,
+    csrf,
+    overview,
+    probes,
+    scrape,
+    search,
+    sources,
+    static,
+    stories,
+)
 from watchwire.web.context import WebContext
 from watchwire.web.render import build_templates, html_page, wants_json
 from watchwire.web.routes import CONTEXT, PUBLIC, TEMPLATES, Handler, Route, json_response
@@ -27,7 +37,9 @@ __all__ = ["PAGES", "HttpServer", "build_app"]
 
 log = logging.getLogger(__name__)
 
-PAGES: tuple[ModuleType, ...] = (probes, scrape, auth, static)
+PAGES: tuple[ModuleType, ...] = (
+    probes, scrape, auth, static, overview, sources, stories, search,
+)  # fmt: skip
 """Every page module; each has ``ROUTES``."""
 
 SHUTDOWN_TIMEOUT = 5.0
