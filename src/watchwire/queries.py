@@ -467,8 +467,9 @@ class Overview:
     """The dashboard's first page: sources by health, what the last days brought, the
     outbox, the latest alerts."""
 
-    health: HealthOverview
-    """``unhealthy`` in ``STATE_ORDER``, the longest in trouble first."""
+    sources: SourcePage
+    """The first sources in ``STATE_ORDER`` (those that need a person first), and the count of
+    every state."""
     activity: tuple[DayActivity, ...]
     """Every day of the window, oldest first (zeros included)."""
     outbox: dict[str, int]
@@ -478,11 +479,14 @@ class Overview:
 
 
 async def overview(
-    config: Config, store: Store, *, now: datetime, days: int = 14, latest: int = 10
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    days: int = 14,
+    sources: int = 10,
+    latest: int = 10,
 ) -> Overview:
-    health = await health_overview(config, store)
-    far = now + timedelta(days=1)
-    unhealthy = tuple(sorted(health.unhealthy, key=lambda u: (state_rank(u[1]), u[2] or far, u[0])))
     first = (now - timedelta(days=days - 1)).date()
     known = {d.day: d for d in await store.daily_activity(since=first)}
     activity = tuple(
@@ -490,7 +494,7 @@ async def overview(
         for day in (first + timedelta(days=i) for i in range(days))
     )
     return Overview(
-        health=HealthOverview(counts=health.counts, unhealthy=unhealthy),
+        sources=await source_page(config, store, now=now, limit=sources),
         activity=activity,
         outbox=await store.outbox_counts(),
         oldest_pending_at=await store.oldest_pending_at(),
@@ -506,14 +510,7 @@ def day_json(d: DayActivity) -> dict[str, Any]:
 def overview_json(o: Overview) -> dict[str, Any]:
     oldest = o.oldest_pending_at
     return {
-        "sources": {
-            "total": sum(o.health.counts.values()),
-            "by_state": o.health.counts,
-            "attention": [
-                {"source": name, "state": state, "since": iso_z(since)}
-                for name, state, since in o.health.unhealthy
-            ],
-        },
+        "sources": source_page_json(o.sources),
         "activity": [day_json(d) for d in o.activity],
         "outbox": {
             **o.outbox,
