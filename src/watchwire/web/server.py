@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from types import ModuleType, TracebackType
 from typing import Self
@@ -53,8 +54,13 @@ MAX_BODY = 2 * 1024 * 1024
 
 @web.middleware
 async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # What the page cost the server (a browser's developer tools show it; bench_dashboard
+    # reads it): from the request's arrival at the handlers to its answer, rendering included.
+    ms = 1000 * (time.perf_counter() - started)
+    response.headers.setdefault("Server-Timing", f"app;dur={ms:.1f}")
     return response
 
 
