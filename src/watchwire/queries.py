@@ -7,16 +7,19 @@ that scripts and people see the same thing. Nothing here writes but ``requeue_fa
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from watchwire.analyze import analyze_page
 from watchwire.config import Config, RuleConfig
+from watchwire.dedupe import TextFingerprint, fingerprint
 from watchwire.exceptions import WatchwireError
 from watchwire.health import State
-from watchwire.models import Article, Match, Span
+from watchwire.models import Article, Link, Match, Span
 from watchwire.rules import RuleReport, RuleSet, compile_rules
 from watchwire.store import (
     ArticleRow,
@@ -60,11 +63,13 @@ __all__ = [
     "health_overview",
     "hit_json",
     "key_text",
+    "looks_like_html",
     "match_windows",
     "outbox",
     "outbox_row_json",
     "overview",
     "overview_json",
+    "page_article",
     "parse_key",
     "report_json",
     "requeue_failed",
@@ -85,6 +90,7 @@ __all__ = [
     "story_detail_json",
     "story_list_json",
     "story_summary_json",
+    "text_article",
     "window_json",
 ]
 
@@ -751,3 +757,42 @@ def match_windows(article: Article, spans: Sequence[Span], *, most: int = 3) -> 
 
 def window_json(w: Window) -> dict[str, Any]:
     return {"field": w.field, "start": w.start, "end": w.end}
+
+
+# --- the dashboard: a page tried against the rules ----------------------------------------------
+
+_TAG = re.compile(rb"<(?:!doctype|html|head|body|article|main|p|div|h1|title)[\s>]", re.IGNORECASE)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """A page (markup), not plain text pasted from one."""
+    return _TAG.search(data[:65536]) is not None
+
+
+def text_article(text: str, *, url: str | None = None) -> Article:
+    """Plain text as an article: its first line the title, the rest its paragraphs (a blank
+    line between two)."""
+    first, _, rest = text.strip().partition("\n")
+    paragraphs = tuple(" ".join(p.split()) for p in re.split(r"\n\s*\n", rest) if p.strip())
+    return Article(title=" ".join(first.split()), text="\n\n".join(paragraphs),
+                   paragraphs=paragraphs, url=url)  # fmt: skip
+
+
+def page_article(
+    content: bytes, *, url: str = "", charset: str | None = None
+) -> tuple[Article, TextFingerprint]:
+    """The article of a page, or of plain text, as the pipeline would store it; BadRequest,
+    in words, when there is none. CPU-bound: a server runs it off its event loop."""
+    if not looks_like_html(content):
+        article = text_article(content.decode(charset or "utf-8", errors="replace"),
+                               url=url or None)  # fmt: skip
+        if not (article.title or article.text):
+            raise BadRequest("there is no text to try")
+        return article, fingerprint(article.text)
+    analysis = analyze_page(content, charset=charset, url=url, link=Link(url=url), language=None)
+    if analysis is None or not analysis.article.text.strip():
+        raise BadRequest(
+            "no article text was found in that page: a home page or a listing holds links to "
+            "articles, not one (give an article's page)"
+        )
+    return analysis.article, analysis.fingerprint

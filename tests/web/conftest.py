@@ -4,6 +4,7 @@ sources, articles, stories and alerts; an httpx client that keeps cookies as a b
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -111,15 +112,20 @@ async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
         yield ep
 
 
-def config_of(tmp_path: Path) -> Snapshot:
+def config_of(tmp_path: Path, sources: str | None = None) -> Snapshot:
+    """The test config; ``sources`` (YAML list items) replaces its sources."""
     text = CONFIG.format(db=tmp_path / "w.db")
+    if sources is not None:
+        head, _, rest = text.partition("sources:\n")
+        text = head + "sources:\n" + sources + "\nchannels:" + rest.partition("channels:")[2]
     return Snapshot.build(parse_config(text))
 
 
 @asynccontextmanager
-async def serve(tmp_path: Path, *, token: str | None = None, seeded: bool = True
-                ) -> AsyncIterator[Dashboard]:  # fmt: skip
-    snapshot = config_of(tmp_path)
+async def serve(
+    tmp_path: Path, *, token: str | None = None, seeded: bool = True, sources: str | None = None
+) -> AsyncIterator[Dashboard]:
+    snapshot = config_of(tmp_path, sources)
     async with open_store(locate_store(tmp_path / "w.db")) as store:
         if seeded:
             await seed(store, snapshot)
@@ -132,3 +138,11 @@ async def serve(tmp_path: Path, *, token: str | None = None, seeded: bool = True
             url = f"http://127.0.0.1:{server.port}"
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 yield Dashboard(client=client, store=store, snapshot=snapshot, url=url)
+
+
+async def form_token(client: httpx.AsyncClient, path: str) -> str:
+    """The form token of a page (its cookie is kept by the client, as a browser's would be)."""
+    page = await client.get(path)
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert found is not None, page.text[:500]
+    return found[1]

@@ -23,6 +23,7 @@ from watchwire.web import (
     auth,
     csrf,
     overview,
+    playground,
     probes,
     scrape,
     search,
@@ -39,7 +40,7 @@ __all__ = ["PAGES", "HttpServer", "build_app"]
 log = logging.getLogger(__name__)
 
 PAGES: tuple[ModuleType, ...] = (
-    probes, scrape, auth, static, overview, sources, stories, search,
+    probes, scrape, auth, static, overview, sources, stories, search, playground,
 )  # fmt: skip
 """Every page module; each has ``ROUTES``."""
 
@@ -81,6 +82,12 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             return json_response({"error": message}, status=exc.status)
         return html_page(request, "error.html", status=exc.status, title=exc.reason,
                          message=message)  # fmt: skip
+    except Exception:  # the one boundary of the pages: a bug is logged, never shown
+        log.exception("%s %s failed", request.method, request.path)
+        message = "Something went wrong on the server; the service's log has the details."
+        if wants_json(request):
+            return json_response({"error": message}, status=500)
+        return html_page(request, "error.html", status=500, title="Server error", message=message)
 
 
 _MESSAGES = {
