@@ -31,8 +31,10 @@ PAUSE = 0.05
 """Seconds between two batches at least, so that batches never follow each other back to back."""
 DUTY = 3.0
 """The pause after a batch is at least this many times the batch's own time."""
-PAGES_PER_BATCH = 500
-"""Free pages handed back after each batch (a batch frees ~2 pages per article)."""
+PAGES_PER_ARTICLE = 2
+"""After a run, the store is compacted by this many pages per article pruned (an article's
+text and search rows take about that), and at least ``MIN_PAGES``."""
+MIN_PAGES = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,12 +83,12 @@ class Pruner:
                 else:
                     n = await self._store.prune_alerts(before=before, limit=self._batch)
                     alerts += n
-                if n:
-                    pages += await self._store.reclaim_space(pages=PAGES_PER_BATCH)
                 if n < self._batch:
                     break
                 await asyncio.sleep(max(self._pause, self._duty * (time.monotonic() - started)))
         if articles or alerts:
+            budget = max(MIN_PAGES, PAGES_PER_ARTICLE * (articles + alerts))
+            pages = await self._store.reclaim_space(pages=budget)
             log.info(
                 "retention: pruned %d article(s) and %d alert row(s); %d page(s) returned%s",
                 articles, alerts, pages, "" if finished else " (more next time)",

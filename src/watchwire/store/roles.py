@@ -262,7 +262,8 @@ class Retention(Protocol):
         ...
 
     async def reclaim_space(self, *, pages: int) -> int:
-        """Return up to ``pages`` freed pages to the file system; a no-op where there is none."""
+        """After pruning, compact by about ``pages`` (what deleted rows left in indexes) and
+        return freed pages to the file system; how many were returned (0 where none are)."""
         ...
 
 
