@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -140,6 +141,8 @@ class Poller:
     # --- one source ---------------------------------------------------------------------------
 
     async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
+        """Poll ``source`` once. ``force``: a one-off poll (``watchwire once``), which ignores
+        the source's back-off and, when it fails, promises no retry: nothing will make one."""
         started = time.perf_counter()
         report = await self._poll(source, force=force)
         if report.skipped:
@@ -171,8 +174,9 @@ class Poller:
             await self._succeeded(snap, source, main, failures)
             return PollReport(source=source.name, ok=True)
         if isinstance(doc, FetchResult):
-            return await self._fail(snap, source, settings, failures, doc.error or "fetch failed",
-                                    main)  # fmt: skip
+            error = doc.error or "fetch failed"
+            return await self._fail(snap, source, settings, failures, error, main,
+                                    scheduled=not force)  # fmt: skip
 
         discovery = doc
         links = list(discovery.links)
@@ -184,7 +188,8 @@ class Poller:
             children = discovery.sitemaps[:_MAX_CHILD_SITEMAPS]
             links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
-            return await self._fail(snap, source, settings, failures, discovery.error, main)
+            return await self._fail(snap, source, settings, failures, discovery.error, main,
+                                    scheduled=not force)  # fmt: skip
 
         report = await self._ingest(snap, source, settings, links)
         # Seen only when everything it listed is stored or given up on purpose: an article
@@ -281,21 +286,32 @@ class Poller:
         return links
 
     async def _fail(
-        self, snap: Snapshot, source: SourceConfig, settings: CrawlSettings, failures: int,
-        error: str, main: list[FetchResult],
-    ) -> PollReport:  # fmt: skip
-        delay = backoff_delay(settings, failures + 1)
+        self,
+        snap: Snapshot,
+        source: SourceConfig,
+        settings: CrawlSettings,
+        failures: int,
+        error: str,
+        main: list[FetchResult],
+        *,
+        scheduled: bool,
+    ) -> PollReport:
         now = self._now()
+        next_poll_at = now + backoff_delay(settings, failures + 1) if failures >= 1 else None
         stored = await self._store.record_poll(
-            source.name, url=source.url, now=now, ok=False, error=error,
-            next_poll_at=now + delay if failures >= 1 else None,
-        )  # fmt: skip
+            source.name, url=source.url, now=now, ok=False, error=error, next_poll_at=next_poll_at
+        )
         facts = facts_of(main[0] if main else None, error=error)
         await self.health.after_poll(snap.config, source, stored, facts, now=now)
         # Say it once when a source goes bad, not on every poll while it stays bad.
         level = logging.WARNING if failures == 0 else logging.DEBUG
-        log.log(level, "poll failed: %s (retrying with back-off)", error,
-                extra={"source": source.name})  # fmt: skip
+        if scheduled:
+            retry = _next_tick(now, settings.interval, next_poll_at)
+            at = retry.astimezone().strftime("%H:%M")
+            log.log(level, "poll failed: %s; will retry at %s", error, at,
+                    extra={"source": source.name})  # fmt: skip
+        else:
+            log.log(level, "poll failed: %s", error, extra={"source": source.name})
         return PollReport(source=source.name, ok=False, error=error)
 
     # --- articles -----------------------------------------------------------------------------
@@ -507,6 +523,14 @@ def _intents(
             for t in targets
         )
     return out
+
+
+def _next_tick(now: datetime, interval: timedelta, not_before: datetime | None) -> datetime:
+    """When the scheduler polls a source again: every ``interval`` from this poll, skipping
+    the polls its back-off (``not_before``) holds off."""
+    if not_before is None or not_before <= now + interval:
+        return now + interval
+    return now + interval * math.ceil((not_before - now) / interval)
 
 
 _UNDATED = datetime.max.replace(tzinfo=UTC)

@@ -53,7 +53,8 @@ rules:
     for code, out, err in runs:
         assert code == 0, out + err
         assert "wire-rss" in out and "wire-map" in out
-    assert "alerts: 1 delivered, 0 pending, 0 failed" in runs[0][1]
+    assert "delivered by this run: 1; failed: 0; waiting for a retry: 0" in runs[0][1]
+    assert "delivered by this run: 0; failed: 0" in runs[1][1]
     urls = [h.payload["article"]["url"] for h in receiver.received]
     assert urls == [site.story_url(seed), site.story_url(fresh)]
     assert not receiver.duplicates and not receiver.rejected

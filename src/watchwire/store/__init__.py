@@ -5,6 +5,7 @@ Backends live in their own packages (``sqlite``); nothing outside this package n
 
 from __future__ import annotations
 
+from watchwire.store.dryrun import DryRunStore, WouldAlert
 from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
@@ -19,9 +20,11 @@ from watchwire.store.roles import (
 )
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
     DayActivity,
+    DeliveryAttempt,
     FetchRecord,
     GivenUp,
     HealthIntent,
@@ -41,10 +44,13 @@ from watchwire.store.values import (
 
 __all__ = [
     "AlertIntent",
+    "ArticlePreview",
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
     "DayActivity",
+    "DeliveryAttempt",
+    "DryRunStore",
     "FetchRecord",
     "GivenUp",
     "HealthIntent",
@@ -68,6 +74,7 @@ __all__ = [
     "StoryCopy",
     "StoryDetail",
     "StorySummary",
+    "WouldAlert",
     "locate_store",
     "new_id",
     "open_store",

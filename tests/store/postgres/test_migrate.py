@@ -25,6 +25,7 @@ TABLES = {
 }
 TABLES |= {"alerts", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
 TABLES |= {"daily_counts", "polls"}  # the dashboard's
+TABLES |= {"alerts", "deliveries", "watchwire_schema"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

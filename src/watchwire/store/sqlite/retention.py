@@ -23,8 +23,6 @@ from watchwire.timeutil import to_iso
 __all__ = ["RetentionPart"]
 
 
-
-
 class RetentionPart(Connected):
     async def prune_articles(self, *, before: datetime, limit: int) -> int:
         """Turn up to ``limit`` articles first seen before ``before`` into ghosts, oldest

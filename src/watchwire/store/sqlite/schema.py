@@ -231,6 +231,30 @@ CREATE INDEX alerts_story ON alerts(story_id);
 CREATE INDEX alerts_message ON alerts(message_id);
 """
 
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    attempt         INTEGER NOT NULL,
+    at              TEXT NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          TEXT,
+    elapsed_ms      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT
+);
+CREATE INDEX deliveries_message ON deliveries(message_id, id);
+
+-- `alerts retry` starts a new delivery episode (give_up counts from it) without rewriting
+-- when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at TEXT;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox(updated_at);
+CREATE INDEX alerts_created ON alerts(created_at);
+"""
+
+
 _DASHBOARD = """
 -- The dashboard (issue 19). Articles first seen and rule alerts made per day (UTC), kept by
 -- triggers as rows come, so that the overview's chart reads thirty rows instead of counting a
@@ -268,4 +292,6 @@ CREATE TABLE polls (
 CREATE INDEX polls_source_at ON polls(source, at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _OPERATIONS, _DASHBOARD)
+MIGRATIONS: tuple[str, ...] = (
+    _V1, _V2, _SECRETS_OUT, _GIVEN_UP, _OPERATIONS, _DELIVERIES, _DASHBOARD,
+)  # fmt: skip
