@@ -32,6 +32,7 @@ from watchwire.store import (
     FetchRecord,
     GivenUp,
     NewArticle,
+    OutboxKey,
     OutboxRow,
     OutboxStore,
     PollRecord,
@@ -81,11 +82,13 @@ __all__ = [
     "looks_like_html",
     "match_windows",
     "outbox",
+    "outbox_key_text",
     "outbox_row_json",
     "overview",
     "overview_json",
     "page_article",
     "parse_key",
+    "parse_outbox_key",
     "report_json",
     "requeue",
     "requeue_failed",
@@ -539,17 +542,41 @@ async def alerts(
     *,
     states: Sequence[str] = (),
     rules: Sequence[str] = (),
+    channels: Sequence[str] = (),
     since: datetime | None = None,
+    until: datetime | None = None,
+    before: OutboxKey | None = None,
     limit: int = 100,
 ) -> list[OutboxRow]:
-    """Alerts and digests newest first (``watchwire alerts list``); empty filters: all."""
-    return await store.list_outbox(states=states, rules=rules, since=since, limit=limit)
+    """Alerts and digests newest first (``watchwire alerts list``, the alerts page); empty
+    filters: all. ``before``: the last row's ``key``, for the next page."""
+    return await store.list_outbox(states=states, rules=rules, channels=channels, since=since,
+                                   until=until, before=before, limit=limit)  # fmt: skip
 
 
 def alert_json(r: OutboxRow) -> dict[str, Any]:
     """One alert or digest as ``alerts list --json`` prints it."""
+    article = r.payload.get("article") or {}
     return {**outbox_row_json(r), "rule": r.rule, "title": r.title, "url": r.url,
+            "source": article.get("source") if isinstance(article, dict) else None,
             "requeued_at": iso_z(r.requeued_at), "digest_id": r.digest_id}  # fmt: skip
+
+
+def outbox_key_text(key: OutboxKey) -> str:
+    """An alert's place in a listing as text (the alerts page's ``before=``)."""
+    return f"{key[0].astimezone(UTC).strftime(_KEY_TIME)}~{key[1]}"
+
+
+def parse_outbox_key(text: str) -> OutboxKey:
+    """The place ``outbox_key_text`` wrote; BadRequest for anything else."""
+    when, _, ident = text.partition("~")
+    try:
+        at = datetime.strptime(when, _KEY_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        raise BadRequest(f"'{text}' is not a position in the alerts") from None
+    if not ident.isalnum():
+        raise BadRequest(f"'{text}' is not a position in the alerts")
+    return (at, ident)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -750,7 +777,7 @@ async def overview(
         activity=activity,
         outbox=await store.outbox_counts(),
         oldest_pending_at=await store.oldest_pending_at(),
-        latest=tuple(await store.list_outbox(limit=latest)),
+        latest=tuple(await alerts(store, limit=latest)),
         now=now,
     )
 
@@ -769,7 +796,7 @@ def overview_json(o: Overview) -> dict[str, Any]:
             "oldest_pending_at": iso_z(oldest),
             "oldest_pending_age_seconds": int((o.now - oldest).total_seconds()) if oldest else None,
         },
-        "latest_alerts": [outbox_row_json(r) for r in o.latest],
+        "latest_alerts": [alert_json(r) for r in o.latest],
     }
 
 

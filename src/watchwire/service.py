@@ -424,6 +424,7 @@ async def run_service(
                 workers=lambda: svc.workers.processes,
                 started_at=utcnow(),
                 token=http.token.get_secret_value() if http.token else None,
+                wake_dispatcher=lambda: svc.dispatcher.wake(),
             )
             await outer.enter_async_context(HttpServer(context, http.host, http.port))
         await _take_over_outbox(svc)

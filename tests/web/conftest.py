@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -123,7 +123,12 @@ def config_of(tmp_path: Path, sources: str | None = None) -> Snapshot:
 
 @asynccontextmanager
 async def serve(
-    tmp_path: Path, *, token: str | None = None, seeded: bool = True, sources: str | None = None
+    tmp_path: Path,
+    *,
+    token: str | None = None,
+    seeded: bool = True,
+    sources: str | None = None,
+    wake: Callable[[], None] = lambda: None,
 ) -> AsyncIterator[Dashboard]:
     snapshot = config_of(tmp_path, sources)
     async with open_store(locate_store(tmp_path / "w.db")) as store:
@@ -132,7 +137,7 @@ async def serve(
         context = WebContext(
             snapshot=lambda: snapshot, store=store, metrics=Metrics(),
             readiness=lambda: {"config": True, "scheduler": True}, workers=lambda: 0,
-            started_at=utcnow(), token=token,
+            started_at=utcnow(), token=token, wake_dispatcher=wake,
         )  # fmt: skip
         async with HttpServer(context, "127.0.0.1", 0) as server:
             url = f"http://127.0.0.1:{server.port}"

@@ -29,22 +29,28 @@ async def test_a_pasted_page_against_every_rule(dashboard: Dashboard) -> None:
     article = body["article"]
     assert isinstance(article, dict) and article["title"] == "EU sanctions Belarus"
     rules = {r["rule"]: r for r in body["rules"]}  # type: ignore[attr-defined]
-    assert rules["belarus-sanctions"]["matched"] is True
+    # Judged as `watchwire check` judges: both rules would alert their channel.
+    assert rules["belarus-sanctions"]["verdict"] == "alert"
+    assert rules["belarus-sanctions"]["channels"] == ["ops"]
+    assert rules["belarus-sanctions"]["explain"]["matched"] is True
     (window, *_) = rules["belarus-sanctions"]["windows"]
     assert window["field"] in ("title", "body")
-    assert rules["potash"]["matched"] is True
+    assert rules["potash"]["verdict"] == "alert"
+    one = await tried(dashboard, page=PAGE.format(title="EU"), rule="potash")
+    assert [r["rule"] for r in one["rules"]] == ["potash"]  # type: ignore[attr-defined]
     assert await dashboard.store.count_articles() == before  # nothing stored
 
 
 async def test_a_near_miss_says_which_part_failed(dashboard: Dashboard) -> None:
     page = PAGE.format(title="Brussels decides")
     near = await tried(dashboard, page=page, query="Belarus potash", within="sentence")
-    (report,) = near["rules"]  # type: ignore[misc]
-    assert report["matched"] is False
-    assert report["reason"] == "the terms occur, but not within one sentence"
+    (verdict,) = near["rules"]  # type: ignore[misc]
+    assert verdict["verdict"] == "no-match" and verdict["explain"]["matched"] is False
+    assert verdict["explain"]["reason"] == "the terms occur, but not within one sentence"
     missing = await tried(dashboard, page=page, query="Belarus AND Lukashenko")
-    (report,) = missing["rules"]  # type: ignore[misc]
-    assert report["missing"] == ["Lukashenko"] and report["reason"] == "missing: Lukashenko"
+    (verdict,) = missing["rules"]  # type: ignore[misc]
+    assert verdict["explain"]["missing"] == ["Lukashenko"]
+    assert verdict["detail"] == "missing: Lukashenko"
     shown = await dashboard.client.post("/playground", data={
         "csrf": await form_token(dashboard.client, "/playground"), "page": page,
         "query": "Belarus potash", "within": "sentence"})  # fmt: skip
@@ -106,7 +112,7 @@ async def test_a_url_is_fetched_only_on_a_configured_source_s_host(
     async with serve(tmp_path, sources=sources, seeded=False) as ep:
         body = await tried(ep, url=site.url("/news/1"), query="belarus sanctions")
         assert body["fetched"] == site.url("/news/1") and body["source"] == "site"
-        assert body["rules"][0]["matched"] is True  # type: ignore[index]
+        assert body["rules"][0]["verdict"] == "match"  # type: ignore[index]
         token = await form_token(ep.client, "/playground")
         for url in (elsewhere.url("/secret"), site.url("/away"), "file:///etc/passwd"):
             refused = await ep.client.post("/playground.json", data={"csrf": token, "url": url})

@@ -40,6 +40,7 @@ from watchwire.store.values import (
     HealthIntent,
     HealthRecord,
     NewArticle,
+    OutboxKey,
     OutboxRow,
     PollRecord,
     SearchKey,
@@ -226,13 +227,18 @@ class OutboxStore(Protocol):
         *,
         states: Sequence[str] = (),
         rules: Sequence[str] = (),
+        channels: Sequence[str] = (),
         since: datetime | None = None,
+        until: datetime | None = None,
         changed_since: datetime | None = None,
+        before: OutboxKey | None = None,
         limit: int = 100,
     ) -> list[OutboxRow]:
-        """Messages and queued alerts, newest first: of these ``states`` (``queued`` is an
-        alert awaiting its digest), of these ``rules``, made ``since``, or made, tried or
-        changed ``changed_since`` (what one ``watchwire once`` did). Empty filters: all."""
+        """Messages and queued alerts, newest first (made, then id): of these ``states``
+        (``queued`` is an alert awaiting its digest), of these ``rules``, on these
+        ``channels``, made ``since`` and before ``until``, or made, tried or changed
+        ``changed_since`` (what one ``watchwire once`` did); older than ``before`` (a row's
+        ``key``: the next page). Empty filters: all."""
         ...
 
     async def outbox_message(self, message_id: str) -> OutboxRow | None:

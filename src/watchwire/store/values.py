@@ -21,6 +21,7 @@ __all__ = [
     "HealthIntent",
     "HealthRecord",
     "NewArticle",
+    "OutboxKey",
     "OutboxRow",
     "PollRecord",
     "SearchKey",
@@ -127,6 +128,9 @@ class CachedValidators:
     body_hash: str | None
 
 
+OutboxKey = tuple[datetime, str]
+"""Where an outbox row stands in a listing (newest first): when it was made, then its id."""
+
 SearchKey = tuple[datetime, int]
 """Where a row stands in search order (newest first): its time, then its id."""
 
@@ -175,6 +179,11 @@ class OutboxRow:
     """When ``alerts retry`` last gave it a new delivery episode."""
     digest_id: str | None = None
     """For an alert of a digest channel: the digest message that carries it, once sealed."""
+
+    @property
+    def key(self) -> OutboxKey:
+        """Its place in a listing: pass the last row's as ``before=`` for the next page."""
+        return (self.created_at, self.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,12 +27,13 @@ from watchwire.config import Config, RuleConfig, SourceConfig
 from watchwire.exceptions import QuerySyntaxError
 from watchwire.fetch import Fetcher
 from watchwire.models import Article, FetchOutcome
-from watchwire.rules import RuleReport, RuleSet, compile_rules
-from watchwire.timeutil import iso_z
+from watchwire.rules import RuleSet, compile_rules
+from watchwire.snapshot import Snapshot
+from watchwire.timeutil import iso_z, utcnow
 from watchwire.web.render import answer
 from watchwire.web.routes import CONTEXT, twins
 
-__all__ = ["MAX_HOPS", "ROUTES", "allowed", "fetch_page"]
+__all__ = ["MAX_HOPS", "ROUTES", "allowed", "fetch_page", "setup"]
 
 MAX_HOPS = 5
 """Redirects followed, each to a configured source's host."""
@@ -104,7 +105,7 @@ async def fetch_page(config: Config, url: str) -> Fetched:
 
 @dataclass(frozen=True, slots=True)
 class Tried:
-    report: RuleReport
+    verdict: queries.Verdict
     query: str
     within: str
     windows: tuple[tuple[str, Sequence[Segment]], ...]
@@ -123,25 +124,33 @@ def _segments(text: str, window: queries.Window) -> list[Segment]:
     return [seg for seg in out if seg[0]]
 
 
-def _try(rules: RuleSet, specs: dict[str, RuleConfig], article: Article, source: str | None
-         ) -> list[Tried]:  # fmt: skip
+def _written(rules: RuleSet, article: Article, source: str | None) -> list[queries.Verdict]:
+    """A rule written in the form: matched or not, and why (no channel to judge for)."""
+    (report,) = queries.explain(rules, article, source=source)
+    kind = "match" if report.matched else "no-match"
+    detail = "matches" if report.matched else report.reason or "no match"
+    return [queries.Verdict(rule=report.rule, verdict=kind, detail=detail, report=report)]
+
+
+def _tried(
+    verdicts: Sequence[queries.Verdict], specs: dict[str, RuleConfig], article: Article
+) -> list[Tried]:
     texts = {"title": article.title, "lead": article.lead,
              "body": article.text or "\n\n".join(article.paragraphs)}  # fmt: skip
     out: list[Tried] = []
-    for report in queries.explain(rules, article, source=source):
-        spec = specs[report.rule]
+    for v in verdicts:
+        spec = specs[v.rule]
         windows = tuple(
             (w.field, _segments(texts[w.field], w))
-            for w in queries.match_windows(article, report.spans)
+            for w in queries.match_windows(article, v.report.spans)
         )
-        out.append(Tried(report=report, query=spec.query, within=str(spec.within),
-                         windows=windows))  # fmt: skip
+        out.append(Tried(verdict=v, query=spec.query, within=str(spec.within), windows=windows))
     return out
 
 
 def _tried_json(t: Tried, article: Article) -> dict[str, Any]:
-    windows = queries.match_windows(article, t.report.spans)
-    return {**queries.report_json(t.report), "query": t.query, "within": t.within,
+    windows = queries.match_windows(article, t.verdict.report.spans)
+    return {**queries.verdict_json(t.verdict), "query": t.query, "within": t.within,
             "windows": [queries.window_json(w) for w in windows]}  # fmt: skip
 
 
@@ -151,6 +160,25 @@ def _article_json(a: Article) -> dict[str, Any]:
         "language": a.language, "lead": a.lead, "authors": list(a.authors),
         "paragraphs": len(a.paragraphs), "words": len(a.text.split()), "text": a.text,
     }  # fmt: skip
+
+
+_EVERY: web.AppKey[dict[int, tuple[Snapshot, RuleSet]]] = web.AppKey("every_rule", dict)
+
+
+def _every_rule(request: web.Request, snapshot: Snapshot) -> RuleSet:
+    """Every rule of the snapshot's config compiled, disabled ones too (as ``check`` judges),
+    once per snapshot: a reload brings the next."""
+    cache = request.app[_EVERY]
+    found = cache.get(id(snapshot))
+    if found is None or found[0] is not snapshot:
+        cache.clear()
+        rules = compile_rules(snapshot.config.rules, snapshot.config.terms, include_disabled=True)
+        found = cache[id(snapshot)] = (snapshot, rules)
+    return found[1]
+
+
+def setup(app: web.Application) -> None:
+    app[_EVERY] = {}
 
 
 def _form(post: Any) -> dict[str, str]:
@@ -197,21 +225,15 @@ async def _run(
     if form["within"] not in WITHIN:
         raise queries.BadRequest(f"within takes {', '.join(WITHIN)}, not '{form['within']}'")
     # The rules first: a rule that does not parse is said before any fetch.
+    written = None
     if form["query"]:
         spec = RuleConfig(name="your-rule", query=form["query"], within=form["within"])
         specs = {spec.name: spec}
-    elif form["rule"]:
-        found = [r for r in config.rules if r.name == form["rule"]]
-        if not found:
-            raise queries.BadRequest(f"no rule named '{form['rule']}'")
-        specs = {found[0].name: found[0].model_copy(update={"enabled": True})}
-    else:
-        specs = {r.name: r for r in config.rules if r.enabled}
-        if not specs:
-            raise queries.BadRequest("the config has no rules: write one to try")
-    rules = snapshot.rules if not (form["query"] or form["rule"]) else compile_rules(
-        list(specs.values()), config.terms, include_disabled=True
-    )  # fmt: skip
+        written = compile_rules([spec], config.terms)
+    elif form["rule"] and form["rule"] not in {r.name for r in config.rules}:
+        raise queries.BadRequest(f"no rule named '{form['rule']}'")
+    if not config.rules and written is None:
+        raise queries.BadRequest("the config has no rules: write one to try")
     if form["url"]:
         fetched = await fetch_page(config, form["url"])
         content, url, charset = fetched.content, fetched.url, fetched.charset
@@ -222,8 +244,20 @@ async def _run(
     else:
         raise queries.BadRequest("paste a page (its HTML or its text) or give its URL")
     # Extraction and evaluation are CPU work: off the loop, so polls and pages go on.
-    article, _ = await asyncio.to_thread(queries.page_article, content, url=url, charset=charset)
-    tried = await asyncio.to_thread(_try, rules, specs, article, source)
+    article, fingerprint = await asyncio.to_thread(
+        queries.page_article, content, url=url, charset=charset
+    )
+    if written is not None:
+        verdicts = await asyncio.to_thread(_written, written, article, source)
+    else:
+        # As `watchwire check` judges: as once would, each rule (disabled ones too), asking
+        # the store (read-only) whether the story alerted already.
+        specs = {r.name: r for r in config.rules}
+        every = await asyncio.to_thread(_every_rule, request, snapshot)
+        verdicts = await queries.judge(snapshot, every, article, fingerprint, source=source,
+                                       store=request.app[CONTEXT].store, now=utcnow())  # fmt: skip
+        verdicts = [v for v in verdicts if not form["rule"] or v.rule == form["rule"]]
+    tried = _tried(verdicts, specs, article)
     context.update(article=article, tried=tried, shown=article.text[:SHOWN_TEXT],
                    judged_as=source)  # fmt: skip
     return {

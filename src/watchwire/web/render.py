@@ -86,6 +86,7 @@ def build_templates() -> Environment:
         safe_url=safe_url,
         number=number,
         query=query_string,
+        dumps=dumps,
     )
     return env
 
@@ -216,4 +217,5 @@ def query_string(params: Mapping[str, object]) -> str:
 
 
 def dumps(value: object) -> str:
+    """JSON for people to read (the template escapes it like any text)."""
     return json.dumps(value, ensure_ascii=False, indent=2)

@@ -1,7 +1,8 @@
 """The service's HTTP server: aiohttp's own, on ``http.listen``, with the pages of ``PAGES``.
 
-A page is a module with ``ROUTES`` (``routes.Route``: method, path, handler, public or not);
-adding one is a module and a line in ``PAGES``. Every route but the public ones is behind the
+A page is a module with ``ROUTES`` (``routes.Route``: method, path, handler, public or not)
+and, if it keeps something for the server's life, ``setup(app)``; adding one is a module and a
+line in ``PAGES``. Every route but the public ones is behind the
 token (``auth``). Handlers read the service through ``request.app[CONTEXT]`` and answer from
 ``queries`` (the same functions as the CLI), so a page and ``--json`` never disagree.
 """
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from watchwire.exceptions import WatchwireError
 from watchwire.web import (
+    alerts,
     auth,
     csrf,
     overview,
@@ -40,7 +42,7 @@ __all__ = ["PAGES", "HttpServer", "build_app"]
 log = logging.getLogger(__name__)
 
 PAGES: tuple[ModuleType, ...] = (
-    probes, scrape, auth, static, overview, sources, stories, search, playground,
+    probes, scrape, auth, static, overview, sources, alerts, stories, search, playground,
 )  # fmt: skip
 """Every page module; each has ``ROUTES``."""
 
@@ -123,6 +125,8 @@ def build_app(context: WebContext, pages: Sequence[ModuleType] = PAGES) -> web.A
     public: set[web.AbstractRoute] = set()
     exempt: set[web.AbstractRoute] = set()
     for page in pages:
+        if hasattr(page, "setup"):  # what a page keeps for the server's life (a cache)
+            page.setup(app)
         route: Route
         for route in page.ROUTES:
             added = app.router.add_route(route.method, route.path, route.handler)

@@ -107,3 +107,32 @@ async def test_a_story_with_its_copies_and_alerts(store: Store) -> None:
         ("r2", "ops", copy.article_id, "pending"),
     ]
     assert await store.story(first.story_id + 1000) is None
+
+
+async def test_alerts_by_channel_and_day_a_page_at_a_time(store: Store) -> None:
+    for i in range(5):
+        at = T0 + timedelta(hours=i)
+        await store.save_article(
+            new_article(f"https://a/{i}", f"text {i}"),
+            [intent("r1", "ops"), intent("r1", "daily", digest=True)],
+            now=at,
+        )
+    everything = await store.list_outbox(limit=100)
+    assert len(everything) == 10
+    keys = [r.key for r in everything]
+    assert keys == sorted(keys, reverse=True)
+    ops = await store.list_outbox(channels=["ops"])
+    assert {r.channel for r in ops} == {"ops"} and len(ops) == 5
+    queued = await store.list_outbox(channels=["daily"])
+    assert {r.state for r in queued} == {"queued"} and len(queued) == 5
+    day = await store.list_outbox(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3))
+    assert sorted({r.created_at for r in day}) == [T0 + timedelta(hours=1),
+                                                   T0 + timedelta(hours=2)]  # fmt: skip
+    pages, before = [], None
+    while True:
+        page = await store.list_outbox(limit=3, before=before)
+        if not page:
+            break
+        pages += page
+        before = page[-1].key
+    assert [r.id for r in pages] == [r.id for r in everything]

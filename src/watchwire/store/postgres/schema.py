@@ -245,6 +245,8 @@ CREATE TABLE polls (
     new_articles integer NOT NULL DEFAULT 0
 );
 CREATE INDEX polls_source_at ON polls (source, at);
+
+CREATE INDEX outbox_created ON outbox (created_at, id);
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _OPERATIONS, _DELIVERIES, _DASHBOARD)

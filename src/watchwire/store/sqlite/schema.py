@@ -290,6 +290,9 @@ CREATE TABLE polls (
     new_articles INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX polls_source_at ON polls(source, at);
+
+-- The alerts page lists messages newest first, a page at a time, whatever their state.
+CREATE INDEX outbox_created ON outbox(created_at, id);
 """
 
 MIGRATIONS: tuple[str, ...] = (
