@@ -74,7 +74,7 @@ channels:
 terms: {json.dumps({k: list(v) for k, v in DEMO_TERMS.items()}, ensure_ascii=False)}
 rules:
   - {{name: belarus-sanctions, query: "@belarus AND @sanctions", within: paragraph}}
-  - {{name: potash-near-belarus, query: "potash NEAR/3 Belarus", within: sentence}}
+  - {{name: belarus-harvest, query: "Belarus AND harvest AND potash", within: sentence}}
 """,
             encoding="utf-8",
         )
@@ -179,4 +179,71 @@ async def test_the_search_form_works_without_scripts(
         await page.get_by_role("button", name="Search").click()
         await expect(page.locator(".summary")).to_contain_text("Replayed rule belarus-sanctions")
         await expect(page.locator(".hits li")).to_have_count(2)
+        assert browser.errors == []
+
+
+async def test_a_failed_alert_is_retried_from_its_page_and_delivered(
+    tmp_path: Path, watchwire_cli: Callable[[Path], ServiceProcess]
+) -> None:
+    async with (
+        running(tmp_path, watchwire_cli, fail_first=True) as run,
+        open_browser(tmp_path) as browser,
+    ):
+        assert len(run.receiver.received) == 1  # the other one was refused: 410 Gone
+        page = await browser.page()
+        await page.goto(run.base + "/alerts")
+        await page.get_by_label("State").select_option("failed")
+        await page.get_by_role("button", name="Filter").click()
+        rows = page.get_by_role("table", name="Alerts, newest first").locator("tbody tr")
+        await expect(rows).to_have_count(1)
+        await browser.shot(page, "alerts")
+        await rows.first.locator("td.title a").first.click()
+        await expect(page.locator(".state").first).to_have_text("failed")
+        tries = page.get_by_role("table", name="Delivery tries")
+        await expect(tries).to_contain_text("410")
+        await expect(page.locator("blockquote.snippet mark").first).to_be_visible()
+        marks = await page.locator("blockquote.snippet mark").all_text_contents()
+        assert any(m.lower().startswith(("belarus", "sanction")) for m in marks), marks
+        ident = page.url.rsplit("/", 1)[1]
+        await browser.shot(page, "alert-failed")
+
+        await page.get_by_role("button", name="Retry").click()
+        await expect(page.get_by_role("status")).to_contain_text("Requeued")
+        assert page.url == f"{run.base}/alerts/{ident}?retried=1"
+        await eventually(lambda: any(h.id == ident for h in run.receiver.received), within=20,
+                         what="the retried alert at the receiver", alive=run.service)  # fmt: skip
+        await page.reload()
+        await expect(page.locator(".state").first).to_have_text("delivered")
+        await expect(tries).to_contain_text("delivered")
+        await browser.shot(page, "alert")
+        assert browser.errors == []
+
+
+async def test_the_playground_explains_a_near_miss(
+    tmp_path: Path, watchwire_cli: Callable[[Path], ServiceProcess]
+) -> None:
+    near = (
+        "<html><head><title>Potash trade</title></head><body><article><h1>Potash trade</h1>"
+        "<p>Potash prices rose again this week across the region.</p>"
+        "<p>Separately, Belarus said its harvest was early. New sanctions were not discussed"
+        " by anyone at the meeting in the capital on Tuesday.</p></article></body></html>"
+    )
+    async with running(tmp_path, watchwire_cli) as run, open_browser(tmp_path) as browser:
+        page = await browser.page()
+        await page.goto(run.base + "/playground")
+        await page.get_by_label("Its HTML, or its text").fill(near)
+        await page.get_by_label("A configured rule").select_option("belarus-harvest")
+        await page.get_by_role("button", name="Try it").click()
+        verdict = page.locator("section.verdict")
+        await expect(verdict).to_have_count(1)
+        await expect(verdict).to_contain_text("belarus-harvest: no match")
+        await expect(verdict).to_contain_text("Why not: the terms occur, but not within one")
+        await expect(page.get_by_text("Potash trade").first).to_be_visible()
+        await browser.shot(page, "playground")
+        # Every rule, judged as `watchwire check` would: the other one matches, and would alert.
+        await page.get_by_label("A configured rule").select_option("")
+        await page.get_by_role("button", name="Try it").click()
+        matched = page.locator("section.verdict.matched")
+        await expect(matched).to_contain_text("belarus-sanctions: matches")
+        await expect(matched.locator("mark").first).to_be_visible()
         assert browser.errors == []

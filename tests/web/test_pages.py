@@ -27,7 +27,7 @@ async def test_every_page_is_html_with_a_strict_policy_and_a_json_twin(
     assert page.headers["content-security-policy"] == CSP
     assert "'unsafe-inline'" not in CSP and "script-src 'self'" in CSP
     assert page.headers["x-frame-options"] == "DENY"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert "<main" in page.text and "style=" not in page.text  # nothing inline to allow
     base, _, query = path.partition("?")
     twin = ("/overview" if base == "/" else base) + ".json" + (f"?{query}" if query else "")

@@ -53,8 +53,10 @@ HTML_HEADERS: Mapping[str, str] = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    # Links to articles must not tell their sites where the reader came from.
-    "Referrer-Policy": "no-referrer",
+    # Links to articles must not tell their sites where the reader came from; "same-origin",
+    # not "no-referrer", which would make the browser send "Origin: null" with our own
+    # forms' posts, and the form check (csrf) could no longer tell them from a forgery.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
