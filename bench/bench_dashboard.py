@@ -8,8 +8,9 @@ sources and 1,000,000 stored articles.
 A kept store (``bench_store --keep``) is never opened in place: opening migrates it. It is
 copied to a temporary folder (``--copy PATH`` instead names the copy to make, or to reuse when
 it exists). Then, once per copy, 1,000 sources get a week of polls and fetches (3 % failing,
-2 % silent), 2,000 new articles come with their alerts (a tenth failed after three tries, most
-delivered) and syndicated copies of earlier stories.
+2 % silent), 5,000 new articles come with their alerts (a rule that takes every article, and
+the real ones; a tenth failed after three tries with their answers kept, most delivered) and
+syndicated copies.
 
 The dashboard is served as ``watchwire run`` serves it (``web.HttpServer`` on loopback, the
 store's read-only connection answering), and each page is asked ``--repeat`` times with an
@@ -38,11 +39,12 @@ from bench.common import emit
 from watchwire.config import parse_config
 from watchwire.dedupe import fingerprint
 from watchwire.metrics import Metrics
-from watchwire.models import FetchOutcome, FetchResult
+from watchwire.models import FetchOutcome, FetchResult, Match
 from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import (
     AlertIntent,
+    DeliveryAttempt,
     HealthRecord,
     NewArticle,
     Store,
@@ -53,6 +55,7 @@ from watchwire.timeutil import utcnow
 from watchwire.web import HttpServer, WebContext
 
 SOURCES = 1000
+NEW_ARTICLES = 5000
 TARGET_MS = 100.0
 RULES = {
     "belarus-sanctions": "@belarus AND @sanctions",
@@ -101,13 +104,15 @@ async def prepare(store: Store, snapshot: Snapshot, corpus: Corpus) -> None:
     print(f"1,000 sources polled for a week in {time.perf_counter() - t0:.0f}s", flush=True)
     t0 = time.perf_counter()
     rules = snapshot.rules
-    for i in range(2000):
+    for i in range(NEW_ARTICLES):
         url, article = corpus.article(2_000_000 + i, now)
         source = f"s{i % SOURCES}"
+        matches = [*rules.match(article, source=source),
+                   Match(rule="everything", spans=(), snippet=article.lead[:200])]  # fmt: skip
         intents = [
             AlertIntent(rule=m.rule, channel="ops", digest=False, payload=render_alert(
                 rule=m.rule, article=article, source=source, matches=m, created_at=now))
-            for m in rules.match(article, source=source)
+            for m in matches
         ]  # fmt: skip
         fp = fingerprint(article.text)
         new = NewArticle(url=url, source=source, article=article, content_hash=fp.content_hash,
@@ -121,18 +126,29 @@ async def prepare(store: Store, snapshot: Snapshot, corpus: Corpus) -> None:
             await store.save_article(copy, [], now=now)
         for message_id in stored.alerts:
             await settle(store, message_id, i)
-    print(f"2,000 articles with their alerts in {time.perf_counter() - t0:.0f}s", flush=True)
+    print(f"{NEW_ARTICLES:,} articles with their alerts in {time.perf_counter() - t0:.0f}s",
+          flush=True)  # fmt: skip
 
 
 async def settle(store: Store, message_id: str, i: int) -> None:
     """Deliver most alerts; fail one in ten after three tries; leave one in ten pending."""
     now = utcnow()
     if i % 10 == 3:
-        for n in (1, 2):
-            await store.mark_retry(message_id, error="HTTP 503 Service Unavailable",
-                                   next_attempt_at=now + timedelta(minutes=n))  # fmt: skip
+        for n in (1, 2, 3):
+            answer = "HTTP 503 Service Unavailable" if n < 3 else "HTTP 410 Gone"
+            await store.record_attempt(DeliveryAttempt(
+                message_id=message_id, attempt=n, at=now, outcome="retry" if n < 3 else "failed",
+                answer=answer, elapsed=0.2,
+            ))  # fmt: skip
+            if n < 3:
+                await store.mark_retry(message_id, error=answer,
+                                       next_attempt_at=now + timedelta(minutes=n))  # fmt: skip
         await store.mark_failed(message_id, error="HTTP 410 Gone", now=now)
     elif i % 10 != 9:
+        await store.record_attempt(DeliveryAttempt(
+            message_id=message_id, attempt=1, at=now, outcome="delivered",
+            answer="HTTP 204 No Content", elapsed=0.05,
+        ))  # fmt: skip
         await store.mark_delivered(message_id, now=now)
 
 
@@ -170,6 +186,7 @@ async def run(db: Path, repeat: int) -> None:
         await prepare(store, snapshot, Corpus(seed=2, pool=5000))
         articles = await store.count_articles()
         stories = [s.id for s in await store.stories(limit=500) if s.copies > 1][:10]
+        failed = [r.id for r in await store.list_outbox(states=["failed"], limit=10)]
         context = WebContext(
             snapshot=lambda: snapshot, store=store, metrics=Metrics(),
             readiness=lambda: {"config": True, "scheduler": True}, workers=lambda: 0,
@@ -179,6 +196,9 @@ async def run(db: Path, repeat: int) -> None:
             "overview": ["/"],
             "sources": ["/sources"],
             "a source": [f"/sources/s{i}" for i in (5, 17, 333, 998)],
+            "alerts": ["/alerts"],
+            "alerts, failed": ["/alerts?state=failed"],
+            "an alert": [f"/alerts/{i}" for i in failed] or ["/alerts"],
             "stories": ["/stories"],
             "a story": [f"/stories/{i}" for i in stories] or ["/stories"],
             "search": [str(httpx.URL("/search", params={"q": q})) for q in queries(Corpus())],
