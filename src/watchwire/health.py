@@ -25,7 +25,6 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,16 +93,12 @@ class PollFacts:
     """Where a chain of permanent redirects led, when the source's URL is not where it is."""
 
 
-_TRIED = re.compile(r" \(tried \d+ times\)$")
-
-
 def facts_of(result: FetchResult | None, *, error: str | None = None) -> PollFacts:
     """The facts of a poll from its source document's fetch (None: not fetched, e.g. an
     unreadable document) and the poll's error, if it failed. URLs in them are redacted (no
     user info, no query values): they are stored and sent to people."""
     moved = redact_url(result.moved_to) if result is not None and result.moved_to else None
-    # A state's reason counts polls ("HTTP 500 on 3 polls"), not one poll's retries.
-    error = _TRIED.sub("", redact_text(error)) if error is not None else None
+    error = redact_text(error) if error is not None else None
     if error is None:
         return PollFacts(ok=True, moved_to=moved)
     failure: Failure = "error"

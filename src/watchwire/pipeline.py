@@ -188,8 +188,9 @@ class Poller:
             children = discovery.sitemaps[:_MAX_CHILD_SITEMAPS]
             links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
-            return await self._fail(snap, source, settings, failures, discovery.error, main,
-                                    scheduled=not force)  # fmt: skip
+            return await self._fail(
+                snap, source, settings, failures, discovery.error, main, scheduled=not force
+            )
 
         report = await self._ingest(snap, source, settings, links)
         # Seen only when everything it listed is stored or given up on purpose: an article

@@ -142,8 +142,8 @@ async def test_once_then_search_and_alerts(
     assert await asyncio.to_thread(main, ["search", "deal OR budget", "--limit", "1",
                                           "-c", config]) == 0  # fmt: skip
     position = capsys.readouterr().out.rsplit("--before ", 1)[1].strip()
-    assert await asyncio.to_thread(main, ["search", "deal OR budget", "--limit", "1",
-                                          "--before", position, "-c", config, "--json"]) == 0  # fmt: skip
+    older_page = ["search", "deal OR budget", "--limit", "1", "--before", position, "-c", config]
+    assert await asyncio.to_thread(main, [*older_page, "--json"]) == 0
     older = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [h["url"] for h in older] == [site.url("budget")]
 

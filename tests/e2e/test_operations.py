@@ -176,7 +176,9 @@ async def test_health_alerts_once_per_episode_across_a_restart(
                                                                    ("ok", "failing")]  # fmt: skip
     assert bodies[0]["type"] == "watchwire.source_health"
     assert bodies[0]["source"]["name"] == "site"
-    assert bodies[0]["reason"].startswith("HTTP 500 on 2 polls since ")
+    assert (
+        bodies[0]["reason"].startswith("HTTP 500") and " on 2 polls since " in bodies[0]["reason"]
+    )
     assert not hook.rejected and not hook.duplicates  # every signature verified, none repeated
     con = sqlite3.connect(backup)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

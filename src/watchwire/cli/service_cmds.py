@@ -314,7 +314,7 @@ async def _print_health(config: Config, *, check: bool = False) -> int:
     print(f"store: {summary.articles} article(s); alerts " +
           ", ".join(f"{n} {state}" for state, n in summary.outbox.items()))  # fmt: skip
     if statuses:
-        print("source health (fetches in the last 24h):")
+        print("source health (fetches in the last 24h; `watchwire sources` for more):")
     for h in statuses:
         state = h.state if not h.failed_polls else f"{h.state}, {h.failed_polls} failed poll(s)"
         reason = f"  {h.reason}" if h.reason and h.state != "ok" else ""

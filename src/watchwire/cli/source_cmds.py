@@ -1,15 +1,15 @@
-"""``sources``: every source with its health; ``sources import`` and ``sources export``:
-subscriptions in and out of feed readers (OPML)."""
+"""``sources``: every source with its health (the list of ``docs/alerts.md``), and ``sources
+import`` / ``sources export``: subscriptions in and out of feed readers (OPML)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watchwire.cli.common import EXIT_OK, Failed, add_command, load, print_json
+from watchwire.cli.common import EXIT_OK, Failed, add_command, load, local_time, print_json
 from watchwire.cli.parents import Parents
 from watchwire.exceptions import ConfigError
 from watchwire.opml import OpmlError, OpmlFeed, read_opml, source_name, write_opml
@@ -25,16 +25,17 @@ def register(sub: Any, parents: Parents) -> None:
     so = add_command(
         sub, "sources", parents=common,
         summary="every source with its health; OPML import and export",
-        description="Every configured source with its health (ok, failing, silent, "
-        "robots-blocked, gone, moved, never-polled), last success, last new article, "
-        "articles a day, next poll and links given up on — before the first run too. "
-        "`sources import` and `sources export` move subscriptions between watchwire and feed "
-        "readers (Miniflux, FreshRSS, Feedly, NetNewsWire…), which import and export OPML.",
+        description="`sources` alone lists every configured source with its health (ok, "
+        "failing, silent, robots-blocked, gone, moved, never-polled: docs/alerts.md), since "
+        "when and why, its last successful poll, its last new article, articles a day (last "
+        "7 days), its next poll and the links given up on — before the first run too. "
+        "`import` and `export` move subscriptions between watchwire and feed readers "
+        "(Miniflux, FreshRSS, Feedly, NetNewsWire…), which import and export OPML.",
         examples=["watchwire sources", "watchwire sources --json | jq 'select(.state != \"ok\")'",
                   "watchwire sources import subscriptions.opml > new-sources.yaml",
                   "watchwire sources export -c watchwire.yaml > watchwire.opml"],
     )  # fmt: skip
-    so.add_argument("--json", action="store_true", help="one JSON object per line")
+    so.add_argument("--json", action="store_true", help="one JSON object per source")
     so.set_defaults(handler=_cmd_list)
     actions = so.add_subparsers(dest="action", metavar="ACTION")
     im = add_command(
@@ -62,8 +63,6 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    import asyncio
-
     from watchwire import queries
     from watchwire.store import open_store
     from watchwire.timeutil import utcnow
@@ -82,26 +81,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for st in statuses:
             print_json(queries.source_json(st))
         return EXIT_OK
-    print(f"{'source':20} {'state':14} {'since':17} {'last success':17} {'last new':17} "
-          f"{'/day':>6} {'next poll':17} given up")  # fmt: skip
+    print(f"{'source':20} {'state':14} {'since':16} {'last success':16} {'last new':16} "
+          f"{'/day':>6} {'next poll':16} given up")  # fmt: skip
     for st in statuses:
         per_day = "" if st.articles_per_day is None else f"{st.articles_per_day:g}"
         state = st.state + ("" if st.enabled else " (off)")
-        print(f"{st.name:20} {state:14} {_when(st.since):17} {_when(st.last_ok_at):17} "
-              f"{_when(st.last_new_at):17} {per_day:>6} {_when(st.next_poll_at):17} "
+        print(f"{st.name:20} {state:14} {local_time(st.since):16} {local_time(st.last_ok_at):16} "
+              f"{local_time(st.last_new_at):16} {per_day:>6} {local_time(st.next_poll_at):16} "
               f"{st.given_up}")  # fmt: skip
         if st.reason and st.state != "ok":
             print(f"{'':20} {st.reason}")
     bad = sum(st.state not in ("ok", "never-polled") for st in statuses)
     print(f"{len(statuses)} source(s), {bad} needing attention")
     return EXIT_OK
-
-
-def _when(dt: datetime | None) -> str:
-    from watchwire.timeutil import iso_z
-
-    text = iso_z(dt)
-    return text[:16].replace("T", " ") if text else "-"
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

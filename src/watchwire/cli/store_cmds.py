@@ -1,5 +1,5 @@
-"""``search``, ``alerts`` and ``backup``: what the store holds. Each reads an existing store
-and never creates one; only ``alerts retry`` writes to it (it requeues)."""
+"""``search`` and ``alerts``: what the store holds. Both read an existing store and never
+create one; only ``alerts retry`` writes (it requeues)."""
 
 from __future__ import annotations
 
@@ -119,10 +119,12 @@ def register(sub: Any, parents: Parents) -> None:
     bk = add_command(
         sub, "backup", parents=common,
         summary="a consistent copy of the live store",
-        description="Write a consistent copy of the store (SQLite's online backup), taken "
-        "while the service keeps writing; usable as a store. PATH is a new file, or a folder "
-        "(the copy is then named with the time). It never overwrites a file.",
-        examples=["watchwire backup /var/backups/watchwire/ -c /etc/watchwire/watchwire.yaml"],
+        description="Copy the store while the service keeps running: SQLite's online backup, "
+        "one consistent snapshot, written beside PATH and renamed, never over an existing "
+        "file. PATH may be a folder: the copy is named with the time. The copy is a store "
+        "(restore: docs/deploy.md).",
+        examples=["watchwire backup /var/backups/watchwire/",
+                  "watchwire backup watchwire-before-upgrade.db -c /etc/watchwire/watchwire.yaml"],
     )  # fmt: skip
     bk.add_argument("path", metavar="PATH", type=Path,
                     help="a new file, or a folder (the copy is named with the time)")  # fmt: skip
@@ -311,18 +313,18 @@ def _cmd_retry(args: argparse.Namespace) -> int:
 def _cmd_backup(args: argparse.Namespace) -> int:
     from watchwire.store import open_store
 
-    location = existing_store(load(args))
+    config = load(args)
+    location = existing_store(config)
     target: Path = args.path
     if target.is_dir():
         target = target / f"watchwire-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.db"
     if target.exists():
-        raise UsageError(f"{target} exists; back up to a new file")
+        raise UsageError(f"{target} exists: back up to a new file (or a folder)")
 
     async def go() -> None:
         async with open_store(location) as store:
             await store.backup(target)
 
     asyncio.run(go())
-    size = target.stat().st_size
-    print(f"backed up {location} to {target} ({size / 2**20:.1f} MiB)")
+    print(f"backed up {location} to {target} ({target.stat().st_size / 2**20:.1f} MiB)")
     return EXIT_OK

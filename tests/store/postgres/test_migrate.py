@@ -23,9 +23,8 @@ TABLES = {
     "outbox",
     "given_up",
 }
-TABLES |= {"alerts", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
+TABLES |= {"alerts", "deliveries", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
 TABLES |= {"daily_counts", "polls"}  # the dashboard's
-TABLES |= {"alerts", "deliveries", "watchwire_schema"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -262,6 +262,14 @@ def _preview_article(
     story_id = int(existing[0]) if existing else _find_story(db, new, near_distance)[1]
     fresh: list[AlertIntent] = []
     alerted: list[tuple[str, str, str]] = []
+    if story_id is None:
+        closed = _is_ghost(db, new, near_distance)
+    else:
+        row = db.execute("SELECT closed FROM stories WHERE id = ?", (story_id,)).fetchone()
+        closed = bool(row is not None and row[0])
+    if closed:  # a story of pruned articles: it alerted once, as far as anyone can know
+        alerted = [(i.rule, i.channel, "") for i in intents]
+        intents = ()
     for intent in intents:
         row = None
         if story_id is not None:

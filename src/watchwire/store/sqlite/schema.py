@@ -180,6 +180,29 @@ CREATE INDEX given_up_source ON given_up(source, at);
 """
 
 
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    attempt         INTEGER NOT NULL,
+    at              TEXT NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          TEXT,
+    elapsed_ms      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT
+);
+CREATE INDEX deliveries_message ON deliveries(message_id, id);
+
+-- `alerts retry` starts a new delivery episode (give_up counts from it) without rewriting
+-- when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at TEXT;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox(updated_at);
+CREATE INDEX alerts_created ON alerts(created_at);
+"""
+
 _OPERATIONS = """
 -- Source health (docs/alerts.md): the state every surface shows, stored so that a restart
 -- neither forgets a failing source nor announces it twice. NULL state: not judged yet.
@@ -229,31 +252,8 @@ ALTER TABLE alerts_v3 RENAME TO alerts;
 CREATE INDEX alerts_unsealed ON alerts(channel, message_id);
 CREATE INDEX alerts_story ON alerts(story_id);
 CREATE INDEX alerts_message ON alerts(message_id);
-"""
-
-_DELIVERIES = """
--- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
-CREATE TABLE deliveries (
-    id              INTEGER PRIMARY KEY,
-    message_id      TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
-    attempt         INTEGER NOT NULL,
-    at              TEXT NOT NULL,
-    outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
-    answer          TEXT,
-    elapsed_ms      INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT
-);
-CREATE INDEX deliveries_message ON deliveries(message_id, id);
-
--- `alerts retry` starts a new delivery episode (give_up counts from it) without rewriting
--- when the message was made.
-ALTER TABLE outbox ADD COLUMN requeued_at TEXT;
-
--- What one `watchwire once` touched: the messages it made or tried, by their last change.
-CREATE INDEX outbox_updated ON outbox(updated_at);
 CREATE INDEX alerts_created ON alerts(created_at);
 """
-
 
 _DASHBOARD = """
 -- The dashboard (issue 19). Articles first seen and rule alerts made per day (UTC), kept by
@@ -296,5 +296,11 @@ CREATE INDEX outbox_created ON outbox(created_at, id);
 """
 
 MIGRATIONS: tuple[str, ...] = (
-    _V1, _V2, _SECRETS_OUT, _GIVEN_UP, _OPERATIONS, _DELIVERIES, _DASHBOARD,
-)  # fmt: skip
+    _V1,
+    _V2,
+    _SECRETS_OUT,
+    _GIVEN_UP,
+    _DELIVERIES,
+    _OPERATIONS,
+    _DASHBOARD,
+)
