@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import HOSTILE, Dashboard, serve
+from tests.web.conftest import HOSTILE, Dashboard, form_token, serve
 from watchwire import queries
 from watchwire.timeutil import utcnow
 from watchwire.web import search
@@ -169,3 +169,10 @@ async def test_with_a_token_a_page_sends_the_browser_to_sign_in(tmp_path: Path) 
         assert signed.headers["location"] == "/sources"
         assert (await ep.client.get("/sources")).status_code == 200
         assert "Sign out" in (await ep.client.get("/sources")).text
+        # Signing out is a form too: another site's page cannot sign the browser out.
+        assert (await ep.client.post("/logout")).status_code == 403
+        token_of_form = await form_token(ep.client, "/sources")
+        out = await ep.client.post("/logout", data={"csrf": token_of_form})
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        again = await ep.client.get("/sources", headers={"Accept": "text/html"})
+        assert again.status_code == 303  # signed out
