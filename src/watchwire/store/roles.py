@@ -301,8 +301,8 @@ class Retention(Protocol):
         ...
 
     async def reclaim_space(self, *, pages: int) -> int:
-        """After pruning, compact by about ``pages`` (what deleted rows left in indexes) and
-        return freed pages to the file system; how many were returned (0 where none are)."""
+        """After pruning, return up to ``pages`` freed pages to the file system; how many were
+        returned (0 where a backend has none to return)."""
         ...
 
 

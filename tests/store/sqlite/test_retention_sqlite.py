@@ -71,44 +71,6 @@ async def test_a_new_file_returns_pruned_pages_to_the_file_system(tmp_path: Path
     con.close()
 
 
-def _fts_bytes(path: Path) -> int:
-    con = sqlite3.connect(path)
-    try:
-        row = con.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'articles_fts_data'")
-        return int(row.fetchone()[0])
-    finally:
-        con.close()
-
-
-async def test_the_search_index_shrinks_with_what_is_pruned(tmp_path: Path) -> None:
-    """FTS5 keeps a deleted article's words as tombstones until segments merge; reclaiming
-    after pruning merges, so the index holds what is stored, not all that ever was."""
-    path = tmp_path / "w.db"
-    async with SqliteStore.open(path) as store:
-        for day in range(6):
-            await asyncio.gather(*(
-                store.save_article(
-                    new_article(f"https://a/{day}/{i}", f"day {day} item {i} " + " ".join(
-                        f"w{day}x{i}x{k}" for k in range(300))),
-                    [], now=T0 + timedelta(days=day),
-                )
-                for i in range(50)
-            ))  # fmt: skip
-            while await store.prune_articles(before=T0 + timedelta(days=day - 1), limit=50):
-                pass
-            await store.reclaim_space(pages=200)
-        await store.release_memory()
-    kept = 100  # two days' worth
-    per_article = _fts_bytes(path) / kept
-    async with SqliteStore.open(tmp_path / "fresh.db") as fresh:
-        await asyncio.gather(*(
-            fresh.save_article(new_article(f"https://b/{i}", f"item {i} " + " ".join(
-                f"v{i}x{k}" for k in range(300))), [], now=T0)
-            for i in range(kept)
-        ))  # fmt: skip
-    assert per_article < 1.5 * _fts_bytes(tmp_path / "fresh.db") / kept
-
-
 async def test_a_backup_taken_under_write_load_is_whole(tmp_path: Path) -> None:
     """Writes go on during the backup; the copy is one consistent snapshot."""
     async with SqliteStore.open(tmp_path / "w.db") as store:

@@ -36,17 +36,16 @@ class RetentionPart(Connected):
         return await self._batched(partial(_prune_alerts, cut, limit))
 
     async def reclaim_space(self, *, pages: int) -> int:
-        """After pruning: merge up to ``pages`` of the search index, then give up to ``pages``
-        free pages back to the file system (beyond a tenth of the file kept free for the writes
-        to come); returns how many were given back.
+        """After pruning: give up to ``pages`` free pages back to the file system (beyond a
+        tenth of the file kept free for the writes to come); returns how many were given.
 
-        A deleted article's words stay in FTS5's index as tombstones until the segments that
-        hold them merge, and FTS5 merges its big old segments rarely: without this the index
-        would grow for ever while the articles do not (measured: ~40 MiB a day at 20,000
-        articles a day). A merge step costs milliseconds whatever its size, so it is done once
-        per pruning run, not per batch. A store created before retention existed reuses its
-        free pages but keeps its size (``docs/deploy.md`` says how to convert it once)."""
-        await self._batched(partial(_merge_index, pages))
+        Not done here: merging the search index. A deleted article's words stay in FTS5's
+        index as tombstones until FTS5's own merges reach the segments that hold them, so the
+        index runs ahead of what is stored between big merges (bench/README.md, *Retention
+        soak*). An explicit negative ``'merge'`` after each run kept it flat, but a soak with it
+        ended in "database disk image is malformed" on SQLite 3.40 after 48 simulated days,
+        cause not yet known: left out until it is. A store created before retention existed
+        reuses its free pages but keeps its size (``docs/deploy.md``: converting it once)."""
         return await self._read(partial(_incremental_vacuum, pages))
 
     async def storage_bytes(self) -> int | None:
@@ -131,11 +130,6 @@ def _drop_orphan_stories(db: sqlite3.Connection, stories: list[tuple[int]]) -> N
            AND NOT EXISTS (SELECT 1 FROM alerts WHERE story_id = stories.id)""",
         stories,
     )
-
-
-def _merge_index(pages: int, db: sqlite3.Connection) -> None:
-    # Negative: merge even when few segments are at one level (where the tombstones sit).
-    db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('merge', ?)", (-pages,))
 
 
 def _incremental_vacuum(pages: int, db: sqlite3.Connection) -> int:
