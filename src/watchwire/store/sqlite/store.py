@@ -152,6 +152,9 @@ async def _check(conn: SqliteThread, *, budget: float | None) -> StoreCheck:
             rows, complete = ["ok"], False
         finally:
             db.set_progress_handler(None, 0)
+            # The check read pages into this connection's cache (64 MiB for the writer): a
+            # service that starts on a large store would otherwise keep them for good.
+            _shrink(db)
         problems = tuple(r for r in rows if r != "ok")
         return StoreCheck(
             ok=not problems, complete=complete, problems=problems,
