@@ -66,6 +66,10 @@ async def snapshot(store: Store) -> dict[str, object]:
         "counts": await store.outbox_counts(),
         "health": await store.source_health(since=T0 - timedelta(days=1)),
         "validators": await store.validators("https://a/feed"),
+        "polls": await store.recent_polls("s1"),
+        "days": await store.daily_activity(since=T0.date()),
+        "stories": await store.stories(),
+        "story": await store.story(rows[0].story_id),
     }
 
 
@@ -141,6 +145,9 @@ async def test_what_retention_and_health_keep_is_copied(ends: tuple[Opener, Open
             report = await copy_store(src, dst, origin="the source", batch=5)
             assert report.counts["ghost_urls"] == 4 and report.counts["ghost_bands"] == 12
             assert await dst.source_states() == await src.source_states()
+            # The day's history counts the pruned articles, in the copy too.
+            days = await dst.daily_activity(since=T0.date())
+            assert days == await src.daily_activity(since=T0.date()) and days[0].articles == 4
             assert await dst.known_urls(["https://a/2"]) == {"https://a/2": None}
             later = T0 + timedelta(days=200)
             near = await dst.save_article(

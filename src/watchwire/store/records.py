@@ -27,6 +27,8 @@ class Kind:
     fields: tuple[str, ...]
     then: str | None = None
     """A second field to order by, where ``key`` alone is not unique."""
+    overwrite: bool = False
+    """A record replaces the target's (counts the target's triggers made as rows came)."""
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -62,10 +64,14 @@ KINDS: Final = (
                               "elapsed_ms", "next_attempt_at")),
     Kind("alerts", "id", ("id", "rule", "story_id", "channel", "article_id", "message_id",
                           "payload", "created_at")),
+    Kind("polls", "id", ("id", "source", "at", "ok", "error", "kind", "new_articles")),
+    # Last: copying articles and alerts counted them again in the target; these are the source's.
+    Kind("daily_counts", "day", ("day", "articles", "alerts"), overwrite=True),
 )  # fmt: skip
 """Every kind of record, in the order a copy writes them. An article's ``bands`` are its
 SimHash band keys, ``[[band, key], …]``; ``authors`` and ``tags`` are lists; payloads dicts;
-a story's ``closed`` a bool. Ghosts (what retention keeps of pruned articles) are bare keys."""
+a story's ``closed`` and a poll's ``ok`` bools, a ``day`` a date. Ghosts (what retention keeps of
+pruned articles) are bare keys."""
 
 TIMES: Final = frozenset(
     {"first_polled_at", "last_polled_at", "last_ok_at", "next_poll_at", "updated_at", "at",

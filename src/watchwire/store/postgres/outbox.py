@@ -20,7 +20,7 @@ from watchwire.models import OutboxMessage
 from watchwire.payloads import build_digest_payload, summary
 from watchwire.store.ids import new_id
 from watchwire.store.postgres.connection import NOTIFY_CHANNEL, WORKER_LOCK, Connected, rows
-from watchwire.store.values import DeliveryAttempt, OutboxRow
+from watchwire.store.values import DeliveryAttempt, OutboxKey, OutboxRow
 from watchwire.timeutil import utcnow
 
 __all__ = ["LIVE_WORKERS", "OutboxPart"]
@@ -165,13 +165,17 @@ class OutboxPart(Connected):
         *,
         states: Sequence[str] = (),
         rules: Sequence[str] = (),
+        channels: Sequence[str] = (),
         since: datetime | None = None,
+        until: datetime | None = None,
         changed_since: datetime | None = None,
+        before: OutboxKey | None = None,
         limit: int = 100,
     ) -> list[OutboxRow]:
-        """Messages and queued alerts, newest first. ``since``: made at or after it;
-        ``changed_since``: made, tried or changed at or after it; ``rules``: of these rules
-        (a digest when it carries one of their alerts)."""
+        """Messages and queued alerts, newest first. ``since``/``until``: made at or after it,
+        before it; ``changed_since``: made, tried or changed at or after it; ``rules``: of
+        these rules (a digest when it carries one of their alerts); ``channels``: on these
+        channels; ``before``: older than that row (the next page)."""
         wanted = set(states)
         real = sorted(wanted - {"queued"})
         out: list[OutboxRow] = []
@@ -182,9 +186,7 @@ class OutboxPart(Connected):
                 where.append("o.state = ANY(%(states)s)")
             if rules:
                 where.append("o.id IN (SELECT message_id FROM alerts WHERE rule = ANY(%(rules)s))")
-            if since is not None:
-                where.append("o.created_at >= %(since)s")
-                params["since"] = since
+            _common(where, params, "o.", channels, since, until, before)
             if changed_since is not None:
                 where.append("o.updated_at >= %(changed)s")
                 params["changed"] = changed_since
@@ -200,10 +202,10 @@ class OutboxPart(Connected):
             params = {"limit": limit, "rules": list(rules)}
             if rules:
                 where.append("rule = ANY(%(rules)s)")
-            for i, after in enumerate((since, changed_since)):
-                if after is not None:
-                    where.append(f"created_at >= %(after{i})s")
-                    params[f"after{i}"] = after
+            _common(where, params, "", channels, since, until, before)
+            if changed_since is not None:
+                where.append("created_at >= %(changed)s")
+                params["changed"] = changed_since
             found = await self._rows(
                 f"SELECT * FROM alerts WHERE {' AND '.join(where)} "
                 "ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
@@ -316,6 +318,30 @@ class OutboxPart(Connected):
 
 _RULE = "(SELECT min(a.rule) FROM alerts a WHERE a.message_id = o.id) AS rule"
 """An outbox row's rule, from its alert (a digest's alerts may have several: it is not used)."""
+
+
+def _common(
+    where: list[str],
+    params: dict[str, Any],
+    table: str,
+    channels: Sequence[str],
+    since: datetime | None,
+    until: datetime | None,
+    before: OutboxKey | None,
+) -> None:
+    """The filters messages and queued alerts share (``table``: the column prefix)."""
+    if channels:
+        where.append(f"{table}channel = ANY(%(channels)s)")
+        params["channels"] = list(channels)
+    if since is not None:
+        where.append(f"{table}created_at >= %(since)s")
+        params["since"] = since
+    if until is not None:
+        where.append(f"{table}created_at < %(until)s")
+        params["until"] = until
+    if before is not None:
+        where.append(f"({table}created_at, {table}id) < (%(at)s, %(id)s)")
+        params["at"], params["id"] = before
 
 
 def _outbox_row(row: DictRow, *, kind: str, state: str, digest_id: str | None = None) -> OutboxRow:

@@ -22,8 +22,10 @@ from watchwire.store.postgres.connection import NOTIFY_CHANNEL, Connected, rows
 from watchwire.store.values import (
     ARTICLES_PER_DAY_WINDOW,
     CachedValidators,
+    FetchRecord,
     HealthIntent,
     HealthRecord,
+    PollRecord,
     SourceHealth,
     SourceState,
 )
@@ -73,7 +75,7 @@ _HEALTH = """
            (SELECT count(*) FROM articles a
                 WHERE a.source = s.name AND a.first_seen_at >= %(recent)s) AS articles_recent,
            (SELECT count(*) FROM given_up g WHERE g.source = s.name) AS given_up
-    FROM sources s ORDER BY s.name
+    FROM sources s
 """
 
 
@@ -102,7 +104,16 @@ class SourcesPart(Connected):
         async with self._transaction() as conn:
             (row,) = await rows(conn, _RECORD_POLL, params)
             await conn.execute(
-                "DELETE FROM fetches WHERE source = %s AND at < %s", (name, now - _FETCH_HISTORY)
+                """INSERT INTO polls (source, at, ok, error, kind, new_articles)
+                   VALUES (%(name)s, %(now)s, %(ok)s, %(error)s, %(kind)s, %(new)s)""",
+                params,
+            )
+            history_start = now - _FETCH_HISTORY
+            await conn.execute(
+                "DELETE FROM fetches WHERE source = %s AND at < %s", (name, history_start)
+            )
+            await conn.execute(
+                "DELETE FROM polls WHERE source = %s AND at < %s", (name, history_start)
             )
         return _source_state(row)
 
@@ -181,7 +192,10 @@ class SourcesPart(Connected):
         return written
 
     async def source_states(self) -> list[SourceState]:
-        return [_source_state(r) for r in await self._rows("SELECT * FROM sources ORDER BY name")]
+        return [
+            _source_state(r)
+            for r in await self._rows('SELECT * FROM sources ORDER BY name COLLATE "C"')
+        ]
 
     async def health_states(self) -> dict[str, tuple[str | None, datetime | None]]:
         found = await self._rows("SELECT name, state, state_since FROM sources")
@@ -197,8 +211,15 @@ class SourcesPart(Connected):
         )
         return sorted((r["t"] for r in found if r["t"] is not None), reverse=True)
 
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
+    async def source_health(
+        self, *, since: datetime, names: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
         recent = utcnow() - ARTICLES_PER_DAY_WINDOW
+        params: dict[str, Any] = {"since": since, "recent": recent}
+        sql = _HEALTH
+        if names is not None:
+            sql += " WHERE s.name = ANY(%(names)s)"
+            params["names"] = list(dict.fromkeys(names))
         return [
             SourceHealth(
                 name=r["name"],
@@ -213,7 +234,41 @@ class SourcesPart(Connected):
                 articles_recent=int(r["articles_recent"]),
                 given_up=int(r["given_up"]),
             )
-            for r in await self._rows(_HEALTH, {"since": since, "recent": recent})
+            for r in await self._rows(sql + ' ORDER BY s.name COLLATE "C"', params)
+        ]
+
+    async def recent_polls(self, name: str, *, limit: int = 20) -> list[PollRecord]:
+        found = await self._rows(
+            "SELECT * FROM polls WHERE source = %s ORDER BY at DESC, id DESC LIMIT %s",
+            (name, limit),
+        )
+        return [
+            PollRecord(
+                at=r["at"],
+                ok=bool(r["ok"]),
+                error=r["error"],
+                kind=r["kind"],
+                new_articles=int(r["new_articles"]),
+            )
+            for r in found
+        ]
+
+    async def recent_fetches(self, name: str, *, limit: int = 50) -> list[FetchRecord]:
+        found = await self._rows(
+            "SELECT * FROM fetches WHERE source = %s ORDER BY at DESC, id DESC LIMIT %s",
+            (name, limit),
+        )
+        return [
+            FetchRecord(
+                at=r["at"],
+                url=r["url"],
+                outcome=r["outcome"],
+                status=r["status"],
+                bytes=int(r["bytes"]),
+                elapsed=int(r["elapsed_ms"]) / 1000,
+                error=r["error"],
+            )
+            for r in found
         ]
 
 

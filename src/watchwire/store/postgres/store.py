@@ -1,10 +1,10 @@
 """The PostgreSQL store: every role over one database that any number of workers share.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``search``,
-``outbox``, ``coordination``, ``transfer``, ``retention``) over ``connection`` (the pool, this
-worker's presence, errors in words); this one connects, migrates the schema (once, however
-many workers start together: ``migrate``), and on the way out frees what this worker holds,
-so that the others take over at once.
+The store's parts live in their own modules (``sources``, ``articles``, ``stories``,
+``search``, ``outbox``, ``coordination``, ``transfer``, ``retention``) over ``connection``
+(the pool, this worker's presence, errors in words); this one connects, migrates the schema
+(once, however many workers start together: ``migrate``), and on the way out frees what this
+worker holds, so that the others take over at once.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from watchwire.store.postgres.retention import RetentionPart
 from watchwire.store.postgres.schema import MIGRATIONS
 from watchwire.store.postgres.search import SearchPart
 from watchwire.store.postgres.sources import SourcesPart
+from watchwire.store.postgres.stories import StoriesPart
 from watchwire.store.postgres.transfer import TransferPart
 from watchwire.store.values import StoreCheck
 
@@ -46,6 +47,7 @@ CONNECT_TIMEOUT: Final = 10
 class PostgresStore(
     SourcesPart,
     ArticlesPart,
+    StoriesPart,
     SearchPart,
     OutboxPart,
     CoordinationPart,

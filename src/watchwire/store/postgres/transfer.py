@@ -21,7 +21,7 @@ from watchwire.store.records import CopyMarker, Kind, Record
 __all__ = ["TransferPart"]
 
 _PAYLOADS: Final = frozenset({"payload"})
-_IDENTITIES: Final = ("fetches", "stories", "articles", "deliveries")
+_IDENTITIES: Final = ("fetches", "stories", "articles", "deliveries", "polls")
 """Tables whose ``id`` is generated: moved on past the copied ids."""
 
 
@@ -72,13 +72,24 @@ class TransferPart(Connected):
         if extra:
             values.append(sql.SQL("{}::tsvector").format(sql.Placeholder()))
         overriding = sql.SQL("OVERRIDING SYSTEM VALUE") if kind.name in _IDENTITIES else sql.SQL("")
+        conflict: sql.Composable = sql.SQL("DO NOTHING")
+        if kind.overwrite:
+            conflict = sql.SQL("({key}) DO UPDATE SET {sets}").format(
+                key=sql.Identifier(kind.key),
+                sets=sql.SQL(", ").join(
+                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+                    for c in columns
+                    if c != kind.key
+                ),
+            )
         query = sql.SQL(
-            "INSERT INTO {table} ({cols}) {overriding} VALUES ({values}) ON CONFLICT DO NOTHING"
+            "INSERT INTO {table} ({cols}) {overriding} VALUES ({values}) ON CONFLICT {conflict}"
         ).format(
             table=sql.Identifier(kind.name),
             cols=sql.SQL(", ").join(map(sql.Identifier, columns + extra)),
             overriding=overriding,
             values=sql.SQL(", ").join(values),
+            conflict=conflict,
         )
         params = []
         for r in records:

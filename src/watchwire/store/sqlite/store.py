@@ -1,8 +1,8 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
-``coordination``, ``transfer``, ``retention``); this one opens the file, configures it and
-migrates the schema.
+The store's parts live in their own modules (``sources``, ``articles``, ``stories``,
+``outbox``, ``coordination``, ``transfer``, ``retention``); this one opens the file,
+configures it and migrates the schema.
 
 Opened for a service (``service=True``), it first takes the store's lock (``lock``: one service
 per file), then checks the file for damage within ``START_CHECK_BUDGET`` seconds (all of a
@@ -35,6 +35,7 @@ from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
+from watchwire.store.sqlite.stories import StoriesPart
 from watchwire.store.sqlite.transfer import TransferPart
 from watchwire.store.values import AlertIntent, NewArticle, StoreCheck
 
@@ -50,7 +51,13 @@ _CHECK_STEP = 10_000
 
 
 class SqliteStore(
-    SourcesPart, ArticlesPart, OutboxPart, CoordinationPart, TransferPart, RetentionPart
+    SourcesPart,
+    ArticlesPart,
+    StoriesPart,
+    OutboxPart,
+    CoordinationPart,
+    TransferPart,
+    RetentionPart,
 ):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -16,7 +16,7 @@ from watchwire.timeutil import from_iso, to_iso
 __all__ = ["TransferPart"]
 
 _JSON = frozenset({"authors", "tags", "payload"})
-_BOOLS = frozenset({"closed"})
+_BOOLS = frozenset({"closed", "ok"})
 
 
 class TransferPart(Connected):
@@ -105,6 +105,8 @@ def _value(field: str, value: Any) -> Any:
         return json.loads(value)
     if field in _BOOLS:
         return bool(value)
+    if field == "day":
+        return date.fromisoformat(value)
     return value
 
 
@@ -117,13 +119,16 @@ def _stored(field: str, value: Any) -> Any:
         return json.dumps(value, ensure_ascii=False)
     if field in _BOOLS:
         return int(value)
+    if field == "day":
+        return value.isoformat()
     return value
 
 
 def _import(kind: Kind, records: list[Record], db: sqlite3.Connection) -> None:
     columns = [f for f in kind.fields if f != "bands"]
     sql = (
-        f"INSERT OR IGNORE INTO {kind.name} ({', '.join(columns)}) "
+        f"INSERT OR {'REPLACE' if kind.overwrite else 'IGNORE'} INTO {kind.name} "
+        f"({', '.join(columns)}) "
         f"VALUES ({', '.join('?' * len(columns))})"
     )
     db.executemany(sql, [[_stored(c, r[c]) for c in columns] for r in records])
