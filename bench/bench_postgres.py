@@ -288,8 +288,8 @@ async def fill(dsn: str, n: int, corpus: Corpus) -> float:
                     "first_seen_at": now, "updated_at": now, "bands": [],
                 })  # fmt: skip
             await store.import_records(
-                stories, [{"id": r["id"], "key": r["content_hash"], "created_at": now}
-                          for r in batch],
+                stories, [{"id": r["id"], "key": r["content_hash"], "created_at": now,
+                           "closed": False} for r in batch],
             )  # fmt: skip
             await store.import_records(articles, batch)
             if (start + 1000) % 100_000 == 0:
@@ -311,21 +311,17 @@ async def search(dsn: str, qs: list[str], repeat: int) -> dict[str, tuple[float,
                 result = await search_rule(store, rules, "query", limit=CLI_LIMIT)
                 times.append(time.perf_counter() - t)
                 cands, hits = result.candidates, len(result.hits)
-            out[q] = (statistics.median(times), cands, hits, plan(dsn, rules, q))
+            out[q] = (statistics.median(times), cands, hits, await plan(dsn, rules))
     return out
 
 
-def plan(dsn: str, rules: Any, q: str) -> str:
+async def plan(dsn: str, rules: Any) -> str:
     """Which way the store read the query's candidates (``store/postgres/search.py``)."""
     tsquery = to_tsquery(rules.search_query("query"))
     if tsquery is None:
         return "every article, newest first"
-
-    async def probe() -> list[tuple[datetime, int]] | None:
-        async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
-            return await pg_search._probe(conn, tsquery, [], [])
-
-    found = asyncio.run(probe())
+    async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
+        found: list[tuple[datetime, int]] | None = await pg_search._probe(conn, tsquery, [], [])
     if found is None:
         return f"{pg_search.PROBE:,}+ matches: articles_when walked newest first"
     return f"{len(found):,} matches from the GIN index, sorted"
