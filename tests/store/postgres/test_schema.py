@@ -29,9 +29,11 @@ ONLY_POSTGRES = {
     ("worker_sources", "source"),
     *((t, c) for t in ("page_claims",) for c in ("url", "owner", "lease_until")),
     *((t, c) for t in ("hosts",) for c in ("origin", "owner", "lease_until", "free_at")),
+    ("daily_counts", "shard"),
 }
 """The search vector, where SQLite has FTS5's tables; the leases and workers several processes
-share (SQLite has one process, which keeps them in memory)."""
+share (SQLite has one process, which keeps them in memory); the day counts' rows per session
+(SQLite has one writer)."""
 
 
 @pytest.fixture

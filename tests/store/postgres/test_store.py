@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.store.helpers import T0, intent, new_article
 from watchwire.exceptions import StoreError
-from watchwire.store import locate_store, open_store
+from watchwire.store import Store, locate_store, open_store
 from watchwire.store.postgres.schema import MIGRATIONS
 from watchwire.timeutil import utcnow
 
@@ -40,3 +42,23 @@ async def test_a_backup_says_to_use_pg_dump_in_words(postgres_dsn: str, tmp_path
         assert not (tmp_path / "copy.db").exists()
         assert await store.reclaim_space(pages=100) == 0  # the server reuses freed space
     assert "PostgreSQL's own tools" in str(e.value)
+
+
+async def test_workers_count_a_day_in_rows_of_their_own_and_readers_sum_them(
+    postgres_dsn: str,
+) -> None:
+    """One row a day would make every worker's save wait on the others' count until commit."""
+    location = locate_store(postgres_dsn)
+    async with open_store(location) as one, open_store(location) as two:
+
+        async def save(store: Store, prefix: str) -> None:
+            for i in range(10):
+                await store.save_article(new_article(f"https://{prefix}/{i}", f"{prefix} {i}"),
+                                         [intent()], now=T0)  # fmt: skip
+
+        await asyncio.gather(save(one, "a"), save(two, "b"))
+        (day,) = await one.daily_activity(since=T0.date())
+        assert (day.day, day.articles, day.alerts) == (T0.date(), 20, 20)
+    with psycopg.connect(postgres_dsn) as conn:
+        shards = conn.execute("SELECT count(*) FROM daily_counts").fetchone()
+    assert shards is not None and shards[0] >= 2  # two workers, two sessions at least

@@ -18,7 +18,8 @@ to the writer that lost). Where it departs:
   requested (``hosts``); who is alive (``workers``: each holds a session advisory lock while it
   lives, which the server drops when its session ends however the process did); and which
   sources each worker's config has (``worker_sources``). SQLite has one process, which holds
-  all of it in memory.
+  all of it in memory. ``daily_counts`` is kept in up to 64 rows a day (``shard``: the
+  session's), so that workers' saves do not queue on one row's lock; readers sum them.
 - ``stories.closed`` is a boolean where SQLite has 0/1.
 
 Payloads are ``json``, not ``jsonb``: a payload is sent as stored, and ``jsonb`` would
@@ -308,6 +309,27 @@ CREATE TABLE store_copies (
     started_at  timestamptz NOT NULL,
     finished_at timestamptz
 );
+
+-- The day's counts as several workers write them: one row a day would be locked by every
+-- article's transaction from its insert to its commit, so every worker's saves would wait on
+-- each other's. Each session counts into its own of DAY_SHARDS rows a day; readers sum them.
+ALTER TABLE daily_counts ADD COLUMN shard smallint NOT NULL DEFAULT 0;
+ALTER TABLE daily_counts DROP CONSTRAINT daily_counts_pkey;
+ALTER TABLE daily_counts ADD PRIMARY KEY (day, shard);
+CREATE OR REPLACE FUNCTION watchwire_count_article() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, articles)
+    VALUES ((NEW.first_seen_at AT TIME ZONE 'UTC')::date, pg_backend_pid() % 64, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET articles = daily_counts.articles + 1;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION watchwire_count_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, alerts)
+    VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, pg_backend_pid() % 64, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET alerts = daily_counts.alerts + 1;
+    RETURN NULL;
+END $$;
 """
 
 

@@ -3,8 +3,9 @@
 The same answers as SQLite's (``store/sqlite/stories.py``): a listing reads one page of stories
 by id (newest first) and counts each one's copies and alerts through their indexes; the day
 counts are kept by triggers (``daily_counts``, schema ``_DASHBOARD``), so the overview's chart
-never counts articles. Several workers insert at once; a day's row is upserted by each
-trigger, so the counts add up whoever wrote.
+never counts articles. Several workers insert at once: each session counts into a row of its
+own for the day (``shard``, schema ``_WORKERS``), so saves never wait on one another's count,
+and a day is the sum of its rows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ _STORIES = """
 class StoriesPart(Connected):
     async def daily_activity(self, *, since: date) -> list[DayActivity]:
         found = await self._rows(
-            "SELECT day, articles, alerts FROM daily_counts WHERE day >= %s ORDER BY day",
+            """SELECT day, sum(articles) AS articles, sum(alerts) AS alerts FROM daily_counts
+               WHERE day >= %s GROUP BY day ORDER BY day""",
             (since,),
         )
         return [

@@ -23,6 +23,15 @@ __all__ = ["TransferPart"]
 _PAYLOADS: Final = frozenset({"payload"})
 _IDENTITIES: Final = ("fetches", "stories", "articles", "deliveries", "polls")
 """Tables whose ``id`` is generated: moved on past the copied ids."""
+_DAY_TOTALS: Final = sql.SQL(
+    "(SELECT day, sum(articles)::bigint AS articles, sum(alerts)::bigint AS alerts "
+    "FROM daily_counts GROUP BY day) AS daily_counts"
+)
+"""``daily_counts`` as records: a day's shards summed (one record a day, as SQLite has)."""
+
+
+def _table(kind: Kind) -> sql.Composable:
+    return _DAY_TOTALS if kind.name == "daily_counts" else sql.Identifier(kind.name)
 
 
 class TransferPart(Connected):
@@ -38,7 +47,7 @@ class TransferPart(Connected):
             params = [*([after] if kind.then is None else after), limit]
         query = sql.SQL("SELECT {cols} FROM {table} {where} ORDER BY {order} LIMIT %s").format(
             cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            table=sql.Identifier(kind.name),
+            table=_table(kind),
             where=where,
             order=order,
         )
@@ -72,24 +81,13 @@ class TransferPart(Connected):
         if extra:
             values.append(sql.SQL("{}::tsvector").format(sql.Placeholder()))
         overriding = sql.SQL("OVERRIDING SYSTEM VALUE") if kind.name in _IDENTITIES else sql.SQL("")
-        conflict: sql.Composable = sql.SQL("DO NOTHING")
-        if kind.overwrite:
-            conflict = sql.SQL("({key}) DO UPDATE SET {sets}").format(
-                key=sql.Identifier(kind.key),
-                sets=sql.SQL(", ").join(
-                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
-                    for c in columns
-                    if c != kind.key
-                ),
-            )
         query = sql.SQL(
-            "INSERT INTO {table} ({cols}) {overriding} VALUES ({values}) ON CONFLICT {conflict}"
+            "INSERT INTO {table} ({cols}) {overriding} VALUES ({values}) ON CONFLICT DO NOTHING"
         ).format(
             table=sql.Identifier(kind.name),
             cols=sql.SQL(", ").join(map(sql.Identifier, columns + extra)),
             overriding=overriding,
             values=sql.SQL(", ").join(values),
-            conflict=conflict,
         )
         params = []
         for r in records:
@@ -98,6 +96,13 @@ class TransferPart(Connected):
                 row.append(search_vector(r["title"] or "", r["lead"] or "", r["body"] or ""))
             params.append(row)
         async with self._transaction() as conn:
+            if kind.overwrite:  # what the target counted itself meanwhile (its triggers) goes
+                await conn.execute(
+                    sql.SQL("DELETE FROM {table} WHERE {key} = ANY(%s)").format(
+                        table=sql.Identifier(kind.name), key=sql.Identifier(kind.key)
+                    ),
+                    ([r[kind.key] for r in records],),
+                )
             async with conn.cursor() as cur:
                 await cur.executemany(query, params)
             if kind.name == "articles":
@@ -113,7 +118,7 @@ class TransferPart(Connected):
     async def last_key(self, kind: Kind) -> Any | None:
         query = sql.SQL("SELECT {cols} FROM {table} ORDER BY {desc} LIMIT 1").format(
             cols=sql.SQL(", ").join(map(sql.Identifier, kind.order)),
-            table=sql.Identifier(kind.name),
+            table=_table(kind),
             desc=sql.SQL(", ").join(
                 sql.SQL("{} DESC").format(sql.Identifier(f)) for f in kind.order
             ),
@@ -124,7 +129,7 @@ class TransferPart(Connected):
         return kind.position(found[0])
 
     async def count_records(self, kind: Kind) -> int:
-        query = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(kind.name))
+        query = sql.SQL("SELECT count(*) AS n FROM {}").format(_table(kind))
         return int((await self._rows(query))[0]["n"])
 
     async def copy_marker(self) -> CopyMarker | None:
