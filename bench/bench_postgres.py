@@ -2,7 +2,7 @@
 
     python -m bench.bench_postgres                 # 200 sites x 50; 10,000 sources; 1,000,000
     python -m bench.bench_postgres --quick         # 40 sites x 50; 10,000 sources; 100,000
-    python -m bench.bench_postgres --only crawl,leases,search
+    python -m bench.bench_postgres --only crawl,leases,search,daycount
 
 One throwaway PostgreSQL 15 cluster (``tests/support/postgres.py``), set up durable as a server
 would be (``fsync``, ``synchronous_commit``, ``full_page_writes`` on; 256 MB of shared buffers;
@@ -22,6 +22,11 @@ host (one of 1,000), hand the source back due an hour later and give the hosts b
 statement a poll adds to the store, without the fetching. CPU per poll is this process's (the
 three stores' client side) plus the database's. The same loop on SQLite for comparison.
 
+**daycount**: the dashboard's day counts under several writers: six workers (six stores in
+this process) each storing 300 articles with an alert, eight at a time, on one day — with the
+counts in one row a day (every save holds its lock from its insert to its commit), and in a row
+per session (``schema._WORKERS``), alternated twice. Saves per second, wall clock.
+
 **search**: ``watchwire search``'s path (``queries.search``: the GIN index narrows, the rules
 engine confirms, 50 hits) over a database filled through ``store copy``'s import (the same
 3-5 KB bodies and queries as ``bench_store``'s SQLite figures; stories one per article, no
@@ -40,12 +45,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from tests.store.helpers import T0, intent, new_article
 from tests.support.postgres import Cluster, database
 
 from bench.bench_store import CLI_LIMIT, TERMS, Corpus, queries
@@ -241,6 +248,70 @@ async def leases(
     return polls[0], meter.wall, meter.cpu
 
 
+ONE_ROW_A_DAY = """
+CREATE OR REPLACE FUNCTION watchwire_count_article() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, articles)
+    VALUES ((NEW.first_seen_at AT TIME ZONE 'UTC')::date, 0, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET articles = daily_counts.articles + 1;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION watchwire_count_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, alerts)
+    VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, 0, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET alerts = daily_counts.alerts + 1;
+    RETURN NULL;
+END $$;
+"""
+"""The day counts as the dashboard's first migration kept them: one row a day."""
+
+
+async def concurrent_saves(dsn: str, *, one_row: bool, workers: int, each: int) -> float:
+    """Seconds for ``workers`` stores to save ``each`` articles (and an alert) each, 8 at once."""
+    location = locate_store(dsn)
+    async with open_store(location):
+        pass  # migrated
+    if one_row:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(ONE_ROW_A_DAY)
+    async with AsyncExitStack() as stack:
+        stores = [await stack.enter_async_context(open_store(location)) for _ in range(workers)]
+
+        async def save(k: int, store: Store) -> None:
+            async def one(i: int) -> None:
+                new = new_article(f"https://{k}/{i}", f"text {k} {i} " * 30)
+                await store.save_article(new, [intent()], now=T0)
+
+            for i in range(0, each, 8):
+                await asyncio.gather(*(one(j) for j in range(i, min(i + 8, each))))
+
+        t = time.perf_counter()
+        await asyncio.gather(*(save(k, s) for k, s in enumerate(stores)))
+        took = time.perf_counter() - t
+        (day,) = await stores[0].daily_activity(since=T0.date())
+        assert day.articles == workers * each, day
+    return took
+
+
+def bench_daycount(cluster: Cluster, workers: int = 6, each: int = 300) -> None:
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(2):
+        for one_row in (True, False):
+            with database(cluster.dsn()) as dsn:
+                took = asyncio.run(concurrent_saves(dsn, one_row=one_row, workers=workers,
+                                                    each=each))  # fmt: skip
+            rates[one_row].append(workers * each / took)
+            how = "one row a day" if one_row else "a row per session"
+            print(f"[day counts, {how}] {workers * each} saves by {workers} workers in "
+                  f"{took:.1f}s = {workers * each / took:.0f}/s", flush=True)  # fmt: skip
+    note = f"{workers} workers x {each} articles with an alert, 8 at a time each; best of 2"
+    emit("Concurrent saves, day counts in one row a day", round(max(rates[True])), "saves/s",
+         note=note)  # fmt: skip
+    emit("Concurrent saves, day counts in a row per session", round(max(rates[False])),
+         "saves/s", note=note)  # fmt: skip
+
+
 def bench_leases(cluster: Cluster, sources: int) -> None:
     with database(cluster.dsn()) as dsn:
         before = tree_cpu(cluster.pid)
@@ -364,7 +435,7 @@ def cluster() -> Iterator[Cluster]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--only", default="crawl,leases,search")
+    p.add_argument("--only", default="crawl,leases,daycount,search")
     p.add_argument("--sites", type=int)
     p.add_argument("--articles", type=int, default=50)
     p.add_argument("--rules", type=int, default=1000)
@@ -379,6 +450,8 @@ def main() -> None:
             bench_crawl(c, a.sites or (40 if a.quick else 200), a.articles, a.rules)
         if "leases" in only:
             bench_leases(c, a.sources)
+        if "daycount" in only:
+            bench_daycount(c)
         if "search" in only:
             bench_search(c, a.search_articles or (100_000 if a.quick else 1_000_000), a.repeat)
 
