@@ -72,10 +72,13 @@ async def test_two_workers_keep_one_host_s_concurrency(
 async def test_the_delay_carries_over_from_one_worker_to_the_next(
     host: HttpServer, stores: list[Store]
 ) -> None:
-    await fetch_all(host, stores, per_host_concurrency=1, per_host_delay=timedelta(seconds=0.15))
+    await fetch_all(host, stores, per_host_concurrency=1, per_host_delay=timedelta(seconds=0.3))
     starts = sorted(r.received_at for r in host.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.14, gaps
+    # The host stamps a request when the test's one event loop gets to it: tens of
+    # milliseconds late on a busy machine, so a gap can read shorter than the delay by that. A
+    # delay not carried from one worker to the next would show gaps of the response time, 0.1 s.
+    assert min(gaps) >= 0.25, gaps
 
 
 async def test_a_host_is_given_back_once_idle(host: HttpServer, stores: list[Store]) -> None:
