@@ -5,7 +5,10 @@ Order (WHATWG "encoding sniffing", with detection as the last resort):
 1. a byte-order mark (it wins even over the HTTP header, as in browsers);
 2. the ``charset`` of the HTTP ``Content-Type`` header — except a header ``utf-8`` that the bytes
    are not valid UTF-8 for (a server default over a page saved in windows-1251 is common);
-3. ``<meta charset>`` or ``<meta http-equiv="Content-Type" content="…; charset=…">`` near the top;
+3. ``<meta charset>`` or ``<meta http-equiv="Content-Type" content="…; charset=…">`` near the top —
+   except a single-byte charset (``ISO-8859-1``, ``ISO-8859-2``, …) over bytes that are valid
+   UTF-8 with non-ASCII in them: a template's stale meta over a UTF-8 page (``AndrÃ©s`` for
+   ``Andrés``); legacy text is practically never valid multi-byte UTF-8;
 4. the XML declaration (``<?xml … encoding="…"?>``), for XHTML and feeds;
 5. valid UTF-8 is UTF-8; otherwise ``charset_normalizer`` guesses (it tells windows-1251 from
    koi8-r on real text), falling back to windows-1252.
@@ -42,6 +45,7 @@ _BOMS: Final = (
 )
 _META: Final = re.compile(rb"<meta\s[^>]*>", re.IGNORECASE)
 _META_CHARSET: Final = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.IGNORECASE)
+_NON_ASCII: Final = re.compile(rb"[\x80-\xff]")
 _XML_DECL: Final = re.compile(
     rb"""^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""", re.IGNORECASE
 )
@@ -135,6 +139,11 @@ def _is_utf8(name: str) -> bool:
     return codecs.lookup(name).name == "utf-8"
 
 
+def _single_byte(name: str) -> bool:
+    """A charset with one byte per character (``iso8859-2``, ``cp1251``), by Python's name."""
+    return codecs.lookup(name).name.startswith(("iso8859", "cp12", "cp8", "koi8", "latin", "mac"))
+
+
 def _valid_utf8(content: bytes) -> bool:
     """Valid UTF-8, allowing a sequence cut short at the end (bodies cut at the size cap)."""
     try:
@@ -173,7 +182,10 @@ def sniff_charset(content: bytes, *, charset: str | None = None) -> str:
     if header and not (_is_utf8(header) and not valid_utf8()):
         return header
     declared = _declared_in_document(content[:_PRESCAN])
-    if declared and not (_is_utf8(declared) and not valid_utf8()):
+    if declared and _is_utf8(declared):
+        if valid_utf8():
+            return declared
+    elif declared and not (_single_byte(declared) and _NON_ASCII.search(content) and valid_utf8()):
         return declared
     if valid_utf8():
         return "utf-8"

@@ -8,11 +8,14 @@ the plain data and its error locations are mapped back to the nodes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
@@ -23,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     create_model,
@@ -49,11 +53,15 @@ __all__ = [
     "SourceConfig",
     "WebhookChannel",
     "channel_type_name",
+    "decode_webhook_secret",
     "default_config_path",
     "load_config",
     "parse_duration",
     "parse_size",
 ]
+
+PathKey = tuple[str | int, ...]
+"""Where a value stands in the document: ``("rules", 2, "query")``."""
 
 # --- scalar types -----------------------------------------------------------------------------
 
@@ -107,6 +115,20 @@ class _Model(BaseModel):
 
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_URL = r"^https?://\S+$"
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def _language_code(value: str) -> str:
+    """A language tag (``uk``, ``en``, ``pt-BR``): ``ukrainian`` would never match any page."""
+    if not _LANGUAGE.match(value):
+        raise ValueError(
+            f"'{value}' is not a language code: use ISO 639-1 codes such as uk, en, de or pl"
+        )
+    return value
+
+
+LanguageCode = Annotated[str, AfterValidator(_language_code)]
 
 
 class CrawlSettings(_Model):
@@ -156,12 +178,12 @@ class _SourceKeys(_Model):
     """One watched site (``sources[i]``), with any crawl key as an override of ``crawl:``."""
 
     name: str = Field(pattern=_NAME)
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str = Field(pattern=_URL)
     kind: Literal["feed", "sitemap", "listing", "page"] | None = None
     links: str | None = None
     """CSS selector for article links on a listing page."""
     enabled: bool = True
-    language: str | None = None
+    language: LanguageCode | None = None
     """Assumed language of the source's articles when a page does not say."""
 
     def crawl_overrides(self) -> dict[str, Any]:
@@ -219,7 +241,7 @@ class _ChannelBase(_Model):
 
 class WebhookChannel(_ChannelBase):
     type: Literal["webhook"]
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str = Field(pattern=_URL)
     secret: SecretStr | None = None
     """``whsec_`` + base64: Standard Webhooks signing secret."""
     format: Literal["json", "slack", "discord"] = "json"
@@ -231,7 +253,28 @@ class WebhookChannel(_ChannelBase):
     def _check_secret(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not v.get_secret_value():
             return None  # ${VAR:-} left empty: unsigned
+        if v is not None:
+            decode_webhook_secret(v.get_secret_value())  # a bad one fails here, not at start
         return v
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def decode_webhook_secret(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional). The message of
+    the ValueError it raises never quotes the secret."""
+    raw = secret.strip().removeprefix(WEBHOOK_SECRET_PREFIX)
+    try:
+        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "the secret must be whsec_ followed by base64 (Standard Webhooks); "
+            "this one is not base64 (its value is not shown)"
+        ) from None
+    if not key:
+        raise ValueError("the secret is empty after whsec_")
+    return key
 
 
 class SmtpConfig(_Model):
@@ -295,7 +338,7 @@ class RuleConfig(_Model):
     fields: tuple[FieldName, ...] = ("title", "lead", "body")
     sources: tuple[str, ...] | None = None
     """None: every source."""
-    languages: tuple[str, ...] | None = None
+    languages: tuple[LanguageCode, ...] | None = None
     notify: tuple[str, ...] | None = None
     """None: every channel."""
     enabled: bool = True
@@ -319,6 +362,16 @@ class Config(_Model):
 
     path: Path | None = Field(default=None, exclude=True)
     """Where it was loaded from (set by ``load_config``; not a YAML key)."""
+    _locator: Callable[[PathKey, str], ConfigError] | None = PrivateAttr(default=None)
+
+    def error_at(self, path: Sequence[str | int], message: str) -> ConfigError:
+        """A ConfigError about the key at ``path`` (``("channels", "ops")``), placed at its
+        file:line:col when this config was parsed from text: for what only a later stage can
+        tell (a channel's package is missing), so that ``validate`` and ``run`` say where."""
+        key = tuple(path)
+        if self._locator is None:
+            return ConfigError(message, path=_dotted(key) or None)
+        return self._locator(key, message)
 
     def settings_for(self, source: SourceConfig | None) -> CrawlSettings:
         """The crawl settings of ``source`` (its overrides over ``crawl:``), or the defaults."""
@@ -339,8 +392,6 @@ class Config(_Model):
 
 # --- loading ----------------------------------------------------------------------------------
 
-PathKey = tuple[str | int, ...]
-
 
 @dataclass(frozen=True, slots=True)
 class _Pos:
@@ -355,6 +406,8 @@ class _Positions:
         self.values: dict[PathKey, _Pos] = {}
         self.keys: dict[PathKey, _Pos] = {}
         self.styles: dict[PathKey, str | None] = {}
+        self.plain: dict[PathKey, str] = {}
+        """The text of plain (unquoted) scalars, for "`no` is read as a boolean"."""
 
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -398,38 +451,45 @@ def _construct(
     positions: _Positions,
     env: Mapping[str, str],
     file: str,
+    errors: list[ConfigError],
 ) -> Any:
+    """The plain data of ``node``; problems are added to ``errors`` and the rest goes on."""
     positions.values[path] = _pos(node.start_mark)
     dotted = _dotted(path)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            p = _pos(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
-                p = _pos(key_node.start_mark)
-                raise ConfigError("keys must be plain strings", file=file, line=p.line,
-                                  column=p.column, path=dotted or None)  # fmt: skip
+                errors.append(ConfigError("keys must be plain strings", file=file, line=p.line,
+                                          column=p.column, path=dotted or None))  # fmt: skip
+                continue
             key = str(key_node.value)
             if key in out:
-                p = _pos(key_node.start_mark)
-                raise ConfigError(f"duplicate key '{key}'", file=file, line=p.line,
-                                  column=p.column, path=_dotted((*path, key)))  # fmt: skip
-            positions.keys[(*path, key)] = _pos(key_node.start_mark)
-            out[key] = _construct(value_node, (*path, key), positions, env, file)
+                errors.append(ConfigError(f"duplicate key '{key}'", file=file, line=p.line,
+                                          column=p.column, path=_dotted((*path, key))))  # fmt: skip
+                continue
+            positions.keys[(*path, key)] = p
+            out[key] = _construct(value_node, (*path, key), positions, env, file, errors)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _construct(item, (*path, i), positions, env, file) for i, item in enumerate(node.value)
+            _construct(item, (*path, i), positions, env, file, errors)
+            for i, item in enumerate(node.value)
         ]
     assert isinstance(node, yaml.ScalarNode)
     positions.styles[path] = node.style
 
     def fail(message: str) -> None:
         p = _pos(node.start_mark)
-        raise ConfigError(message, file=file, line=p.line, column=p.column, path=dotted or None)
+        errors.append(
+            ConfigError(message, file=file, line=p.line, column=p.column, path=dotted or None)
+        )
 
     value = str(node.value).translate(_UNMASK)
     if node.style in ("'", '"', "|", ">"):
         return _interpolate(value, env, fail)
+    positions.plain[path] = value
     # Plain scalars: interpolate first, then let YAML's resolver type the result, so that
     # `port: ${SMTP_PORT:-587}` is an int.
     if "$" not in value:
@@ -503,8 +563,23 @@ def _error_at(
     )
 
 
-def _friendly(err: Mapping[str, Any]) -> str:
+_PATTERN_WORDS = {
+    _NAME: "must start with a letter or digit and hold only letters, digits, '_', '.' and '-'",
+    _URL: "must be an http:// or https:// URL, without spaces",
+}
+"""What each pattern of the models asks, in words: a regex is no message for a person."""
+
+
+def _friendly(err: Mapping[str, Any], plain: str | None = None) -> str:
+    """``err`` (one of pydantic's) in words; ``plain`` is the value's text when unquoted."""
     kind = err.get("type", "")
+    if isinstance(err.get("input"), bool) and plain is not None and kind != "bool_type":
+        # YAML 1.1 reads yes/no/on/off as booleans: `languages: [no]` is not Norwegian.
+        value = "true" if err["input"] else "false"
+        return f'`{plain}` is read as the boolean {value}: write "{plain}", in quotes, for the text'
+    if kind == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern"))
+        return _PATTERN_WORDS.get(pattern, "is not of the expected form")
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
@@ -560,67 +635,75 @@ def parse_config(
     if root is None:
         raise ConfigError("the config is empty", file=file)
     positions = _Positions()
-    data = _construct(root, (), positions, env, file)
+    errors: list[ConfigError] = []
+    data = _construct(root, (), positions, env, file, errors)
     if not isinstance(data, dict):
         raise _error_at(positions, file, (), "the config must be a mapping of keys")
     try:
         config = Config.model_validate({**data, "path": path})
     except ValidationError as exc:
-        errors = exc.errors()
-        err = errors[0]
-        loc = _resolve_loc(err["loc"], data)
-        message = _friendly(err)
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
-        raise _error_at(
-            positions, file, loc, message, on_key=err["type"] == "extra_forbidden"
-        ) from None
-    _cross_check(config, positions, file)
+        for err in exc.errors():
+            loc = _resolve_loc(err["loc"], data)
+            message = _friendly(err, positions.plain.get(loc))
+            errors.append(
+                _error_at(positions, file, loc, message, on_key=err["type"] == "extra_forbidden")
+            )
+        raise ConfigError.combine(errors) from None
+    errors += _cross_check(config, positions, file)
+    if errors:
+        raise ConfigError.combine(errors)
+    config._locator = partial(_error_at, positions, file)
     return config
 
 
-def _cross_check(config: Config, positions: _Positions, file: str) -> None:
+def _cross_check(config: Config, positions: _Positions, file: str) -> list[ConfigError]:
+    """What no single key can tell: names that clash or point nowhere; queries that do not
+    parse. Every problem, not just the first."""
+    errors: list[ConfigError] = []
     try:
         config.store_location()
     except StoreError as exc:
-        raise _error_at(positions, file, ("storage",), str(exc)) from None
+        errors.append(_error_at(positions, file, ("storage",), str(exc)))
     seen: dict[str, int] = {}
     for i, source in enumerate(config.sources):
         if source.name in seen:
-            raise _error_at(
+            errors.append(_error_at(
                 positions, file, ("sources", i, "name"),
                 f"duplicate source name '{source.name}' (first at sources[{seen[source.name]}])",
-            )  # fmt: skip
+            ))  # fmt: skip
+            continue
         seen[source.name] = i
     rule_names: dict[str, int] = {}
     for i, rule in enumerate(config.rules):
         if rule.name in rule_names:
-            raise _error_at(
+            errors.append(_error_at(
                 positions, file, ("rules", i, "name"),
                 f"duplicate rule name '{rule.name}' (first at rules[{rule_names[rule.name]}])",
-            )  # fmt: skip
-        rule_names[rule.name] = i
+            ))  # fmt: skip
+        rule_names.setdefault(rule.name, i)
         for j, ch in enumerate(rule.notify or ()):
             if ch not in config.channels:
                 known = ", ".join(sorted(config.channels)) or "none defined"
-                raise _error_at(
+                errors.append(_error_at(
                     positions, file, ("rules", i, "notify", j),
                     f"unknown channel '{ch}' (channels: {known})",
-                )  # fmt: skip
+                ))  # fmt: skip
         for j, src in enumerate(rule.sources or ()):
             if src not in seen:
-                raise _error_at(
-                    positions, file, ("rules", i, "sources", j), f"unknown source '{src}'"
-                )
-    _check_queries(config, positions, file)
+                errors.append(_error_at(
+                    positions, file, ("rules", i, "sources", j),
+                    f"unknown source '{src}' (sources: {', '.join(seen) or 'none defined'})",
+                ))  # fmt: skip
+    return errors + _check_queries(config, positions, file)
 
 
-def _check_queries(config: Config, positions: _Positions, file: str) -> None:
+def _check_queries(config: Config, positions: _Positions, file: str) -> list[ConfigError]:
     """Parse every rule query so that a typo fails at load, with its column in the file.
 
     Only checked here; the service compiles the rules once, from the config this returns.
     """
     checker = QueryChecker(config.terms)
+    errors: list[ConfigError] = []
     for index, rule in enumerate(config.rules):
         try:
             checker.check(rule.query)
@@ -628,10 +711,11 @@ def _check_queries(config: Config, positions: _Positions, file: str) -> None:
             path: PathKey = ("rules", index, "query")
             pos = positions.values.get(path)
             quoted = positions.styles.get(path) in ("'", '"')
-            raise ConfigError(
+            errors.append(ConfigError(
                 f"{exc.message}\n    {exc.caret().replace(chr(10), chr(10) + '    ')}",
                 file=file,
                 line=pos.line if pos else None,
                 column=(pos.column + int(quoted) + exc.query_column - 1) if pos else None,
                 path=_dotted(path),
-            ) from None
+            ))  # fmt: skip
+    return errors

@@ -17,6 +17,8 @@ on past every one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "ConfigError",
     "DeliveryError",
@@ -35,7 +37,9 @@ class WatchwireError(Exception):
 class ConfigError(WatchwireError):
     """The configuration is invalid.
 
-    ``str()`` is the full user-facing message, ``file:line:col: key.path: problem``.
+    ``str()`` is the full user-facing message, ``file:line:col: key.path: problem``. A config
+    with several problems raises one error that carries them all (``errors``, in file order),
+    so that a user fixes them in one pass; its ``str()`` is one line per problem.
     """
 
     def __init__(
@@ -52,7 +56,28 @@ class ConfigError(WatchwireError):
         self.line = line
         self.column = column
         self.path = path
+        self.errors: tuple[ConfigError, ...] = (self,)
+        """Every problem found: this one alone, or each of a combined error's."""
         super().__init__(self._render())
+
+    @classmethod
+    def combine(cls, errors: Sequence[ConfigError]) -> ConfigError:
+        """One error for several (the first when there is one), sorted by place in the file."""
+        if not errors:
+            raise ValueError("no errors to combine")
+        ordered = sorted(errors, key=lambda e: (e.line or 0, e.column or 0))
+        if len(ordered) == 1:
+            return ordered[0]
+        first = ordered[0]
+        combined = cls(
+            first.message, file=first.file, line=first.line, column=first.column, path=first.path
+        )
+        combined.errors = tuple(ordered)
+        combined.args = ("\n".join(str(e) for e in ordered),)
+        return combined
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self._render()
 
     def _render(self) -> str:
         where = ""

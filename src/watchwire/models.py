@@ -284,3 +284,5 @@ class OutboxMessage:
     """The JSON body of DESIGN.md (``watchwire.alert`` or ``watchwire.digest``)."""
     attempts: int = 0
     created_at: datetime | None = None
+    """When its delivery episode began: when it was made, or requeued by ``alerts retry``;
+    the channel's ``give_up`` counts from it."""

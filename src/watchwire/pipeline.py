@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -142,6 +143,8 @@ class Poller:
     # --- one source ---------------------------------------------------------------------------
 
     async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
+        """Poll ``source`` once. ``force``: a one-off poll (``watchwire once``), which ignores
+        the source's back-off and, when it fails, promises no retry: nothing will make one."""
         snap = self._snapshot
         settings = snap.config.settings_for(source)
         state = await self._store.source_state(source.name)
@@ -161,7 +164,8 @@ class Poller:
             self._log_recovery(source, failures)
             return PollReport(source=source.name, ok=True)
         if isinstance(doc, FetchResult):
-            return await self._fail(source, settings, failures, doc.error or "fetch failed")
+            error = doc.error or "fetch failed"
+            return await self._fail(source, settings, failures, error, scheduled=not force)
 
         discovery = doc
         links = list(discovery.links)
@@ -173,7 +177,9 @@ class Poller:
             children = discovery.sitemaps[:_MAX_CHILD_SITEMAPS]
             links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
-            return await self._fail(source, settings, failures, discovery.error)
+            return await self._fail(
+                source, settings, failures, discovery.error, scheduled=not force
+            )
 
         report = await self._ingest(snap, source, settings, links)
         # Seen only when everything it listed is stored or given up on purpose: an article
@@ -263,17 +269,28 @@ class Poller:
         return links
 
     async def _fail(
-        self, source: SourceConfig, settings: CrawlSettings, failures: int, error: str
+        self,
+        source: SourceConfig,
+        settings: CrawlSettings,
+        failures: int,
+        error: str,
+        *,
+        scheduled: bool,
     ) -> PollReport:
-        delay = backoff_delay(settings, failures + 1)
+        now = self._now()
+        next_poll_at = now + backoff_delay(settings, failures + 1) if failures >= 1 else None
         await self._store.record_poll(
-            source.name, url=source.url, now=self._now(), ok=False, error=error,
-            next_poll_at=self._now() + delay if failures >= 1 else None,
-        )  # fmt: skip
+            source.name, url=source.url, now=now, ok=False, error=error, next_poll_at=next_poll_at
+        )
         # Say it once when a source goes bad, not on every poll while it stays bad.
         level = logging.WARNING if failures == 0 else logging.DEBUG
-        log.log(level, "poll failed: %s (retrying with back-off)", error,
-                extra={"source": source.name})  # fmt: skip
+        if scheduled:
+            retry = _next_tick(now, settings.interval, next_poll_at)
+            at = retry.astimezone().strftime("%H:%M")
+            log.log(level, "poll failed: %s; will retry at %s", error, at,
+                    extra={"source": source.name})  # fmt: skip
+        else:
+            log.log(level, "poll failed: %s", error, extra={"source": source.name})
         return PollReport(source=source.name, ok=False, error=error)
 
     def _log_recovery(self, source: SourceConfig, failures: int) -> None:
@@ -498,6 +515,14 @@ def _intents(
             for t in targets
         )
     return out
+
+
+def _next_tick(now: datetime, interval: timedelta, not_before: datetime | None) -> datetime:
+    """When the scheduler polls a source again: every ``interval`` from this poll, skipping
+    the polls its back-off (``not_before``) holds off."""
+    if not_before is None or not_before <= now + interval:
+        return now + interval
+    return now + interval * math.ceil((not_before - now) / interval)
 
 
 _UNDATED = datetime.max.replace(tzinfo=UTC)

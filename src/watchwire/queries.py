@@ -2,7 +2,7 @@
 
 Each use case reads the store through its roles and returns frozen values; each value has one
 JSON shape (the ``*_json`` functions), which ``--json`` prints and the dashboard will serve, so
-that scripts and people see the same thing. Nothing here writes but ``requeue_failed``.
+that scripts and people see the same thing. Nothing here writes but ``requeue``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from watchwire.models import Article, Match
+from watchwire.dedupe import TextFingerprint
+from watchwire.models import Article, Discovery, Match
+from watchwire.payloads import render_alert
 from watchwire.rules import RuleReport, RuleSet
+from watchwire.snapshot import Snapshot
 from watchwire.store import (
+    AlertIntent,
     ArticleRow,
     ArticleStore,
+    DeliveryAttempt,
+    NewArticle,
     OutboxRow,
     OutboxStore,
     SearchKey,
@@ -29,21 +35,33 @@ from watchwire.store import (
 from watchwire.timeutil import iso_z
 
 __all__ = [
+    "AlertDetail",
     "Hit",
+    "Requeued",
     "SearchResult",
     "StoreSummary",
     "Story",
+    "Verdict",
+    "alert_detail",
+    "alert_detail_json",
+    "alert_json",
+    "alerts",
+    "attempt_json",
+    "discovery_json",
     "explain",
     "health_json",
     "hit_json",
+    "judge",
     "outbox",
     "outbox_row_json",
     "report_json",
+    "requeue",
     "requeue_failed",
     "search",
     "source_health",
     "store_summary",
     "story",
+    "verdict_json",
 ]
 
 FIRST_PAGE_MARGIN = 10
@@ -157,6 +175,153 @@ def report_json(report: RuleReport) -> dict[str, Any]:
     }
 
 
+# --- check: what would happen to an article ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """What watchwire would do with one article for one rule (``watchwire check``)."""
+
+    rule: str
+    verdict: str
+    """``alert`` (would alert ``channels``), ``backlog`` (older than ``backfill``: stored,
+    never alerted), ``alerted`` (its story was alerted already), ``disabled``, ``source`` (the
+    source is not one of the rule's), ``sources`` (the rule has sources and none was given),
+    ``no-channel`` (matches, notifies nobody) or ``no-match``."""
+    detail: str
+    """The verdict in words, one line."""
+    report: RuleReport
+    channels: tuple[str, ...] = ()
+    """For ``alert``: the channels that would be told."""
+    story_id: int | None = None
+    """For ``alerted``: the story it was alerted as."""
+
+
+async def judge(
+    snapshot: Snapshot,
+    rules: RuleSet,
+    article: Article,
+    fingerprint: TextFingerprint,
+    *,
+    source: str | None,
+    store: ArticleStore | None,
+    now: datetime,
+) -> list[Verdict]:
+    """Every rule of ``snapshot``'s config (``rules``: all of them compiled, disabled ones
+    too), judged as ``once`` would: matched or not, then disabled, source, backlog, channels,
+    and (with a ``store``) whether its story was alerted already. Reads, never writes."""
+    config = snapshot.config
+    reports = {r.rule: r for r in rules.explain(article, source=None)}
+    settings = config.settings_for(config.source(source) if source else None)
+    backlog = article.published_at is not None and article.published_at < now - settings.backfill
+    out: list[Verdict] = []
+    for rule in config.rules:
+        report = reports[rule.name]
+        targets = snapshot.targets.get(rule.name, ())
+
+        def verdict(kind: str, detail: str, **extra: Any) -> Verdict:
+            return Verdict(rule=rule.name, verdict=kind, detail=detail, report=report, **extra)  # noqa: B023
+
+        if not report.matched:
+            out.append(verdict("no-match", report.reason or "no match"))
+        elif not rule.enabled:
+            out.append(verdict("disabled", "matches, but the rule is disabled"))
+        elif rule.sources is not None and source is None:
+            out.append(verdict("sources", f"matches; the rule is only for {', '.join(rule.sources)}"
+                               " (--source NAME judges as one of them)"))  # fmt: skip
+        elif rule.sources is not None and source not in rule.sources:
+            out.append(verdict("source", f"matches, but {source} is not one of the rule's "
+                               f"sources ({', '.join(rule.sources)})"))  # fmt: skip
+        elif backlog:
+            assert article.published_at is not None
+            age = _age(now - article.published_at)
+            out.append(verdict("backlog", f"matches, but it is backlog: published {age} ago, "
+                               f"older than backfill ({_age(settings.backfill)}); stored, "
+                               "never alerted"))  # fmt: skip
+        elif not targets:
+            out.append(verdict("no-channel", "matches, but the rule notifies no channel"))
+        else:
+            out.append(await _would_alert(rule.name, targets, article, fingerprint, source,
+                                          store, now, verdict))  # fmt: skip
+    return out
+
+
+async def _would_alert(
+    rule: str,
+    targets: Sequence[Any],
+    article: Article,
+    fingerprint: TextFingerprint,
+    source: str | None,
+    store: ArticleStore | None,
+    now: datetime,
+    verdict: Callable[..., Verdict],
+) -> Verdict:
+    channels = tuple(t.channel for t in targets)
+    if store is not None:
+        # The body is not stored: a preview only asks which (rule, story, channel) are new.
+        match = Match(rule=rule, spans=(), snippet="")
+        body = render_alert(
+            rule=rule, article=article, source=source or "", matches=match, created_at=now
+        )
+        intents = [AlertIntent(rule=rule, channel=t.channel, digest=t.digest, payload=body)
+                   for t in targets]  # fmt: skip
+        new = NewArticle(
+            url=article.url or "", source=source or "", article=article,
+            content_hash=fingerprint.content_hash, simhash=fingerprint.simhash,
+            band_keys=fingerprint.band_keys if fingerprint.near_dup_eligible else (),
+        )  # fmt: skip
+        preview = await store.preview_article(new, intents)
+        if preview.alerted and not preview.alerts:
+            return verdict("alerted", f"matches, but its story was alerted already, as story "
+                           f"{preview.story_id}", story_id=preview.story_id)  # fmt: skip
+        channels = tuple(i.channel for i in preview.alerts)
+    return verdict("alert", f"would alert {', '.join(channels)}", channels=channels)
+
+
+def _age(td: timedelta) -> str:
+    seconds = int(td.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    return {
+        "rule": v.rule,
+        "verdict": v.verdict,
+        "detail": v.detail,
+        "channels": list(v.channels),
+        "story_id": v.story_id,
+        "explain": report_json(v.report),
+    }
+
+
+# --- discover -----------------------------------------------------------------------------------
+
+
+def discovery_json(d: Discovery, *, url: str, format: str, title: str | None) -> dict[str, Any]:
+    """What a source URL yields (``watchwire discover``)."""
+    return {
+        "url": url,
+        "kind": str(d.kind),
+        "format": format,
+        "title": title,
+        "links": [
+            {
+                "url": link.url,
+                "title": link.title,
+                "published_at": iso_z(link.published_at),
+                "updated_at": iso_z(link.updated_at),
+            }
+            for link in d.links
+        ],
+        "feeds": list(d.feeds),
+        "sitemaps": list(d.sitemaps),
+        "error": d.error,
+    }
+
+
 # --- sources ------------------------------------------------------------------------------------
 
 
@@ -197,6 +362,88 @@ async def outbox(
 ) -> list[OutboxRow]:
     """Messages newest first, of the given states (every state when none is given)."""
     return await store.list_outbox(states=states, limit=limit)
+
+
+async def alerts(
+    store: OutboxStore,
+    *,
+    states: Sequence[str] = (),
+    rules: Sequence[str] = (),
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[OutboxRow]:
+    """Alerts and digests newest first (``watchwire alerts list``); empty filters: all."""
+    return await store.list_outbox(states=states, rules=rules, since=since, limit=limit)
+
+
+def alert_json(r: OutboxRow) -> dict[str, Any]:
+    """One alert or digest as ``alerts list --json`` prints it."""
+    return {**outbox_row_json(r), "rule": r.rule, "title": r.title, "url": r.url,
+            "requeued_at": iso_z(r.requeued_at), "digest_id": r.digest_id}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertDetail:
+    """One alert or digest with every delivery try (``watchwire alerts show``)."""
+
+    row: OutboxRow
+    attempts: tuple[DeliveryAttempt, ...]
+    """Its tries; for an alert carried by a digest, the digest's."""
+
+
+async def alert_detail(store: OutboxStore, message_id: str) -> AlertDetail | None:
+    row = await store.outbox_message(message_id)
+    if row is None:
+        return None
+    carrier = row.digest_id or row.id
+    return AlertDetail(row=row, attempts=tuple(await store.delivery_attempts(carrier)))
+
+
+def attempt_json(a: DeliveryAttempt) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "at": iso_z(a.at),
+        "outcome": a.outcome,
+        "answer": a.answer,
+        "elapsed_ms": round(a.elapsed * 1000),
+        "next_attempt_at": iso_z(a.next_attempt_at),
+    }
+
+
+def alert_detail_json(d: AlertDetail) -> dict[str, Any]:
+    return {**alert_json(d.row), "payload": dict(d.row.payload),
+            "deliveries": [attempt_json(a) for a in d.attempts]}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requeued:
+    requeued: int
+    unknown: tuple[str, ...] = ()
+    """Ids that name no message."""
+    not_failed: tuple[tuple[str, str], ...] = ()
+    """``(id, state)`` of named messages that are not failed: nothing to retry."""
+
+
+async def requeue(store: OutboxStore, *, now: datetime, ids: Sequence[str] = ()) -> Requeued:
+    """Requeue failed messages (all, or those of ``ids``), saying what of ``ids`` could not."""
+    unknown: list[str] = []
+    not_failed: list[tuple[str, str]] = []
+    wanted: list[str] = []
+    for message_id in dict.fromkeys(ids):
+        row = await store.outbox_message(message_id)
+        if row is not None and row.digest_id is not None:
+            # An alert of a digest is retried with its digest.
+            row = await store.outbox_message(row.digest_id)
+        if row is None:
+            unknown.append(message_id)
+        elif row.state != "failed":
+            not_failed.append((message_id, row.state))
+        else:
+            wanted.append(row.id)
+    n = 0
+    if not ids or wanted:
+        n = await store.requeue_failed(now=now, ids=wanted)
+    return Requeued(requeued=n, unknown=tuple(unknown), not_failed=tuple(not_failed))
 
 
 async def requeue_failed(store: OutboxStore, *, now: datetime, ids: Sequence[str] = ()) -> int:

@@ -13,7 +13,7 @@ import gc
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +30,14 @@ from watchwire.memory import MemoryTrimmer
 from watchwire.pipeline import Poller, PollReport
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
-from watchwire.store import Store, open_store
+from watchwire.store import (
+    DryRunStore,
+    OutboxRow,
+    Store,
+    WouldAlert,
+    locate_store,
+    open_store,
+)
 from watchwire.timeutil import utcnow
 from watchwire.workers import WorkerPool
 
@@ -198,10 +205,38 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OnceReport:
+    """What one ``watchwire once`` did: its polls, and the messages it made or tried."""
+
     polls: tuple[PollReport, ...]
-    delivered: int
-    pending: int
-    failed: int
+    messages: tuple[OutboxRow, ...] = ()
+    """Messages this run made or tried to deliver, as they stand at its end."""
+    queued: int = 0
+    """Alerts of this run waiting for their channel's digest (not a failure)."""
+    would_alert: tuple[WouldAlert, ...] = ()
+    """With ``dry_run``: the alerts a real run would have written."""
+    dry_run: bool = False
+
+    def count(self, *states: str) -> int:
+        return sum(m.state in states for m in self.messages)
+
+    @property
+    def delivered(self) -> int:
+        return self.count("delivered")
+
+    @property
+    def failed(self) -> int:
+        """Given up on, or refused for good."""
+        return self.count("failed")
+
+    @property
+    def waiting(self) -> int:
+        """Failed for now, waiting for a retry (or not yet tried) when the run ended."""
+        return self.count("pending", "delivering")
+
+    @property
+    def ok(self) -> bool:
+        """Everything asked was done: every source read, every message delivered."""
+        return all(p.ok for p in self.polls) and not self.failed and not self.waiting
 
 
 async def run_once(
@@ -210,29 +245,24 @@ async def run_once(
     drain_timeout: float = 30.0,
     progress: TextIO | None = None,
     workers: int = 0,
+    sources: Sequence[str] | None = None,
+    dry_run: bool = False,
 ) -> OnceReport:
-    """Poll every enabled source once, deliver what is due (bounded wait), and return."""
-    async with open_service(config, workers=workers) as svc:
+    """Poll every enabled source (or those named in ``sources``, enabled or not) once, deliver
+    what is due (bounded wait), and say what this run did. ``dry_run``: store nothing, send
+    nothing; the report says what would have alerted."""
+    snapshot = config if isinstance(config, Snapshot) else Snapshot.build(config)
+    chosen = [
+        s for s in snapshot.config.sources
+        if (s.name in sources if sources is not None else s.enabled)
+    ]  # fmt: skip
+    if dry_run:
+        return await _dry_run(snapshot, chosen, progress=progress, workers=workers)
+    started = utcnow()
+    async with open_service(snapshot, workers=workers) as svc:
         freeze_long_lived()
         await _take_over_outbox(svc)
-        sources = [s for s in svc.config.sources if s.enabled]
-        reports: list[PollReport] = []
-        gate = asyncio.Semaphore(16)
-        bar = _Progress(len(sources), progress)
-
-        async def poll(source: SourceConfig) -> None:
-            async with gate:
-                try:
-                    reports.append(await svc.poller.poll(source, force=True))
-                except Exception as exc:
-                    log.exception("poll failed", extra={"source": source.name})
-                    reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
-            bar.step(source.name)
-
-        async with asyncio.TaskGroup() as tg:
-            for source in sources:
-                tg.create_task(poll(source))
-        bar.done()
+        reports = await _poll_all(svc.poller, chosen, progress)
         await svc.seal_due_digests(utcnow())
         try:
             async with asyncio.timeout(drain_timeout):
@@ -244,13 +274,60 @@ async def run_once(
                     await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
         except TimeoutError:
             log.info("outbox not drained within %.0fs; the rest stays pending", drain_timeout)
-        counts = await svc.store.outbox_counts()
+        touched = await svc.store.list_outbox(changed_since=started, limit=_REPORT_LIMIT)
         return OnceReport(
-            polls=tuple(sorted(reports, key=lambda r: r.source)),
-            delivered=counts["delivered"],
-            pending=counts["pending"] + counts["delivering"] + counts["queued"],
-            failed=counts["failed"],
+            polls=reports,
+            messages=tuple(m for m in touched if m.state != "queued"),
+            queued=sum(m.state == "queued" for m in touched),
         )
+
+
+_REPORT_LIMIT = 100_000
+"""Messages one run's report looks at, at most (a first crawl of many rules makes thousands)."""
+
+
+async def _poll_all(
+    poller: Poller, sources: Sequence[SourceConfig], progress: TextIO | None
+) -> tuple[PollReport, ...]:
+    reports: list[PollReport] = []
+    gate = asyncio.Semaphore(16)
+    bar = _Progress(len(sources), progress)
+
+    async def poll(source: SourceConfig) -> None:
+        async with gate:
+            try:
+                reports.append(await poller.poll(source, force=True))
+            except Exception as exc:
+                log.exception("poll failed", extra={"source": source.name})
+                reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
+        bar.step(source.name)
+
+    async with asyncio.TaskGroup() as tg:
+        for source in sources:
+            tg.create_task(poll(source))
+    bar.done()
+    return tuple(sorted(reports, key=lambda r: r.source))
+
+
+async def _dry_run(
+    snapshot: Snapshot, sources: Sequence[SourceConfig], *, progress: TextIO | None, workers: int
+) -> OnceReport:
+    """Poll through a ``DryRunStore``: the real store read (or an empty one when there is
+    none yet: nothing is created), nothing written, no channel opened."""
+    config = snapshot.config
+    location = config.store_location()
+    if not location.exists():
+        location = locate_store(":memory:")
+    async with AsyncExitStack() as stack:
+        pool = await stack.enter_async_context(WorkerPool(workers))
+        base = await stack.enter_async_context(
+            open_store(location, near_distance=_near_distance(config))
+        )
+        fetcher = await stack.enter_async_context(Fetcher(config.settings_for(None)))
+        dry = DryRunStore(base)
+        poller = Poller(snapshot, store=dry, fetcher=fetcher, workers=pool)
+        reports = await _poll_all(poller, sources, progress)
+        return OnceReport(polls=reports, would_alert=tuple(dry.would_alert), dry_run=True)
 
 
 class _Progress:

@@ -107,13 +107,14 @@ def test_each_channel_type_says_where_it_sends() -> None:
     }
 
 
-async def test_a_bad_channel_closes_the_ones_already_open() -> None:
+async def test_a_bad_channel_closes_the_ones_already_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)
     config = parse_config(
         'channels:\n  a: {type: webhook, url: "https://h.example/"}\n'
-        '  b: {type: webhook, url: "https://h.example/", secret: "whsec_%%%"}\n',
+        "  b: {type: apprise, urls: ['tgram://x/y']}\n",
         env={},
     )
-    with pytest.raises(ConfigError, match="base64"):
+    with pytest.raises(ConfigError, match="apprise"):
         async with open_channels(config.channels):
             pass
 

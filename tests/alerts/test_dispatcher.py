@@ -94,6 +94,25 @@ async def test_500s_then_200_delivers_exactly_once_with_one_webhook_id(
     assert final.state == "delivered" and final.attempts == 4
 
 
+async def test_every_attempt_is_recorded_with_the_receivers_answer(
+    store: Store, receiver: Receiver
+) -> None:
+    """`alerts show` reads these: each try, its outcome, what the receiver said."""
+    (alert_id,) = await add_alert(store, 1)
+    receiver.reply((503, {}, b"busy, come back"), (202, {}, b"queued as 7"))
+    clock = Clock()
+    async with WebhookSender("ops", webhook(receiver.url)) as ops:
+        d = dispatcher(store, {"ops": ops}, clock)
+        await d.drain_once()
+        clock.advance(hours=1)
+        await d.drain_once()
+    tries = await store.delivery_attempts(alert_id)
+    assert [(t.attempt, t.outcome) for t in tries] == [(1, "retry"), (2, "delivered")]
+    assert tries[0].answer == "HTTP 503 X: busy, come back"  # the test receiver says X
+    assert tries[0].next_attempt_at is not None and tries[0].next_attempt_at > T0
+    assert tries[1].answer == "HTTP 202 X: queued as 7"
+
+
 async def test_nothing_is_sent_before_the_backoff_is_over(store: Store, receiver: Receiver) -> None:
     (alert_id,) = await add_alert(store, 1)
     receiver.reply((500, {}, b""))

@@ -24,7 +24,7 @@ from watchwire.alerts.chat import (
     SLACK_BLOCKS_MAX,
     SLACK_SECTION_MAX,
 )
-from watchwire.config import WebhookChannel
+from watchwire.config import WebhookChannel, parse_config
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
 from watchwire.payloads import build_digest_payload
@@ -171,9 +171,18 @@ async def test_a_slow_receiver_times_out() -> None:
         await asyncio.sleep(0.01)
 
 
-def test_a_secret_that_is_not_base64_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="whsec_"):
-        WebhookSender("ops", channel("https://h.example/", secret="whsec_not base64!"))
+def test_a_secret_that_is_not_base64_is_a_config_error_at_its_place() -> None:
+    """Refused when the config loads, with file:line:col, never quoting the secret."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            "channels:\n  ops:\n    type: webhook\n    url: https://h.example/\n"
+            "    secret: whsec_not base64!\n",
+            file="w.yaml",
+            env={},
+        )
+    message = str(caught.value)
+    assert message.startswith("w.yaml:5:13: channels.ops.secret: the secret must be whsec_")
+    assert "not base64!" not in message
 
 
 async def test_send_outside_async_with_is_a_programming_error() -> None:

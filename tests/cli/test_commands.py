@@ -83,11 +83,12 @@ def test_check_explains_matches_and_misses(
     """The related-story teaser about Zelensky and troops is chrome: that rule must not match."""
     assert main(["check", str(SEED), "-c", str(write_config(tmp_path))]) == 0
     out = capsys.readouterr().out
-    assert "MATCH    belarus-sanctions" in out
-    assert "MATCH    potash" in out
-    assert "no match ukraine-only" in out
-    assert "«sanctions»" in out
-    assert "2 of 3 rule(s) match" in out
+    # The seed page is from 2025: backlog for every rule that matches it.
+    assert "BACKLOG    belarus-sanctions: matches, but it is backlog" in out
+    assert "BACKLOG    potash" in out
+    assert "no match   ukraine-only" in out
+    assert "⟦sanctions⟧" in out and "«sanctions»" not in out
+    assert "2 of 3 rules match; 0 would alert" in out
 
 
 def test_validate_prints_the_plan_without_secrets(
@@ -121,10 +122,11 @@ async def test_once_then_search_and_alerts(
     site.install()
     config = str(write_config(tmp_path, site.server.url("/feed.xml")))
 
-    assert await asyncio.to_thread(main, ["once", "-c", config, "--drain-timeout", "3"]) == 0
+    # The receiver does not exist: the run ends with its alerts failed, and says so (exit 1).
+    assert await asyncio.to_thread(main, ["once", "-c", config, "--drain-timeout", "3"]) == 1
     out = capsys.readouterr().out
-    assert "site" in out and "stored=2" in out and "alerts=2" in out  # both rules match
-    assert "alerts: 0 delivered, 0 pending, 2 failed" in out
+    assert "alerts made by this run: 2" in out  # both rules match one story
+    assert "delivered by this run: 0; failed: 2" in out
 
     assert await asyncio.to_thread(main, ["search", "Belarus AND sanction*", "-c", config,
                                           "--json"]) == 0  # fmt: skip

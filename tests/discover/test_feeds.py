@@ -10,9 +10,10 @@ import pytest
 from watchwire.discover import discover
 from watchwire.discover.fallback import parse_feed_fallback
 from watchwire.discover.feeds import NotFastPath, parse_feed_fast
-from watchwire.models import SourceKind
+from watchwire.models import Link, SourceKind
 
 Read = Callable[[str], bytes]
+Parse = Callable[..., tuple[tuple[Link, ...], str | None]]
 
 UNN = "https://unn.ua/rss/news"
 
@@ -198,3 +199,64 @@ def test_empty_channel_is_no_error() -> None:
     """A feed with no items yet is fine: nothing new."""
     found = discover(b"<rss><channel><title>quiet</title></channel></rss>", url=UNN)
     assert (found.links, found.error) == ((), None)
+
+
+RSS_WITH_BASES = b"""<?xml version="1.0"?>
+<rss version="2.0" xml:base="https://example.org/base/"><channel xml:base="news/">
+<title>t</title><link>https://example.org/</link>
+<item><title>a</title><link>a.html</link><guid isPermaLink="false">a</guid></item>
+<item xml:base="/other/"><title>b</title><link>b.html</link>
+<guid isPermaLink="false">b</guid></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("parse", [parse_feed_fast, parse_feed_fallback])
+def test_rss_xml_base_on_the_channel_and_items_resolves_links(parse: Parse) -> None:
+    """xml:base on <rss>, <channel> and <item> is inherited as in Atom; the feed URL is last."""
+    links, _ = parse(RSS_WITH_BASES, url="https://mirror.example.net/feed.xml")
+    assert [link.url for link in links] == [
+        "https://example.org/base/news/a.html",
+        "https://example.org/other/b.html",
+    ]
+
+
+def test_rss10_xml_base_on_the_rdf_root_resolves_items() -> None:
+    content = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/" xml:base="https://example.org/r/">'
+        b'<channel rdf:about="https://example.org/"><title>t</title></channel>'
+        b'<item rdf:about="x"><title>x</title><link>x.html</link></item></rdf:RDF>'
+    )
+    links, _ = parse_feed_fast(content, url="https://mirror.example.net/feed.rdf")
+    assert [link.url for link in links] == ["https://example.org/r/x.html"]
+
+
+ATOM = (
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:feed</id>'
+    "<updated>2021-03-09T09:00:00Z</updated>"
+    '<entry><title>One</title><link href="/news/one"/><id>urn:1</id>'
+    "<published>2021-03-09T08:15:00Z</published><updated>2021-03-09T09:00:00Z</updated></entry>"
+    "</feed>"
+)
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        "<!DOCTYPE html><html><body>{}</body></html>",  # well-formed: the fast path
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>x</title></head>'
+        "<body>{}</body></html>",  # not XML: feedparser
+    ],
+)
+def test_an_atom_feed_inside_an_xhtml_page_is_read_as_a_feed(wrapper: str) -> None:
+    """``<!DOCTYPE html><html><body><feed …>``: a feed, not "an HTML page"."""
+    found = discover(wrapper.format(ATOM).encode(), url="https://example.org/feed")
+    assert found.kind is SourceKind.FEED
+    assert [(x.url, x.published_at) for x in found.links] == [
+        ("https://example.org/news/one", datetime(2021, 3, 9, 8, 15, tzinfo=UTC))
+    ]
+
+
+def test_an_html_page_that_mentions_no_feed_is_still_a_page() -> None:
+    html = b"<!DOCTYPE html><html><body><p>Our feed: /rss.xml</p></body></html>"
+    assert discover(html, url="https://example.org/").kind is SourceKind.PAGE

@@ -213,3 +213,21 @@ async def run_cli(
         pytest.fail(f"watchwire {' '.join(args)} ran over {within:g}s\n{err.decode()[-3000:]}")
     assert proc.returncode is not None
     return Completed(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def once_table(stdout: str) -> dict[str, dict[str, str]]:
+    """``watchwire once``'s table of sources: source → column → value (``result`` is ``ok`` or
+    ``FAILED``; a failed source's ``error`` is the rest of its line)."""
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["source", "result"])
+    columns = lines[header].split()
+    rows: dict[str, dict[str, str]] = {}
+    for line in lines[header + 1 :]:
+        if not line.strip():
+            break
+        name, result, *rest = line.split(maxsplit=2)
+        if result == "FAILED":
+            rows[name] = {"result": result, "error": " ".join(rest)}
+        else:
+            rows[name] = dict(zip(columns, line.split(), strict=True))
+    return rows

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Mailbox, ServiceProcess, eventually
+from tests.e2e.conftest import Mailbox, ServiceProcess, eventually, run_cli
 from watchwire.demo import DEMO_TERMS, NewsSite, WebhookReceiver, load_stories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
@@ -19,19 +17,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 async def _once(config: Path) -> tuple[int, str, str]:
     """Run ``watchwire once`` without blocking the loop that serves the site and receiver."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchwire", "once", "-c", str(config), "--drain-timeout", "10",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(40):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    done = await run_cli("once", "-c", str(config), "--drain-timeout", "10", cwd=config.parent,
+                         within=40)  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
 
 
 async def test_once_alerts_new_stories_run_after_run_and_repeats_nothing(tmp_path: Path) -> None:
@@ -65,7 +53,8 @@ rules:
     for code, out, err in runs:
         assert code == 0, out + err
         assert "wire-rss" in out and "wire-map" in out
-    assert "alerts: 1 delivered, 0 pending, 0 failed" in runs[0][1]
+    assert "delivered by this run: 1; failed: 0; waiting for a retry: 0" in runs[0][1]
+    assert "delivered by this run: 0; failed: 0" in runs[1][1]
     urls = [h.payload["article"]["url"] for h in receiver.received]
     assert urls == [site.story_url(seed), site.story_url(fresh)]
     assert not receiver.duplicates and not receiver.rejected

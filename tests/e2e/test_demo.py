@@ -213,4 +213,8 @@ def test_watchwire_demo_shows_two_alerts_and_exits_cleanly() -> None:
     assert out.count("✓ signature verified") == 2, out
     assert "stopped cleanly" in out and "2 verified webhook(s), 0 rejected" in out
     assert "Kyiv metro" in out  # listed among the stories read but rightly not alerted
+    # The config it names is in a folder it removes: it says so, and what to do next.
+    assert "removed at the end; `watchwire demo --keep` keeps it" in out
+    assert "The demo's files were removed" in out and "Next steps" in out
+    assert "watchwire discover URL" in out and "watchwire once --dry-run -c FILE" in out
     assert elapsed < 40, elapsed

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import once_table, run_cli
 from tests.support.httpserver import ServerFactory, html
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
@@ -134,7 +134,7 @@ async def test_a_feed_declaring_entities_is_refused_before_parsing(
     server.route("/feed")(html(_feed(server.url("/a")), content_type="application/rss+xml"))
     config = _config(tmp_path, ("bomb", server.url("/bomb")), ("sound", server.url("/feed")))
     done = await run_cli("once", "-c", str(config), cwd=tmp_path)
-    lines = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
-    assert "declares XML entities" in lines["bomb"], done.stdout
-    assert "stored=1" in lines["sound"], done.stdout
+    table = once_table(done.stdout)
+    assert "declares XML entities" in table["bomb"]["error"], done.stdout
+    assert table["sound"]["stored"] == "1", done.stdout
     assert [hit["url"] for hit in await _stored(config)] == [server.url("/a")]

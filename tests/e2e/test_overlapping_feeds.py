@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ServiceProcess, eventually
+from tests.e2e.conftest import ServiceProcess, eventually, run_cli
 from tests.support.httpserver import HttpServer, Request, Response, ServerFactory
 from watchwire.demo import WebhookReceiver
 
@@ -160,20 +159,10 @@ rules:
 
 
 async def once(config: Path) -> str:
-    """``watchwire once`` in a subprocess, without blocking the loop the servers run on."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchwire", "once", "-c", str(config), "--drain-timeout", "20",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(60):
-            out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0, err.decode()
-    return out.decode()
+    """``watchwire once``, without blocking the loop the servers run on."""
+    done = await run_cli("once", "-c", str(config), "--drain-timeout", "20", cwd=config.parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def alerted_urls(receiver: WebhookReceiver) -> list[str]:

@@ -68,7 +68,8 @@ def test_json_ld_with_wrong_types_is_tolerated() -> None:
         "inLanguage": 5,
     }
     head = f'<script type="application/ld+json">{json.dumps(data)}</script>'
-    assert extract_article(article_page(head=head)).title == "A"
+    # (No <h1>: the page's own heading would be the title.)
+    assert extract_article(page(paragraphs(*STORY), head)).title == "A"
 
 
 def test_ten_megabyte_page_is_handled_in_reasonable_time() -> None:
@@ -147,3 +148,12 @@ def test_any_bytes_give_an_article(data: bytes) -> None:
     """Arbitrary bytes never raise, with or without a charset declaration in front."""
     assert isinstance(extract_article(data), Article)
     assert isinstance(extract_article(b'<meta charset="koi8-r">' + data), Article)
+
+
+def test_a_headline_nested_absurdly_deep_is_read() -> None:
+    """A heading in 50,000 nested spans: its text, no recursion error."""
+    title = "<span>" * 50_000 + "Tram line extended" + "</span>" * 50_000
+    head = '<meta property="og:title" content="Tram line extended">'
+    assert extract_article(page(f"<h1>{title}</h1>" + paragraphs(*STORY), head)).title == (
+        "Tram line extended"
+    )

@@ -35,8 +35,10 @@ NEWS_ARTICLE = {
 
 
 def test_json_ld_news_article_fills_every_field() -> None:
-    """A NewsArticle object gives title, dates, authors, section, tags, image, language, lead."""
-    article = extract_article(article_page(head=ld_script(NEWS_ARTICLE)))
+    """A NewsArticle object gives title, dates, authors, section, tags, image, language, lead.
+
+    (The page has no heading of its own: that would be the title.)"""
+    article = extract_article(page(paragraphs(*STORY), ld_script(NEWS_ARTICLE)))
     assert article.title == "Council extends the tram line"
     assert article.published_at == datetime(2025, 2, 15, 9, 58, tzinfo=KYIV)
     assert article.modified_at == datetime(2025, 2, 15, 10, 12, tzinfo=KYIV)
@@ -57,7 +59,7 @@ def test_json_ld_graph_and_type_lists_are_searched() -> None:
             {"@type": ["Article", "NewsArticle"], "headline": "From the graph"},
         ],
     }
-    assert extract_article(article_page(head=ld_script(graph))).title == "From the graph"
+    assert extract_article(page(paragraphs(*STORY), ld_script(graph))).title == "From the graph"
 
 
 def test_json_ld_article_body_is_used_when_the_dom_has_no_story() -> None:
@@ -71,7 +73,7 @@ def test_broken_json_ld_is_skipped() -> None:
     """Unparseable JSON-LD falls through to the next source."""
     head = '<script type="application/ld+json">{"@type": "NewsArticle", </script>'
     head += '<meta property="og:title" content="From OpenGraph">'
-    assert extract_article(article_page(head=head)).title == "From OpenGraph"
+    assert extract_article(page(paragraphs(*STORY), head)).title == "From OpenGraph"
 
 
 def test_opengraph_and_article_meta() -> None:
@@ -177,7 +179,7 @@ def test_article_to_json_is_json_serialisable() -> None:
 def test_double_escaped_entities_are_decoded() -> None:
     """Metadata escaped twice by the CMS reads as text."""
     head = '<meta property="og:title" content="Trump&amp;#8217;s &amp;quot;deal&amp;quot;">'
-    assert extract_article(article_page(head=head)).title == 'Trump’s "deal"'
+    assert extract_article(page(paragraphs(*STORY), head)).title == 'Trump’s "deal"'
 
 
 def test_json_ld_author_references_are_not_names() -> None:

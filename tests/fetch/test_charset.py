@@ -109,3 +109,21 @@ def test_labels_outside_the_whatwg_standard_are_ignored(label: str) -> None:
     assert normalize_charset(label) is None
     assert "<script>" not in decode_html(data)
     assert "<script>" not in decode_html(data, charset=label)
+
+
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "iso-8859-2", "windows-1251"])
+def test_a_stale_single_byte_meta_over_utf8_bytes_is_not_believed(declared: str) -> None:
+    """A template's ``ISO-8859-1`` over a page the CMS writes in UTF-8: valid multi-byte UTF-8
+    is UTF-8 (legacy text practically never is)."""
+    text = "Andrés Iniesta: «Los recuerdos son mágicos» — Paweł będzie"
+    data = page(text, f'<meta charset="{declared}">').encode("utf-8")
+    assert sniff_charset(data) == "utf-8"
+    assert text in decode_html(data)
+
+
+def test_a_single_byte_meta_over_its_own_bytes_is_still_believed() -> None:
+    """Real ISO-8859-1 text is not valid UTF-8, so its declaration stands."""
+    html = '<html><head><meta charset="ISO-8859-1"></head><body><p>Andrés Iniesta</p></body></html>'
+    data = html.encode("latin-1")
+    assert sniff_charset(data) == "windows-1252"
+    assert "Andrés Iniesta" in decode_html(data)

@@ -344,6 +344,30 @@ async def test_unresolvable_host_is_a_dns_error(fetcher: Fetcher) -> None:
     assert "Timeout" not in (result.error or "")
 
 
+async def test_a_network_failure_is_reported_as_itself_not_as_robots(fetcher: Fetcher) -> None:
+    """robots.txt unreachable because nothing answers is a DNS or connection failure, said
+    plainly, not "robots.txt disallows it" (which the site never said)."""
+    settings = make_settings(retries=0)
+    refused = await fetcher.fetch("http://127.0.0.1:9/news", settings=settings)
+    assert (refused.outcome, refused.error_class) == (FetchOutcome.ERROR, "connect")
+    assert refused.error == "connection refused by 127.0.0.1:9"
+    unknown = await fetcher.fetch("http://no-such-host.invalid/news", settings=settings)
+    assert (unknown.outcome, unknown.error) == (FetchOutcome.ERROR, "DNS lookup failed for "
+                                                "no-such-host.invalid")  # fmt: skip
+
+
+async def test_a_transient_failure_says_how_often_it_was_tried(fetcher: Fetcher) -> None:
+    settings = make_settings(respect_robots=False, retries=1)
+    result = await fetcher.fetch("http://127.0.0.1:9/", settings=settings)
+    assert result.error == "connection refused by 127.0.0.1:9 (tried 2 times)"
+
+
+async def test_a_404_says_it_is_not_retried(http_server: ServerFactory, fetcher: Fetcher) -> None:
+    server = await http_server({})
+    result = await fetcher.fetch(server.url("/gone"), settings=make_settings(respect_robots=False))
+    assert result.error == "HTTP 404 (not retried)"
+
+
 # --- resets and retries ---------------------------------------------------------------------------
 
 
@@ -668,6 +692,7 @@ async def test_robots_5xx_disallows_all(http_server: ServerFactory, fetcher: Fet
     server = await http_server({"/robots.txt": status(500), "/a": html(PAGE)})
     result = await fetcher.fetch(server.url("/a"))
     assert result.outcome is FetchOutcome.DISALLOWED
+    assert result.error is not None and "answered HTTP 500" in result.error
     assert server.hits("/a") == []
 
 

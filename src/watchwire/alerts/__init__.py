@@ -13,7 +13,13 @@ from watchwire.alerts.channel import Channel
 from watchwire.alerts.console import ConsoleSender
 from watchwire.alerts.dispatcher import Dispatcher, Outbox
 from watchwire.alerts.email import EmailSender, build_email
-from watchwire.alerts.factory import CHANNEL_TYPES, build_channel, channel_target, open_channels
+from watchwire.alerts.factory import (
+    CHANNEL_TYPES,
+    build_channel,
+    channel_target,
+    check_channels,
+    open_channels,
+)
 from watchwire.alerts.retry import next_retry_at
 from watchwire.alerts.webhook import WebhookSender, sign
 
@@ -28,6 +34,7 @@ __all__ = [
     "build_channel",
     "build_email",
     "channel_target",
+    "check_channels",
     "next_retry_at",
     "open_channels",
     "sign",

@@ -73,7 +73,7 @@ class AppriseSender:
                 )
         self._semaphore = asyncio.Semaphore(config.concurrency)
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> str:
         title, body = notification_for(message.payload)
         async with self._semaphore:
             ok = await self._apprise.async_notify(
@@ -81,6 +81,7 @@ class AppriseSender:
             )
         if not ok:
             raise TransientDeliveryError("apprise reported a failed notification")
+        return "apprise reported success"
 
 
 def _build(name: str, config: AppriseChannel, options: BuildOptions) -> AppriseSender:

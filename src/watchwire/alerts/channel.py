@@ -1,6 +1,8 @@
 """What every delivery channel is: a name and an ``async send(message)``.
 
-A channel delivers one outbox message (an alert or a digest) or raises:
+A channel delivers one outbox message (an alert or a digest) and returns the receiver's answer
+in one line (``HTTP 202 Accepted``, ``250 2.0.0 queued as 4F1``: ``alerts show`` and
+``notify-test`` print it; None when there is none to give), or raises:
 
 - ``TransientDeliveryError`` — the receiver may take it later (timeouts, 5xx, 429); its
   ``retry_after`` carries a ``Retry-After`` in seconds when the receiver sent one;
@@ -40,8 +42,9 @@ class Channel(Protocol):
     name: str
     """The channel's key in ``channels:``."""
 
-    async def send(self, message: OutboxMessage) -> None:
-        """Deliver ``message`` once, or raise a ``DeliveryError``."""
+    async def send(self, message: OutboxMessage) -> str | None:
+        """Deliver ``message`` once and return the receiver's answer, or raise a
+        ``DeliveryError``."""
         ...
 
 

@@ -41,7 +41,7 @@ class ConsoleSender:
         self.name = name
         self._stream = stream
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> str:
         stream = self._stream if self._stream is not None else sys.stdout
         text = "".join(console_line(a) + "\n" for a in alerts_of(message.payload))
         encoding = getattr(stream, "encoding", None)
@@ -50,6 +50,7 @@ class ConsoleSender:
             text = text.encode(encoding, errors="replace").decode(encoding)
         stream.write(text)
         stream.flush()
+        return "written to the console"
 
 
 def _build(name: str, config: ConsoleChannel, options: BuildOptions) -> ConsoleSender:

@@ -27,6 +27,10 @@ Outcomes:
 
 Recording an outcome can fail too (a full disk): that failure is logged and the outcome kept
 to be recorded on the lane's next pass; it never cancels the deliveries beside it.
+
+Every try is also logged (``record_attempt``) with its outcome and the receiver's answer (what
+the channel returned, or the error), for ``watchwire alerts show``; that log sits beside the
+outbox and is not part of the guarantee: a try it fails to record is only missing from it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -46,6 +51,7 @@ from watchwire.alerts.retry import next_retry_at
 from watchwire.config import RetryPolicy
 from watchwire.exceptions import DeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.store import DeliveryAttempt
 
 __all__ = ["Dispatcher", "Outbox"]
 
@@ -79,6 +85,8 @@ class Outbox(Protocol):
     ) -> None: ...
 
     async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None: ...
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None: ...
 
 
 _Record = Callable[[], Awaitable[None]]
@@ -257,24 +265,29 @@ class Dispatcher:
     # --- one message -------------------------------------------------------------------------
 
     async def _deliver(self, channel: Channel, message: OutboxMessage) -> None:
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.deadline):
-                await channel.send(message)
+                answer = await channel.send(message)
         except DeliveryError as exc:
-            await self._failed(message, str(exc), transient=exc.transient, after=exc.retry_after)
+            await self._failed(
+                message, str(exc), transient=exc.transient, after=exc.retry_after, started=started
+            )
         except TimeoutError:
             error = f"delivery took longer than {self.deadline:g} s"
-            await self._failed(message, error, transient=True, after=None)
+            await self._failed(message, error, transient=True, after=None, started=started)
         except asyncio.CancelledError:
             # Interrupted here, not by a dead process: due again at once, not after the lease.
             await self._interrupted(message)
             raise
         except Exception as exc:  # the one supervisor boundary: a bug delays, never drops
             log.exception("channel %s: unexpected error delivering %s", channel.name, message.id)
-            await self._failed(message, f"{type(exc).__name__}: {exc}", transient=True, after=None)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._failed(message, error, transient=True, after=None, started=started)
         else:
             now = self._clock()
             await self._record(message, partial(self._outbox.mark_delivered, message.id, now=now))
+            await self._log_attempt(message, "delivered", answer, started)
             log.info(
                 "channel %s: delivered %s %s (attempt %d)",
                 message.channel, message.kind, message.id, message.attempts,
@@ -291,6 +304,28 @@ class Dispatcher:
             )  # fmt: skip
             self._unrecorded.setdefault(message.channel, {})[message.id] = record
 
+    async def _log_attempt(
+        self,
+        message: OutboxMessage,
+        outcome: str,
+        answer: str | None,
+        started: float,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Add the try to the log of attempts (``alerts show``); best effort."""
+        try:
+            await self._outbox.record_attempt(
+                DeliveryAttempt(
+                    message_id=message.id, attempt=message.attempts, at=self._clock(),
+                    outcome=outcome, answer=answer, elapsed=time.perf_counter() - started,
+                    next_attempt_at=next_attempt_at,
+                )
+            )  # fmt: skip
+        except Exception as exc:
+            log.warning(
+                "channel %s: cannot log the try of %s: %s", message.channel, message.id, exc
+            )
+
     async def _interrupted(self, message: OutboxMessage) -> None:
         record = partial(
             self._outbox.mark_retry, message.id, error="delivery interrupted",
@@ -304,7 +339,13 @@ class Dispatcher:
             log.warning("alert %s: delivery interrupted, left for the next start", message.id)
 
     async def _failed(
-        self, message: OutboxMessage, error: str, *, transient: bool, after: float | None
+        self,
+        message: OutboxMessage,
+        error: str,
+        *,
+        transient: bool,
+        after: float | None,
+        started: float,
     ) -> None:
         error = truncate(one_line(error), ERROR_MAX) or "unknown error"
         now = self._clock()
@@ -324,6 +365,7 @@ class Dispatcher:
             await self._record(
                 message, partial(self._outbox.mark_failed, message.id, error=error, now=now)
             )
+            await self._log_attempt(message, "failed", error, started)
             log.error(
                 "channel %s: failed %s %s after %d attempt(s) (%s): %s",
                 message.channel, message.kind, message.id, message.attempts, reason, error,
@@ -333,6 +375,7 @@ class Dispatcher:
             message,
             partial(self._outbox.mark_retry, message.id, error=error, next_attempt_at=when),
         )
+        await self._log_attempt(message, "retry", error, started, next_attempt_at=when)
         log.warning(
             "channel %s: retry %s %s at %s (attempt %d): %s",
             message.channel, message.kind, message.id, when.isoformat(), message.attempts, error,

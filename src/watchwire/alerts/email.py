@@ -196,7 +196,8 @@ class EmailSender:
         self._wall_clock = wall_clock
         self._semaphore = asyncio.Semaphore(config.concurrency)
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> str:
+        """Mail it; the receiver's answer is the SMTP server's reply to the message."""
         mail = build_email(
             message, sender=self._config.from_, recipients=self._config.to, date=self._wall_clock()
         )
@@ -205,7 +206,7 @@ class EmailSender:
             try:
                 # aiosmtplib times each step out; this bounds the whole conversation.
                 async with asyncio.timeout(timeout * 4):
-                    refused = await self._deliver(mail, timeout)
+                    refused, reply = await self._deliver(mail, timeout)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 codes = [r.code for r in exc.recipients]
                 error = f"every recipient refused: {', '.join(map(str, codes))}"
@@ -222,13 +223,17 @@ class EmailSender:
             except (aiosmtplib.SMTPException, OSError) as exc:  # includes ssl errors
                 detail = truncate(one_line(str(exc)), 200)
                 raise TransientDeliveryError(f"{type(exc).__name__}: {detail}") from None
+        answer = f"SMTP 250 {truncate(one_line(reply), 200)}"
         if refused:
             log.warning(
                 "email %s: message %s refused for %d recipient(s): %s",
                 self.name, message.id, len(refused), ", ".join(sorted(refused)),
             )  # fmt: skip
+            answer += f" (refused for {', '.join(sorted(refused))})"
+        return answer
 
-    async def _deliver(self, mail: EmailMessage, step_timeout: float) -> dict[str, Any]:
+    async def _deliver(self, mail: EmailMessage, step_timeout: float) -> tuple[dict[str, Any], str]:
+        """Refused recipients, and the server's reply to the message."""
         smtp = self._config.smtp
         client = aiosmtplib.SMTP(
             hostname=smtp.host,
@@ -257,8 +262,8 @@ class EmailSender:
             # stock SMTP policy and its 78-column folding, which loses spaces (see SMTP_POLICY).
             recipients = [a.addr_spec for a in mail["To"].addresses]
             sender = mail["From"].addresses[0].addr_spec
-            refused, _ = await client.sendmail(sender, recipients, mail.as_bytes())
-        return dict(refused)
+            refused, reply = await client.sendmail(sender, recipients, mail.as_bytes())
+        return dict(refused), reply
 
 
 def describe(config: EmailChannel) -> str:

@@ -15,10 +15,10 @@ from typing import Any, TextIO
 
 from watchwire.alerts import apprise, console, email, webhook
 from watchwire.alerts.channel import BuildOptions, Channel, ChannelType
-from watchwire.config import ChannelConfig
+from watchwire.config import ChannelConfig, Config
 from watchwire.exceptions import ConfigError
 
-__all__ = ["CHANNEL_TYPES", "build_channel", "channel_target", "open_channels"]
+__all__ = ["CHANNEL_TYPES", "build_channel", "channel_target", "check_channels", "open_channels"]
 
 CHANNEL_TYPES: Mapping[str, ChannelType[Any]] = {
     kind.name: kind
@@ -51,6 +51,18 @@ def build_channel(
     """One channel from its config; raises ConfigError for what validation could not see."""
     options = BuildOptions(console_stream=console_stream, smtp_tls_context=smtp_tls_context)
     return _type_of(config, name).build(name, config, options)
+
+
+def check_channels(config: Config) -> list[ConfigError]:
+    """What opening ``config``'s channels would refuse (an optional package missing, a URL
+    Apprise does not know), each at its place in the file: built here, never opened."""
+    errors: list[ConfigError] = []
+    for name, channel in config.channels.items():
+        try:
+            build_channel(name, channel)
+        except ConfigError as exc:
+            errors.append(config.error_at(("channels", name), exc.message))
+    return errors
 
 
 def channel_target(name: str, config: ChannelConfig) -> str:

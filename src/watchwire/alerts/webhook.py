@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -34,29 +33,25 @@ from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.chat import discord_body, slack_body
 from watchwire.alerts.render import one_line, truncate
 from watchwire.backoff import parse_retry_after
-from watchwire.config import WebhookChannel
+from watchwire.config import WebhookChannel, decode_webhook_secret
 from watchwire.exceptions import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from watchwire.logs import redact_endpoint
 from watchwire.models import OutboxMessage
 
 __all__ = ["CHANNEL", "WebhookSender", "decode_secret", "describe", "render_body", "sign"]
 
-SECRET_PREFIX = "whsec_"
 RETRYABLE_4XX = frozenset({408, 425, 429})
 _ERROR_BODY_MAX = 2048
 """Bytes of a failure response read for the error message; the rest is not our business."""
 
 
 def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional)."""
-    raw = secret.strip().removeprefix(SECRET_PREFIX)
+    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional); the config
+    already refused a bad one at load, with its place in the file."""
     try:
-        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError("webhook secret must be whsec_ followed by base64") from None
-    if not key:
-        raise ConfigError("webhook secret is empty")
-    return key
+        return decode_webhook_secret(secret)
+    except ValueError as exc:
+        raise ConfigError(f"webhook {exc}") from None
 
 
 def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
@@ -128,7 +123,8 @@ class WebhookSender:
             headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
         return headers
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> str:
+        """POST it; the receiver's answer is its status line and the start of its body."""
         if self._client is None:
             raise RuntimeError(f"webhook channel {self.name!r} used outside `async with`")
         body = render_body(message, self._config.format)
@@ -138,7 +134,7 @@ class WebhookSender:
             timeout = self._config.timeout.total_seconds()
             try:
                 async with asyncio.timeout(timeout):
-                    await self._post(self._client, body, headers)
+                    return await self._post(self._client, body, headers)
             except TimeoutError:
                 raise TransientDeliveryError(f"timed out after {timeout:g} s") from None
             except httpx.TimeoutException:
@@ -147,24 +143,30 @@ class WebhookSender:
                 detail = truncate(one_line(str(exc)), 200)
                 raise TransientDeliveryError(f"{type(exc).__name__}: {detail}") from None
 
-    async def _post(self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> None:
+    async def _post(self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> str:
         async with client.stream("POST", self._config.url, content=body, headers=headers) as r:
-            if r.is_success:
-                return
             excerpt = b""
             async for chunk in r.aiter_bytes():
                 excerpt += chunk
                 if len(excerpt) >= _ERROR_BODY_MAX:
                     break
+            if r.is_success:
+                return _answer(r, excerpt)
         raise _failure(r, excerpt)
+
+
+def _answer(response: httpx.Response, excerpt: bytes) -> str:
+    """``HTTP 200 OK: <the start of the body>``, on one line."""
+    text = truncate(one_line(excerpt.decode("utf-8", "replace")), 200)
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    return status + (f": {text}" if text else "")
 
 
 def _failure(response: httpx.Response, excerpt: bytes) -> Exception:
     status = response.status_code
     now = datetime.now(UTC)  # Retry-After dates are wall-clock dates
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
-    text = truncate(one_line(excerpt.decode("utf-8", "replace")), 200)
-    message = f"HTTP {status} {response.reason_phrase}".rstrip() + (f": {text}" if text else "")
+    message = _answer(response, excerpt)
     if 300 <= status < 400:
         return TransientDeliveryError(
             f"{message} (redirect not followed: point the channel at the final URL)",

@@ -241,14 +241,35 @@ async def run_demo(*, keep: bool = False, out: TextIO | None = None) -> int:
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    if keep:
-        stream.write(f"\nThe demo's files are kept in {folder}\n")
-        config = folder / "watchwire.yaml"
-        stream.write(f"  try: watchwire search --rule {DEMO_RULE} -c {config}\n")
-        stream.write(f"       watchwire alerts list -c {config}\n")
-    elif not ok:
+    if not ok:
         stream.write("\nRun `watchwire demo --keep --log-level debug` to look closer.\n")
+    stream.write(_next_steps(folder, keep=keep))
     return 0 if ok else 1
+
+
+def _next_steps(folder: Path, *, keep: bool) -> str:
+    config = folder / "watchwire.yaml"
+    if keep:
+        head = (
+            f"\nThe demo's config and store are kept in {folder} (its site is gone). Try:\n"
+            f"  watchwire search --rule {DEMO_RULE} -c {config}\n"
+            f"  watchwire alerts list -c {config}\n"
+            f"  watchwire alerts show ID -c {config}     (an id from the list)\n"
+        )
+    else:
+        head = (
+            "\nThe demo's files were removed (`watchwire demo --keep` keeps its config and "
+            "store to try commands on).\n"
+        )
+    return head + (
+        "Next steps, with a config of your own (the commented example is "
+        "config/watchwire.yaml in watchwire's source):\n"
+        "  watchwire discover URL              what a site's feed or page lists, before adding it\n"
+        "  watchwire validate -c FILE          check the config, see what it would do\n"
+        "  watchwire notify-test CHANNEL -c FILE   send a test alert through a channel\n"
+        "  watchwire once --dry-run -c FILE    what would alert now, storing and sending nothing\n"
+        "  watchwire run -c FILE               the service (or `watchwire once` from cron)\n"
+    )
 
 
 async def _demo(say: _Narrator, folder: Path) -> bool:
@@ -273,6 +294,7 @@ async def _demo(say: _Narrator, folder: Path) -> bool:
         config_path.write_text(demo_config(site=site, receiver=receiver), encoding="utf-8")
         config = load_config(config_path)
         say.heading(f"Config written to {config_path}")
+        say.say("   (a temporary folder, removed at the end; `watchwire demo --keep` keeps it)")
         say.say(f"   rule {DEMO_RULE}: @belarus AND @sanctions, both within one paragraph")
         for name, spellings in DEMO_TERMS.items():
             say.say(f"     @{name} = {', '.join(spellings)}")

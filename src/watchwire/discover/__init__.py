@@ -9,9 +9,16 @@ Modules: ``detect`` (what a document is), ``feeds`` (fast RSS/Atom), ``fallback`
 from __future__ import annotations
 
 from watchwire.discover.core import discover
-from watchwire.discover.detect import detect_kind
+from watchwire.discover.detect import describe_document, detect_kind
 from watchwire.discover.fingerprint import feed_fingerprint
 from watchwire.discover.listing import is_article_url
 from watchwire.discover.sitemaps import MAX_SITEMAP_BYTES
 
-__all__ = ["MAX_SITEMAP_BYTES", "detect_kind", "discover", "feed_fingerprint", "is_article_url"]
+__all__ = [
+    "MAX_SITEMAP_BYTES",
+    "describe_document",
+    "detect_kind",
+    "discover",
+    "feed_fingerprint",
+    "is_article_url",
+]

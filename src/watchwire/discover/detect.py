@@ -6,6 +6,9 @@ The content decides; the media type only breaks ties, because servers get it wro
 
 from __future__ import annotations
 
+import contextlib
+import html
+import json
 import re
 
 from watchwire.gzipfile import GzipError, is_gzip, iter_gunzip
@@ -14,6 +17,7 @@ from watchwire.models import SourceKind
 __all__ = [
     "declares_encoding",
     "declares_entities",
+    "describe_document",
     "detect_kind",
     "kind_from_content_type",
     "sniff_kind",
@@ -29,6 +33,10 @@ _FIRST_ELEMENT_BYTES = re.compile(rb"<[A-Za-z_]")
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 _ENCODING_DECLARED = re.compile(rb"\s*<\?xml[^>]*encoding=", re.ASCII)
 _URL_LINE = re.compile(r"https?://\S+$")
+_WRAPPED_FEED = re.compile(
+    r"<(?:\w+:)?feed\s[^>]*xmlns(?::\w+)?\s*=\s*[\"']http://(?:www\.w3\.org/2005/Atom|purl\.org/atom/ns#)"
+    r"|<rss[\s>]"
+)
 
 _FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
@@ -90,7 +98,8 @@ def _sniff_text(head: bytes, whole: bytes | None = None) -> SourceKind | None:
         first_line = text.split("\n", 1)[0].strip()
         return SourceKind.SITEMAP if _URL_LINE.match(first_line) else None  # one URL a line
     if _HTML_DOCTYPE.search(text[:1024]):
-        return SourceKind.PAGE
+        # An Atom feed served inside an XHTML page is still a feed.
+        return SourceKind.FEED if _WRAPPED_FEED.search(text) else SourceKind.PAGE
     match = _FIRST_ELEMENT.search(text)
     if match is None:
         return None
@@ -117,6 +126,54 @@ def _gunzip_head(content: bytes) -> bytes:
         return next(iter_gunzip(content[: _HEAD * 4], chunk=_HEAD), b"")
     except GzipError:
         return b""
+
+
+_FORMATS = {
+    "rss": "an RSS feed",
+    "RDF": "an RSS 1.0 feed",
+    "channel": "an RSS feed",
+    "feed": "an Atom feed",
+    "urlset": "a sitemap",
+    "sitemapindex": "a sitemap index",
+}
+_TITLE = re.compile(r"<(?:\w+:)?title\b[^>]*>(.*?)</(?:\w+:)?title>", re.DOTALL | re.IGNORECASE)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_JSON_TITLE = re.compile(r'"title"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def describe_document(content: bytes) -> tuple[str, str | None]:
+    """What a document is, for people (``an Atom feed``, ``a sitemap index``, ``an HTML
+    page``), and its title when it has one at its head (a feed's, a page's). For display only:
+    the parsers decide what a document holds."""
+    head = content[:_HEAD]
+    if is_gzip(head):
+        head = _gunzip_head(content)
+    text = _decode_head(head).lstrip()
+    kind = _sniff_text(head, content)
+    title_text = _decode_head(content[:_PROLOG_SCAN])
+    if kind is SourceKind.FEED and text.startswith(("{", "[")):
+        found = _JSON_TITLE.search(title_text)
+        title = json.loads(f'"{found[1]}"') if found else None
+        return "a JSON Feed", title
+    if kind is SourceKind.SITEMAP and text.startswith(("http://", "https://")):
+        return "a sitemap (one URL a line)", None
+    if kind is None:
+        if b"\x00" in content[:1024]:
+            return "a binary file", None
+        return ("plain text" if text else "an empty document"), None
+    match = _FIRST_ELEMENT.search(text) if kind is not SourceKind.PAGE else None
+    name = match.group(1).rpartition(":")[2] if match else ""
+    what = _FORMATS.get(name, "an HTML page" if kind is SourceKind.PAGE else f"a {kind}")
+    found = _TITLE.search(title_text)
+    title = None
+    if found:
+        inner = _CDATA.sub(lambda m: m[1], found[1])
+        title = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inner)).split()) or None
+        if title is not None and not title.isascii():
+            # The head was read as latin-1 to find markup; titles are mostly UTF-8.
+            with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+                title = title.encode("latin-1").decode("utf-8")
+    return what, title
 
 
 def declares_encoding(content: bytes) -> bool:

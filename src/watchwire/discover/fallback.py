@@ -82,8 +82,11 @@ def _link(entry: Mapping[str, Any], base: str, language: str | None) -> Link | N
 
 
 def _date(entry: Mapping[str, Any], key: str) -> datetime | None:
-    if found := parse_date(entry.get(key)):
-        return found
+    text = entry.get(key)
+    if isinstance(text, str) and text.strip():
+        # parse_date already asks feedparser's own parser where it reads nothing itself, and
+        # refuses on purpose what feedparser would misread (a swapped month, IST taken as UTC).
+        return parse_date(text)
     parsed: time.struct_time | None = entry.get(f"{key}_parsed")
     if parsed is None:
         return None

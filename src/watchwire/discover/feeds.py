@@ -128,6 +128,10 @@ def parse_feed_fast(
     except (ET.ParseError, ValueError, LookupError) as exc:
         raise NotFastPath(str(exc)) from exc
     links = LinkList(max_links)
+    if root.tag in _XHTML_ROOTS:
+        # An Atom feed (or RSS) served inside an XHTML page: the feed element is the document.
+        # (xml:base set on the wrapper is not carried over; feeds so served do not set one.)
+        root = _wrapped_feed(root)
     tag = root.tag
     if tag == "rss" or tag == f"{_RDF}RDF":
         _read_rss(root, url, links)
@@ -138,21 +142,37 @@ def parse_feed_fast(
     return links.to_tuple(), links.error()
 
 
+_XHTML_ROOTS = frozenset({"html", f"{_XHTML}html"})
+
+
+def _wrapped_feed(root: ET.Element) -> ET.Element:
+    for tag in (f"{_ATOM10}feed", f"{_ATOM03}feed", "rss", f"{_RDF}RDF"):
+        if (found := root.find(f".//{tag}")) is not None:
+            return found
+    raise NotFastPath("an HTML page with no feed in it")
+
+
 # --- RSS ---------------------------------------------------------------------------------------
 
 
 def _read_rss(root: ET.Element, url: str, links: LinkList) -> None:
+    base = _xml_base(root, url)
     channel = root.find("channel")
     if channel is None:
         channel = root.find(f"{_RSS10}channel")
     language = None
+    # xml:base is inherited by descendants: RSS 2.0 items sit in the channel, RSS 1.0 items
+    # beside it.
+    item_base = base
     if channel is not None:
         lang_el = channel.find("language")
         if lang_el is None:
             lang_el = channel.find(f"{_DC}language")
         language = primary_language(lang_el.text if lang_el is not None else None)
+        if root.tag == "rss":
+            item_base = _xml_base(channel, base)
     for item in _rss_items(root):
-        link = _rss_link(item, url, language)
+        link = _rss_link(item, _xml_base(item, item_base), language)
         if not links.add_or_skip(link):
             return
 

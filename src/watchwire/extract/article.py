@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin, urlsplit
 
+from watchwire.charset import decode_html
 from watchwire.extract import dates
 from watchwire.extract.charset import parse_html
 from watchwire.extract.content import extract_paragraphs
 from watchwire.extract.metadata import JsonLd, MetaTags, read_json_ld, read_meta
-from watchwire.extract.selectors import (
-    AUTHOR_META,
-    AUTHOR_PREFIX,
-    DATELINE,
-    MODIFIED_META,
-    PUBLISHED_META,
-    TITLE_SEPARATORS,
-    VISIBLE_DATE_SELECTOR,
-)
+from watchwire.extract.published import Published, find_published
+from watchwire.extract.selectors import AUTHOR_META, AUTHOR_PREFIX, DATELINE, MODIFIED_META
+from watchwire.extract.titles import find_title
 from watchwire.models import Article
 
 if TYPE_CHECKING:
@@ -26,10 +22,8 @@ if TYPE_CHECKING:
 
     from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["article_to_json", "extract_article"]
+__all__ = ["Extracted", "article_to_json", "extract_article", "read_article"]
 
-MAX_VISIBLE_DATE_NODES: Final = 30
-MAX_TITLE_CHARS: Final = 500
 MAX_TAGS: Final = 50
 LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
 LEAD_CHARS: Final = 600
@@ -52,52 +46,15 @@ def _absolute(link: str, base: str | None) -> str | None:
     return joined if scheme in ("http", "https") else None
 
 
-def _title(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str:
-    h1 = tree.css_first("h1")
-    h1_text = _clean(h1.text()) if h1 is not None else ""
-    site = meta.first("og:site_name")
-    for candidate in (ld.headline, meta.first("og:title", "twitter:title"), h1_text):
-        if candidate and len(candidate) <= MAX_TITLE_CHARS and candidate.lower() != site.lower():
-            return _strip_site_name(candidate, site)
-    title = tree.css_first("title")
-    return _strip_site_name(_clean(title.text()) if title is not None else "", "")
-
-
-def _strip_site_name(title: str, site: str) -> str:
-    """``Story | Site`` to ``Story``: drop the shorter side of a separator naming the site."""
-    parts = TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    if site and (parts[-1].lower() == site.lower() or parts[0].lower() == site.lower()):
-        kept = parts[:-1] if parts[-1].lower() == site.lower() else parts[1:]
-        return " - ".join(kept)
-    if not site and len(parts[-1]) < 30 and len(parts[0]) > len(parts[-1]):
-        return title[: title.rfind(parts[-1])].rstrip(" |–—·•:-»")
-    return title
-
-
-def _published(
-    tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | None
-) -> datetime | None:
-    found = dates.parse_date(ld.published) or meta.date(*PUBLISHED_META)
-    if found:
-        return found
-    for selector in ('time[itemprop="datePublished"], time[pubdate]', "time[datetime]"):
-        for node in tree.css(selector):
-            if value := dates.parse_date(node.attributes.get("datetime") or node.text()):
-                return value
-    for node in tree.css(VISIBLE_DATE_SELECTOR)[:MAX_VISIBLE_DATE_NODES]:
-        if value := dates.find_visible_date(node.text()):
-            return value
-    return dates.date_from_url(url)
-
-
 def _modified(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> datetime | None:
     found = dates.parse_date(ld.modified) or meta.date(*MODIFIED_META)
     if found:
         return found
-    node = tree.css_first('time[itemprop="dateModified"]')
-    return dates.parse_date(node.attributes.get("datetime")) if node is not None else None
+    node = tree.css_first('[itemprop="dateModified" i]')
+    if node is None:
+        return None
+    attrs = node.attributes
+    return dates.parse_date(attrs.get("datetime") or attrs.get("content") or node.text())
 
 
 def _authors(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> tuple[str, ...]:
@@ -131,6 +88,13 @@ def _language(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str | None:
     return None
 
 
+def _locale(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags) -> str | None:
+    """The page's language tag as written (``en-US``): its region orders numeric dates."""
+    html = tree.css_first("html")
+    value = (html.attributes.get("lang") if html is not None else None) or ld.language
+    return (value or meta.first("og:locale", "content-language", "language")).strip() or None
+
+
 def _canonical(tree: LexborHTMLParser, ld: JsonLd, meta: MetaTags, url: str | None) -> str | None:
     link = tree.css_first('link[rel="canonical"]')
     for candidate in (
@@ -156,15 +120,30 @@ def _tags(ld: JsonLd, meta: MetaTags) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in split if t))[:MAX_TAGS]
 
 
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """An article, and what its publication date rests on (for weighing it against a feed's)."""
+
+    article: Article
+    published: Published | None
+
+
 def extract_article(html: str | bytes, url: str | None = None) -> Article:
     """The article in a page: metadata and body text, with the page chrome left out.
 
     Never raises on odd input; a page with nothing recognisable gives a mostly empty article.
     """
-    tree = parse_html(html)
+    return read_article(html, url).article
+
+
+def read_article(html: str | bytes, url: str | None = None) -> Extracted:
+    """:func:`extract_article`, with where its ``published_at`` came from."""
+    source = decode_html(html) if isinstance(html, bytes) else html
+    tree = parse_html(source)
     ld = read_json_ld(tree) or JsonLd()
     meta = read_meta(tree)
-    title = _title(tree, ld, meta)
+    headline = find_title(tree, ld, meta, url)
+    title = headline.title
     paragraphs = tuple(extract_paragraphs(tree.body or tree.root, title))
     if len(ld.body) > 2 * sum(map(len, paragraphs)) + 200:
         paragraphs = tuple(p for p in (_clean(line) for line in ld.body.splitlines()) if p)
@@ -172,20 +151,31 @@ def extract_article(html: str | bytes, url: str | None = None) -> Article:
     if not lead and paragraphs:
         lead = paragraphs[0]
     image = ld.image or meta.first("og:image", "og:image:url", "twitter:image")
-    return Article(
+    language = _language(tree, ld, meta)
+    published = find_published(
+        tree,
+        ld,
+        meta,
+        url,
+        language=_locale(tree, ld, meta),
+        headline=headline.node,
+        source=source,
+    )
+    article = Article(
         title=title,
         text="\n\n".join(paragraphs),
         paragraphs=paragraphs,
         lead=_clean(lead)[:LEAD_CHARS],
-        published_at=_published(tree, ld, meta, url),
+        published_at=published.at if published else None,
         modified_at=_modified(tree, ld, meta),
         authors=_authors(tree, ld, meta),
         url=_canonical(tree, ld, meta, url),
-        language=_language(tree, ld, meta),
+        language=language,
         section=_section(ld, meta),
         tags=_tags(ld, meta),
         image=_absolute(image, url) if image else None,
     )
+    return Extracted(article=article, published=published)
 
 
 def article_to_json(article: Article) -> dict[str, Any]:

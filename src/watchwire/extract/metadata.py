@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -64,6 +66,20 @@ class JsonLd:
     keywords: list[str] = field(default_factory=list)
     image: str = ""
     language: str = ""
+    other_published: list[str] = field(default_factory=list)
+    """``datePublished``/``dateCreated``/``uploadDate`` of the page's other objects (``WebPage``,
+    ``VideoObject``, ...), in document order: the page's date when no article object says it."""
+    other_dates: list[str] = field(default_factory=list)
+    """Every other date-like value (``dateModified`` included): evidence of the page's zone."""
+
+
+_PUBLISHED_KEYS: Final = ("datePublished", "dateCreated", "uploadDate")
+_OTHER_DATE_KEYS: Final = ("dateModified", "datePublished", "dateCreated", "uploadDate")
+MAX_DATES: Final = 20
+_DECODER: Final = json.JSONDecoder(strict=False)
+_PUBLISHED_IN_TEXT: Final = re.compile(
+    r'"(?:datePublished|dateCreated|uploadDate)"\s*:\s*"([^"]{6,40})"'
+)
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -74,10 +90,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 def _objects(data: Any) -> Iterator[dict[str, Any]]:
     """Every dict in a JSON-LD document, breadth first, within ``MAX_JSON_NODES``."""
-    queue = [data]
+    queue = deque([data])
     seen = 0
     while queue and seen < MAX_JSON_NODES:
-        item = queue.pop(0)
+        item = queue.popleft()
         seen += 1
         if isinstance(item, dict):
             yield item
@@ -138,8 +154,22 @@ def _article(obj: dict[str, Any]) -> JsonLd:
     )
 
 
+def _loads(raw: str) -> Any:
+    """A JSON-LD script's value; only the first when a CMS wrote two one after the other."""
+    try:
+        return json.loads(raw, strict=False)
+    except json.JSONDecodeError as exc:
+        if not exc.msg.startswith("Extra data"):
+            raise
+        return _DECODER.raw_decode(raw.lstrip())[0]
+
+
 def read_json_ld(tree: LexborHTMLParser) -> JsonLd | None:
-    """The first article-typed object in the page's JSON-LD scripts (``@graph`` included)."""
+    """The first article-typed object in the page's JSON-LD scripts (``@graph`` included),
+    with the dates of the other objects; None when the page has no JSON-LD object at all."""
+    found: JsonLd | None = None
+    other_published: list[str] = []
+    other_dates: list[str] = []
     for script in tree.css("script"):
         kind = (script.attributes.get("type") or "").lower()
         if "ld+json" not in kind:
@@ -147,14 +177,30 @@ def read_json_ld(tree: LexborHTMLParser) -> JsonLd | None:
         raw = script.text(deep=True)
         if len(raw) > MAX_JSON_CHARS:
             continue
+        if found is not None and "date" not in raw and "Date" not in raw:
+            continue  # the article is read; a breadcrumb or a logo has no dates to give
         try:
-            data = json.loads(raw, strict=False)
+            data = _loads(raw)
         except (ValueError, RecursionError):
+            # Broken JSON (a trailing comma, a raw newline): its dates can still be read.
+            other_published.extend(m[1] for m in _PUBLISHED_IN_TEXT.finditer(raw, 0, 100_000))
             continue
         for obj in _objects(data):
-            if _types(obj) & ARTICLE_TYPES:
-                return _article(obj)
-    return None
+            if found is None and _types(obj) & ARTICLE_TYPES:
+                found = _article(obj)
+                continue
+            if len(other_dates) >= MAX_DATES:
+                continue
+            published = next((v for k in _PUBLISHED_KEYS if (v := obj.get(k))), None)
+            if isinstance(published, str):
+                other_published.append(published)
+            other_dates.extend(v for k in _OTHER_DATE_KEYS if isinstance(v := obj.get(k), str))
+    if found is None and not other_dates and not other_published:
+        return None
+    found = found or JsonLd()
+    found.other_published = other_published
+    found.other_dates = other_dates
+    return found
 
 
 @dataclass(slots=True)

@@ -1,7 +1,9 @@
 """The extractor's heuristics as data: tag sets, class/id vocabularies, phrases, weights.
 
-Nothing here is specific to one site. The logic that reads these lives in ``content.py``,
-``metadata.py`` and ``dates.py``; tuning the extractor should mostly mean editing this file.
+Nothing here is specific to one site. The logic that reads these lives in ``content.py`` (the
+text), ``titles.py`` (the headline), ``published.py`` and ``bylines.py`` (the publication date)
+and ``metadata.py``; tuning the extractor should mostly mean editing this file (and, for month
+names, ``months.py``).
 """
 
 from __future__ import annotations
@@ -196,26 +198,122 @@ CALL_TO_ACTION: Final = re.compile(
 # fmt: off
 
 PUBLISHED_META: Final = (
-    "article:published_time", "og:published_time", "published_time", "article:published",
-    "datepublished", "pubdate", "publishdate", "publish-date", "date", "dc.date",
-    "dc.date.issued", "dcterms.created", "dcterms.date", "sailthru.date", "parsely-pub-date",
-    "article.published", "og:pubdate", "cxenseparse:recs:publishtime", "datecreated",
+    "article:published_time", "og:published_time", "og:article:published_time",
+    "published_time", "article:published", "article:published_date", "datepublished",
+    "pubdate", "publishdate", "publish-date", "publish_date", "published-date",
+    "published_date", "publication_date", "date", "dc.date", "dc.date.issued",
+    "dc.date.created", "dc.created", "dcterms.created", "dcterms.date", "dcterms.issued",
+    "sailthru.date", "parsely-pub-date", "article.published", "og:pubdate", "og:publish_date",
+    "cxenseparse:recs:publishtime", "datecreated", "date_published", "citation_date",
+    "citation_publication_date", "originalpublicationdate", "displaydate", "release_date",
+    "video:release_date", "bt:pubdate", "rnews:datepublished", "article:post_date",
+    "twt-published-at", "shareaholic:article_published_time",
 )
 """``<meta>`` keys (property, name or itemprop, lower case) for the publication time, in order."""
 MODIFIED_META: Final = (
     "article:modified_time", "og:updated_time", "modified_time", "article:modified",
     "datemodified", "last-modified", "dcterms.modified", "article.updated", "dc.date.modified",
+    "og:article:modified_time", "bt:moddate",
 )
+PUBLISHED_META_SUFFIXES: Final = frozenset({
+    "published_time", "published", "publish_date", "publishdate", "pubdate", "published_date",
+    "date_published", "datepublished", "uploaded", "upload_date", "uploaddate", "created",
+    "date_created", "datecreated", "created_at", "release_date", "post_date",
+})
+"""The last part of site-specific keys (``five_hundred_pixels:uploaded``, ``vr:published_time``)
+that name the publication date: read after every key above."""
+ZONE_META: Final = (*MODIFIED_META, "article:published_time", "og:published_time")
+"""Meta keys whose timestamps, with their offsets, tell the page's time zone."""
+PUBLISHED_MARKUP: Final = (
+    '[itemprop="datePublished" i], [itemprop="dateCreated" i], time[pubdate], '
+    "abbr.published[title], time.entry-date[datetime], time.published[datetime]"
+)
+"""Elements that say in markup that they hold the publication date."""
 AUTHOR_META: Final = (
     "author", "article:author", "byl", "dc.creator", "sailthru.author", "parsely-author",
 )
 AUTHOR_PREFIX: Final = re.compile(r"^(?:by|von|par|por|di|автор|авторка)\s*:?\s+", re.I)
-VISIBLE_DATE_SELECTOR: Final = (
-    '[itemprop="datePublished"], [class*="date"], [class*="time"], [class*="publish"], '
-    '[class*="posted"], [id*="date"]'
+
+# --- visible dates ----------------------------------------------------------------------------
+
+VISIBLE_DATE_SELECTOR: Final = ", ".join((
+    "time", "abbr[title]", "small", "footer",
+    *(f'[class*="{cue}" i]' for cue in (
+        "dat",  # date, datum, data (Italian, Portuguese), dateline
+        "time", "publi", "posted", "submitted", "meta", "info", "byline", "subline", "author",
+        "autor", "fecha", "footer",
+    )),
+    '[id*="date" i]',
+))
+"""Elements whose text may be the byline date. Each alternative costs a walk of the tree (about
+0.02 ms on a news page): the list is short on purpose."""
+DAY_SELECTOR: Final = 'time, [class*="dat" i], [class*="publi" i]'
+"""The few elements looked at for the day a UTC timestamp is on (``VISIBLE_DATE_SELECTOR``'s
+likeliest part: this check runs on most pages)."""
+MONTH_FIRST_LANGUAGES: Final = frozenset({"en", "en-us"})
+"""Page languages whose ambiguous numeric dates (``4/5/2020``) put the month first."""
+DATE_TRAP_TAGS: Final = frozenset({"aside", "blockquote"})
+DATE_TRAP_NAMES: Final = re.compile(
+    r"(?:^|[\s_-])(?:comment|most|also|teasers?(?:$|\s|[_-]list))|sidebar|related|popular|"
+    r"trending|recommend|recent|latest|more-?news|breaking|ticker|carousel|slider|newsletter|"
+    r"promo|advert|outbrain|taboola|repl(?:y|ies)|discussion|forum|embed|tweet|instagram"
 )
-"""Elements whose text may carry the publication date when no markup states it."""
-TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:-]\s+|\s+[|»]\s*")
-"""Between a story's title and the site's name in ``<title>``/``og:title``."""
+"""Containers of other stories' and readers' dates: never the page's publication date."""
+WRAPPER_SHARE: Final = 0.5
+"""A "sidebar" or "teaser" holding more than this share of the page's text is its layout."""
+DATE_HEADER_NAMES: Final = re.compile(
+    r"navbar|topbar|top-bar|masthead|site-header|menu|widget"
+)
+"""The site's own chrome, where a "today" date lives: a date of last resort."""
+DATE_TAG_SCORES: Final = {"time": 2.0, "abbr": 1.0, "small": 0.5, "footer": 0.0}
+DATE_NAME_SCORES: Final = (
+    (re.compile(r"publi|posted|pubdate|created|submitted|parution|erschien"), 3.0),
+    (re.compile(r"date|datum|fecha|data|time|zeit"), 2.0),
+    (re.compile(r"byline|subline|dateline|meta|info|author|autor|detail|credit"), 1.0),
+    (re.compile(r"updated|modified|edited|aktualisiert"), -2.0),
+)
+"""What a candidate's class or id says, each pattern counted once."""
+HEADER_PENALTY: Final = 3.0
+HEADLINE_LEVELS: Final = 4
+"""How many containers up from the headline the byline is looked for before the whole page."""
+NEAR_HEADLINE_BONUS: Final = 1.5
+BESIDE_HEADLINE_BLOCKS: Final = 8
+"""How many blocks under (or above) the headline a dateline with no markup is looked for."""
+DATELINE_TAGS: Final = frozenset({
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "span", "time", "small", "li", "td", "address",
+})
+"""Elements whose text may be a dateline with no markup beside the headline."""
+UNDER_HEADLINE_SCORE: Final = 2.0
+ABOVE_HEADLINE_SCORE: Final = 1.0
+UPDATED_CUE: Final = re.compile(
+    r"(?:updated?|aktualisiert|geändert|mis à jour|modifié|actualizado|atualizado|aggiornato|"
+    r"bijgewerkt|оновлено|обновлено|zaktualizowano|last modified|last edited|edited|revised|"
+    r"modified|änderung)[^\d]{0,20}$"
+)
+"""Words before a date that make it an update's date (matched on lower-case text)."""
+PUBLISHED_CUE: Final = re.compile(
+    r"(?:published|publié|publicado|pubblicato|veröffentlicht|erschienen|gepubliceerd|"
+    r"opublikowano|опубліковано|опубликовано|posted|datum|date|fecha|data)[^\d]{0,20}$"
+)
+PUBLISHED_CUE_BONUS: Final = 1.0
+UPDATED_PENALTY: Final = 6.0
+"""An update's date is a candidate of last resort (a page may show nothing else)."""
+TITLE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*")
+"""Between a story's title and the site's name or section in ``<title>``/``og:title``."""
+SITE_SEPARATORS: Final = re.compile(r"\s+[|–—·•:~/-]\s+|\s*[|›»]\s*|:\s+")
+"""Also ``Example.de: Headline``: a colon ends a part only where that part is the site's name."""
+MIN_HEADING_WORDS: Final = 3
+"""An ``<h2>`` taken for a post's title when nothing else names it has at least this many words."""
+SITE_NAME_CHARS: Final = 30
+"""A part of ``<title>`` after its last separator shorter than this is the site's name."""
+LOGO_NAMES: Final = re.compile(r"logo|brand|site-?title|site-?name|masthead|nom_site")
+"""A heading whose class or id says it is the site's logo or name, not a headline."""
+TITLE_CHROME_TAGS: Final = frozenset({"nav", "footer", "aside", "dialog"})
+TITLE_CHROME_NAMES: Final = re.compile(
+    r"modal|popup|dialog|sr-only|screen-reader|visually-hidden|footer|newsletter|signup|"
+    r"subscribe|paywall|adblock|breadcrumb"
+)
+"""Containers of headings that are not the article's ("Create a new password", "Other
+pages", "Subscribe to our Newsletters")."""
 
 # fmt: on

@@ -250,14 +250,15 @@ class Fetcher:
             if result.outcome is not FetchOutcome.ERROR or not result.transient:
                 return result
             if attempt > request.settings.retries:
-                return result
+                return _tried(result, attempt)
             delay = backoff(attempt, rand=self._rand)
             if result.retry_after is not None:
                 if result.retry_after > RETRY_AFTER_CEILING:
-                    return result
+                    return _tried(result, attempt)
                 delay = max(delay, result.retry_after)
             if request.deadline is not None and loop.time() + delay >= request.deadline:
-                return result  # no time left for another try: the caller polls again later
+                # No time left for another try: the caller polls again later.
+                return _tried(result, attempt)
             log.debug(
                 "retrying %s in %.1fs (%s)", redact_url(request.url), delay, result.error_class
             )
@@ -277,22 +278,26 @@ class Fetcher:
             if target.scheme not in ("http", "https") or not target.host:
                 return request.error(current, Failure("invalid_url", "not an http(s) URL", False))
             origin = _origin(target)
+            where = origin.partition("://")[2]
             delay = s.per_host_delay.total_seconds()
             if s.respect_robots and purpose != "robots":
                 rules = await self._robots.rules_for(origin, partial(self._fetch_robots, origin, s))
                 if not rules.allows(current, s.user_agent):
+                    if rules.failure is not None:
+                        # Nothing answered, not even for robots.txt: say what happened.
+                        return request.error(current, rules.failure)
                     return FetchResult(
                         url=request.url,
                         final_url=current,
                         outcome=FetchOutcome.DISALLOWED,
-                        error=f"robots.txt of {origin} ({rules.reason}) disallows it",
+                        error=_disallowed(origin, rules.reason),
                         elapsed=request.elapsed(),
                     )
                 crawl_delay = rules.crawl_delay(s.user_agent)
                 if crawl_delay:
                     delay = max(delay, min(crawl_delay, _MAX_CRAWL_DELAY))
             slot = self._slots.get(origin)
-            hop = await self._hop(request, current, target, slot, delay)
+            hop = await self._hop(request, current, target, slot, delay, where)
             if isinstance(hop, FetchResult):
                 return hop
             if hop.partition("#")[0] in visited:
@@ -305,7 +310,13 @@ class Fetcher:
         )
 
     async def _hop(
-        self, request: _Request, current: str, target: httpx.URL, slot: HostSlot, delay: float
+        self,
+        request: _Request,
+        current: str,
+        target: httpx.URL,
+        slot: HostSlot,
+        delay: float,
+        where: str,
     ) -> FetchResult | str:
         """One request to ``target`` (``current`` as written), in its host's ``slot`` at least
         ``delay`` after the last one started: a final result, or the URL it redirects to."""
@@ -343,7 +354,7 @@ class Fetcher:
                 message = f"no complete response within {request.timeout:g}s"
                 failure = Failure("timeout", message, True)
             else:
-                failure = classify_exception(exc)
+                failure = classify_exception(exc, where=where)
             return request.error(current, failure)
         except (
             httpx.HTTPError,
@@ -352,7 +363,7 @@ class Fetcher:
             ContentDecodeError,
             UnsupportedEncodingError,
         ) as exc:
-            return request.error(current, classify_exception(exc))
+            return request.error(current, classify_exception(exc, where=where))
 
     async def _handle(
         self, request: _Request, current: str, target: httpx.URL, reply: Reply, slot: HostSlot
@@ -460,8 +471,28 @@ class Fetcher:
         if result.error_class in ("redirects", "redirect_loop", "http_3xx"):
             return RobotsFile(404)  # RFC 9309 §2.3.1.2: unreachable after 5 redirects = 4xx
         log.info("robots.txt of %s unreachable: %s", redact_url(origin), result.error)
-        return RobotsFile(None)
+        failure = None
+        if result.error_class is not None and result.error:
+            failure = Failure(result.error_class, result.error, result.transient)
+        return RobotsFile(None, failure=failure)
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def _disallowed(origin: str, reason: str) -> str:
+    if reason.isdigit() and not reason.startswith("2"):
+        # RFC 9309: a robots.txt answering 429 or 5xx means the site is unreachable for now.
+        return (
+            f"robots.txt of {redact_url(origin)} answered HTTP {reason}: the site counts as "
+            "unreachable, nothing is fetched until it answers"
+        )
+    return f"robots.txt of {redact_url(origin)} disallows it"
+
+
+def _tried(result: FetchResult, attempts: int) -> FetchResult:
+    """A transient failure that was given up on for now, saying how many tries it had."""
+    if attempts < 2 or result.error is None:
+        return result
+    return dataclasses.replace(result, error=f"{result.error} (tried {attempts} times)")

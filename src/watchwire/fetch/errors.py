@@ -25,6 +25,7 @@ httpx, aiohttp (raised as they are by our transport, or wrapped by httpx-aiohttp
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def classify_exception(exc: BaseException) -> Failure:
-    """What a transport (or decoding) exception means for the crawl."""
+def classify_exception(exc: BaseException, *, where: str | None = None) -> Failure:
+    """What a transport (or decoding) exception means for the crawl. ``where`` is the host
+    (and port) asked: DNS and connection failures are then said plainly, naming it."""
     chain = _chain(exc)
     # httpx-aiohttp's wrapper names, for an injected transport of that kind, are approximate (a
     # DNS failure reads "ConnectTimeout"): the message names what aiohttp actually raised.
@@ -83,11 +85,12 @@ def classify_exception(exc: BaseException) -> Failure:
     if has(ContentDecodeError, UnsupportedEncodingError):
         return Failure("decode", msg, transient=False)
     if has(aiohttp.ClientConnectorDNSError, socket.gaierror):
-        return Failure("dns", msg, transient=True)
+        host = where.rsplit(":", 1)[0] if where and where.count(":") == 1 else where
+        return Failure("dns", f"DNS lookup failed for {host}" if host else msg, transient=True)
     if has(aiohttp.ClientSSLError, ssl.SSLError):
         return Failure("tls", msg, transient=False)
     if has(aiohttp.ClientConnectorError, ConnectionRefusedError, httpx.ConnectError):
-        return Failure("connect", msg, transient=True)
+        return Failure("connect", _connect_message(chain, where) or msg, transient=True)
     if has(aiohttp.ClientPayloadError):
         return Failure("incomplete", msg, transient=True)
     if has(aiohttp.ServerDisconnectedError, ConnectionResetError, BrokenPipeError):
@@ -112,6 +115,17 @@ def classify_exception(exc: BaseException) -> Failure:
     return Failure("internal", msg, transient=False)
 
 
+def _connect_message(chain: list[BaseException], where: str | None) -> str | None:
+    if where is None:
+        return None
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
+        getattr(e, "errno", None) == errno.ECONNREFUSED for e in chain
+    ):
+        return f"connection refused by {where}"
+    reasons = [e.strerror for e in chain if isinstance(e, OSError) and e.strerror]
+    return f"cannot connect to {where}" + (f": {reasons[0].lower()}" if reasons else "")
+
+
 def classify_status(status: int, *, retry_after: float | None = None) -> Failure:
     """The failure an unwanted final status stands for (2xx and 304 are not failures)."""
     if status == 429:
@@ -120,7 +134,9 @@ def classify_status(status: int, *, retry_after: float | None = None) -> Failure
         transient = status != 501
         return Failure("http_5xx", f"HTTP {status}", transient=transient, retry_after=retry_after)
     if 400 <= status < 500:
-        return Failure("http_4xx", f"HTTP {status}", transient=status in (408, 425))
+        transient = status in (408, 425)
+        message = f"HTTP {status}" if transient else f"HTTP {status} (not retried)"
+        return Failure("http_4xx", message, transient=transient)
     if 300 <= status < 400:
         return Failure("http_3xx", f"HTTP {status}, not a redirect to follow", transient=False)
     return Failure("protocol", f"unexpected HTTP status {status}", transient=False)

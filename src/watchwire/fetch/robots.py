@@ -5,7 +5,9 @@ What the answer to ``GET /robots.txt`` means (RFC 9309 §2.3.1):
 - 2xx: the rules in it (parsed by Protego, first 500 KiB), kept for 24 hours;
 - 4xx other than 429: there are no rules, everything is allowed (24 hours);
 - 429, 5xx, or no answer at all: the site is unreachable, so *nothing* is allowed — but only for
-  ``UNREACHABLE_TTL``, after which it is asked again.
+  ``UNREACHABLE_TTL``, after which it is asked again. No answer at all (DNS, refused, timed out)
+  keeps the network failure itself (``RobotsRules.failure``): a fetch reports *that*, not a
+  robots.txt refusal the site never made.
 
 Redirects are followed by the fetcher (up to five, per the RFC). Concurrent fetches of one origin
 share one request for its robots.txt.
@@ -21,6 +23,7 @@ from typing import Final
 
 from protego import Protego
 
+from watchwire.fetch.errors import Failure
 from watchwire.fetch.hosts import Clock
 
 __all__ = ["MAX_ROBOTS_BYTES", "RobotsCache", "RobotsFile", "RobotsRules"]
@@ -39,20 +42,30 @@ class RobotsFile:
 
     status: int | None
     content: bytes = b""
+    failure: Failure | None = None
+    """Why there was no answer, when there was none."""
 
 
 class RobotsRules:
     """The verdict for one origin."""
 
-    __slots__ = ("_parser", "allow_all", "expires", "reason")
+    __slots__ = ("_parser", "allow_all", "expires", "failure", "reason")
 
     def __init__(
-        self, *, parser: Protego | None, allow_all: bool, expires: float, reason: str
+        self,
+        *,
+        parser: Protego | None,
+        allow_all: bool,
+        expires: float,
+        reason: str,
+        failure: Failure | None = None,
     ) -> None:
         self._parser = parser
         self.allow_all = allow_all
         self.expires = expires
         self.reason = reason
+        self.failure = failure
+        """The network failure that left robots.txt unanswered (then nothing is allowed)."""
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self._parser is None:
@@ -79,7 +92,10 @@ class RobotsRules:
         if status is not None and 400 <= status < 500 and status != 429:
             return cls(parser=None, allow_all=True, expires=now + TTL, reason=f"{status}")
         reason = "unreachable" if status is None else f"{status}"
-        return cls(parser=None, allow_all=False, expires=now + UNREACHABLE_TTL, reason=reason)
+        return cls(
+            parser=None, allow_all=False, expires=now + UNREACHABLE_TTL, reason=reason,
+            failure=file.failure,
+        )  # fmt: skip
 
 
 class RobotsCache:

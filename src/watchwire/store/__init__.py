@@ -5,6 +5,7 @@ Backends live in their own packages (``sqlite``); nothing outside this package n
 
 from __future__ import annotations
 
+from watchwire.store.dryrun import DryRunStore, WouldAlert
 from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
@@ -18,8 +19,10 @@ from watchwire.store.roles import (
 )
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
+    DeliveryAttempt,
     GivenUp,
     NewArticle,
     OutboxRow,
@@ -31,9 +34,12 @@ from watchwire.store.values import (
 
 __all__ = [
     "AlertIntent",
+    "ArticlePreview",
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
+    "DeliveryAttempt",
+    "DryRunStore",
     "GivenUp",
     "Maintenance",
     "NewArticle",
@@ -48,6 +54,7 @@ __all__ = [
     "Store",
     "StoreCheck",
     "StoreLocation",
+    "WouldAlert",
     "locate_store",
     "new_id",
     "open_store",

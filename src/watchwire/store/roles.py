@@ -13,6 +13,7 @@ What a backend must guarantee, whatever its engine:
   per (rule, story, channel) — by unique constraints, not by looking first;
 - ``save_article`` is all or nothing: the article, its story, its alerts and their outbox rows;
 - outbox messages are claimed with a lease and delivered at least once (``claim_due``);
+- every delivery try of a message is kept with its answer, until the message itself goes;
 - ``search`` returns a superset of a query's matches (the rules engine decides), newest first.
 """
 
@@ -26,8 +27,10 @@ from watchwire.models import FetchResult, OutboxMessage, StoredArticle, Validato
 from watchwire.rules import SearchQuery
 from watchwire.store.values import (
     AlertIntent,
+    ArticlePreview,
     ArticleRow,
     CachedValidators,
+    DeliveryAttempt,
     GivenUp,
     NewArticle,
     OutboxRow,
@@ -94,6 +97,13 @@ class ArticleStore(Protocol):
         """Store an article once, join it to its story, and write its alerts: all or nothing."""
         ...
 
+    async def preview_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent]
+    ) -> ArticlePreview:
+        """What ``save_article`` would do, writing nothing: the story the article is or would
+        join, and which of ``intents`` would be written (the rest were alerted already)."""
+        ...
+
     async def article(self, article_id: int) -> ArticleRow | None: ...
     async def story_copies(self, story_id: int) -> list[str]:
         """The URLs of a story's articles, first stored first."""
@@ -150,8 +160,31 @@ class OutboxStore(Protocol):
         ...
 
     async def list_outbox(
-        self, *, states: Sequence[str] = (), limit: int = 100
-    ) -> list[OutboxRow]: ...
+        self,
+        *,
+        states: Sequence[str] = (),
+        rules: Sequence[str] = (),
+        since: datetime | None = None,
+        changed_since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Messages and queued alerts, newest first: of these ``states`` (``queued`` is an
+        alert awaiting its digest), of these ``rules``, made ``since``, or made, tried or
+        changed ``changed_since`` (what one ``watchwire once`` did). Empty filters: all."""
+        ...
+
+    async def outbox_message(self, message_id: str) -> OutboxRow | None:
+        """One message by id, or one alert of a digest channel (queued or sealed)."""
+        ...
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None:
+        """Keep one delivery try and the receiver's answer (the dispatcher calls it)."""
+        ...
+
+    async def delivery_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        """Every recorded try of one message, first first."""
+        ...
+
     async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int: ...
     async def outbox_counts(self) -> dict[str, int]: ...
     async def next_due(self) -> datetime | None: ...

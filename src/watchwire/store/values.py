@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +11,10 @@ from watchwire.models import Article, Validators
 
 __all__ = [
     "AlertIntent",
+    "ArticlePreview",
     "ArticleRow",
     "CachedValidators",
+    "DeliveryAttempt",
     "GivenUp",
     "NewArticle",
     "OutboxRow",
@@ -101,7 +103,7 @@ class ArticleRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxRow:
-    """One line of ``watchwire alerts list``."""
+    """One line of ``watchwire alerts list``: a message, or an alert awaiting its digest."""
 
     id: str
     channel: str
@@ -114,6 +116,18 @@ class OutboxRow:
     created_at: datetime
     delivered_at: datetime | None
     summary: str
+    rule: str | None = None
+    """The alert's rule; None for a digest (its alerts name theirs)."""
+    title: str | None = None
+    """The article's title; None for a digest."""
+    url: str | None = None
+    """The article's URL; None for a digest."""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    """The body as delivered (``watchwire.alert`` or ``watchwire.digest``)."""
+    requeued_at: datetime | None = None
+    """When ``alerts retry`` last gave it a new delivery episode."""
+    digest_id: str | None = None
+    """For an alert of a digest channel: the digest message that carries it, once sealed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,3 +150,37 @@ class GivenUp:
     source: str
     reason: str
     at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryAttempt:
+    """One try at delivering one message, and what came of it (``alerts show``)."""
+
+    message_id: str
+    attempt: int
+    """1 for the first try of its delivery episode."""
+    at: datetime
+    """When the try ended."""
+    outcome: str
+    """``delivered``, ``retry`` (failed for now; ``next_attempt_at`` says when again) or
+    ``failed`` (given up, or refused for good)."""
+    answer: str | None
+    """What the receiver answered (``HTTP 202 Accepted``, ``250 OK``), or what went wrong."""
+    elapsed: float = 0.0
+    """Seconds the try took."""
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticlePreview:
+    """What ``save_article`` would do with an article, without doing it (``watchwire check``,
+    ``once --dry-run``)."""
+
+    stored: bool
+    """The article's URL is stored already."""
+    story_id: int | None
+    """The story it is, or would join; None: it would found a new one."""
+    alerts: tuple[AlertIntent, ...]
+    """The intents that would be written: the others were alerted for this story already."""
+    alerted: tuple[tuple[str, str, str], ...]
+    """``(rule, channel, alert id)`` of the intents this story was alerted for already."""

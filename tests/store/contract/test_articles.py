@@ -126,3 +126,19 @@ async def test_a_link_given_up_is_known_and_listed_with_its_source(store: Store)
     (listed,) = await store.given_up(source="s1")
     assert (listed.url, listed.source, listed.reason, listed.at) == (url, "s1", "HTTP 404", T0)
     assert {g.source for g in await store.given_up()} == {"s1", "s2"}
+
+
+async def test_a_preview_says_what_saving_would_do_and_writes_nothing(store: Store) -> None:
+    """`check` and `once --dry-run`: the story an article would join, the alerts it would get."""
+    first = new_article("https://a/1", "same text")
+    saved = await store.save_article(first, [intent("r1")], now=T0)
+    copy = new_article("https://b/1", "same text")
+    preview = await store.preview_article(copy, [intent("r1"), intent("r2")])
+    assert preview.story_id == saved.story_id and not preview.stored
+    assert [i.rule for i in preview.alerts] == ["r2"]
+    assert preview.alerted == (("r1", "ops", saved.alerts[0]),)
+    fresh = await store.preview_article(new_article("https://c/1", "other"), [intent("r1")])
+    assert (fresh.story_id, fresh.stored, len(fresh.alerts)) == (None, False, 1)
+    again = await store.preview_article(first, [])
+    assert again.stored and again.story_id == saved.story_id
+    assert await store.count_articles() == 1

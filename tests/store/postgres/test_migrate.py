@@ -23,7 +23,7 @@ TABLES = {
     "outbox",
     "given_up",
 }
-TABLES |= {"alerts", "watchwire_schema"}
+TABLES |= {"alerts", "deliveries", "watchwire_schema"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -147,4 +147,26 @@ CREATE TABLE given_up (
 CREATE INDEX given_up_source ON given_up (source, at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP)
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id      text NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    attempt         integer NOT NULL,
+    at              timestamptz NOT NULL,
+    outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          text,
+    elapsed_ms      integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz
+);
+CREATE INDEX deliveries_message ON deliveries (message_id, id);
+
+-- `alerts retry` starts a new delivery episode without rewriting when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at timestamptz;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox (updated_at);
+CREATE INDEX alerts_created ON alerts (created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES)

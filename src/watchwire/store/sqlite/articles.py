@@ -25,7 +25,14 @@ from watchwire.rules import SearchQuery
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import _CHUNK, Connected, _iso
 from watchwire.store.sqlite.fts import to_fts5
-from watchwire.store.values import AlertIntent, ArticleRow, GivenUp, NewArticle, SearchKey
+from watchwire.store.values import (
+    AlertIntent,
+    ArticlePreview,
+    ArticleRow,
+    GivenUp,
+    NewArticle,
+    SearchKey,
+)
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["ArticlesPart"]
@@ -63,6 +70,14 @@ class ArticlesPart(Connected):
         """Store an article once, join it to its story, and write its alerts: all or nothing."""
         return await self._batched(
             partial(_save_article, new, tuple(intents), now, near_distance=self._near_distance)
+        )
+
+    async def preview_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent]
+    ) -> ArticlePreview:
+        """What ``save_article`` would do, read-only: the story, and which alerts are new."""
+        return await self._query(
+            partial(_preview_article, new, tuple(intents), near_distance=self._near_distance)
         )
 
     async def story_copies(self, story_id: int) -> list[str]:
@@ -201,6 +216,33 @@ def _save_article(
         new_version=new_version,
         duplicate_of=duplicate_of,
         alerts=tuple(written),
+    )
+
+
+def _preview_article(
+    new: NewArticle,
+    intents: Sequence[AlertIntent],
+    db: sqlite3.Connection,
+    *,
+    near_distance: int,
+) -> ArticlePreview:
+    existing = db.execute("SELECT story_id FROM articles WHERE url = ?", (new.url,)).fetchone()
+    story_id = int(existing[0]) if existing else _find_story(db, new, near_distance)[1]
+    fresh: list[AlertIntent] = []
+    alerted: list[tuple[str, str, str]] = []
+    for intent in intents:
+        row = None
+        if story_id is not None:
+            row = db.execute(
+                "SELECT id FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
+                (intent.rule, story_id, intent.channel),
+            ).fetchone()
+        if row is None:
+            fresh.append(intent)
+        else:
+            alerted.append((intent.rule, intent.channel, str(row[0])))
+    return ArticlePreview(
+        stored=existing is not None, story_id=story_id, alerts=tuple(fresh), alerted=tuple(alerted)
     )
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from watchwire.models import OutboxMessage
 from watchwire.payloads import build_digest_payload
 from watchwire.store.ids import new_id
-from watchwire.store.sqlite.connection import Connected
-from watchwire.store.values import OutboxRow
+from watchwire.store.sqlite.connection import Connected, _iso
+from watchwire.store.values import DeliveryAttempt, OutboxRow
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
@@ -46,7 +46,8 @@ class OutboxPart(Connected):
                        WHERE ((state = 'pending' AND next_attempt_at <= ?)
                               OR (state = 'delivering' AND lease_until <= ?)) {only}
                        ORDER BY next_attempt_at LIMIT ?)
-                   RETURNING id, channel, kind, payload, attempts, created_at""",
+                   RETURNING id, channel, kind, payload, attempts,
+                             COALESCE(requeued_at, created_at) AS created_at""",
                 params,
             ).fetchall()
         )
@@ -134,35 +135,125 @@ class OutboxPart(Connected):
             id=digest_id, channel=channel, kind="digest", payload=payload, created_at=now
         )
 
-    async def list_outbox(self, *, states: Sequence[str] = (), limit: int = 100) -> list[OutboxRow]:
+    async def list_outbox(
+        self,
+        *,
+        states: Sequence[str] = (),
+        rules: Sequence[str] = (),
+        since: datetime | None = None,
+        changed_since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Messages and queued alerts, newest first. ``since``: made at or after it;
+        ``changed_since``: made, tried or changed at or after it; ``rules``: of these rules
+        (a digest when it carries one of their alerts)."""
         wanted = set(states)
         real = sorted(wanted - {"queued"})
 
         def job(db: sqlite3.Connection) -> list[OutboxRow]:
             out: list[OutboxRow] = []
             if not wanted or real:
-                where = f"WHERE state IN ({','.join('?' * len(real))})" if real else ""
-                rows = db.execute(
-                    f"SELECT * FROM outbox {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                    [*real, limit],
-                )
+                where, params = [], []
+                if real:
+                    where.append(f"o.state IN ({','.join('?' * len(real))})")
+                    params += real
+                if rules:
+                    where.append(f"o.id IN (SELECT message_id FROM alerts WHERE rule IN "
+                                 f"({','.join('?' * len(rules))}))")  # fmt: skip
+                    params += list(rules)
+                if since is not None:
+                    where.append("o.created_at >= ?")
+                    params.append(to_iso(since))
+                if changed_since is not None:
+                    where.append("o.updated_at >= ?")
+                    params.append(to_iso(changed_since))
+                sql = f"SELECT o.*, {_RULE} FROM outbox o"
+                if where:
+                    sql += " WHERE " + " AND ".join(where)
+                rows = db.execute(f"{sql} ORDER BY o.created_at DESC, o.id DESC LIMIT ?",
+                                  [*params, limit])  # fmt: skip
                 out += [_outbox_row(r, kind=r["kind"], state=r["state"]) for r in rows]
             if not wanted or "queued" in wanted:
+                where, params = ["message_id IS NULL"], []
+                if rules:
+                    where.append(f"rule IN ({','.join('?' * len(rules))})")
+                    params += list(rules)
+                for after in (since, changed_since):
+                    if after is not None:
+                        where.append("created_at >= ?")
+                        params.append(to_iso(after))
                 rows = db.execute(
-                    "SELECT * FROM alerts WHERE message_id IS NULL "
-                    "ORDER BY created_at DESC LIMIT ?",
-                    (limit,),
+                    f"SELECT * FROM alerts WHERE {' AND '.join(where)} "
+                    "ORDER BY created_at DESC, id DESC LIMIT ?",
+                    [*params, limit],
                 )
                 out += [_outbox_row(r, kind="alert", state="queued") for r in rows]
-            return out
+            out.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+            return out[:limit]
 
         return await self._query(job)
 
+    async def outbox_message(self, message_id: str) -> OutboxRow | None:
+        """One message, or one alert of a digest channel (queued, or carried by a digest)."""
+
+        def job(db: sqlite3.Connection) -> OutboxRow | None:
+            row = db.execute(
+                f"SELECT o.*, {_RULE} FROM outbox o WHERE o.id = ?", (message_id,)
+            ).fetchone()
+            if row is not None:
+                return _outbox_row(row, kind=row["kind"], state=row["state"])
+            row = db.execute("SELECT * FROM alerts WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                return None
+            carrier = row["message_id"]
+            if carrier is None:
+                return _outbox_row(row, kind="alert", state="queued")
+            digest = db.execute("SELECT * FROM outbox WHERE id = ?", (carrier,)).fetchone()
+            return _outbox_row(
+                row, kind="alert", state=digest["state"] if digest else "queued",
+                digest_id=carrier,
+            )  # fmt: skip
+
+        return await self._query(job)
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None:
+        """Keep what one try gave (a message gone meanwhile is not recorded)."""
+        await self._write(
+            """INSERT INTO deliveries (message_id, attempt, at, outcome, answer, elapsed_ms,
+                                      next_attempt_at)
+               SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?)""",
+            (
+                attempt.message_id, attempt.attempt, to_iso(attempt.at), attempt.outcome,
+                None if attempt.answer is None else attempt.answer[:2000],
+                round(attempt.elapsed * 1000), _iso(attempt.next_attempt_at), attempt.message_id,
+            ),
+        )  # fmt: skip
+
+    async def delivery_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        rows = await self._query(
+            lambda db: db.execute(
+                "SELECT * FROM deliveries WHERE message_id = ? ORDER BY id", (message_id,)
+            ).fetchall()
+        )
+        return [
+            DeliveryAttempt(
+                message_id=r["message_id"],
+                attempt=int(r["attempt"]),
+                at=from_iso(r["at"]) or utcnow(),
+                outcome=r["outcome"],
+                answer=r["answer"],
+                elapsed=int(r["elapsed_ms"]) / 1000,
+                next_attempt_at=from_iso(r["next_attempt_at"]),
+            )
+            for r in rows
+        ]
+
     async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int:
-        """Give failed messages a fresh delivery episode (``created_at`` restarts give_up)."""
+        """Give failed messages a fresh delivery episode: ``requeued_at`` restarts give_up;
+        when the message was made stays as it was."""
         stamp = to_iso(now)
         sql = """UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,
-                        created_at = ?, updated_at = ? WHERE state = 'failed'"""
+                        requeued_at = ?, updated_at = ? WHERE state = 'failed'"""
         params: list[Any] = [stamp, stamp, stamp]
         if ids:
             sql += f" AND id IN ({','.join('?' * len(ids))})"
@@ -201,8 +292,17 @@ class OutboxPart(Connected):
         return from_iso(row[0]) if row else None
 
 
-def _outbox_row(row: sqlite3.Row, *, kind: str, state: str) -> OutboxRow:
+_RULE = "(SELECT MIN(a.rule) FROM alerts a WHERE a.message_id = o.id) AS rule"
+"""An outbox row's rule, from its alert (a digest's alerts may have several: it is not used)."""
+
+
+def _outbox_row(
+    row: sqlite3.Row, *, kind: str, state: str, digest_id: str | None = None
+) -> OutboxRow:
     keys = row.keys()
+    payload = json.loads(row["payload"])
+    article = payload.get("article") or {}
+    digest = payload.get("type") == "watchwire.digest"
     return OutboxRow(
         id=row["id"],
         channel=row["channel"],
@@ -213,7 +313,13 @@ def _outbox_row(row: sqlite3.Row, *, kind: str, state: str) -> OutboxRow:
         next_attempt_at=from_iso(row["next_attempt_at"]) if "next_attempt_at" in keys else None,
         created_at=from_iso(row["created_at"]) or utcnow(),
         delivered_at=from_iso(row["delivered_at"]) if "delivered_at" in keys else None,
-        summary=_summary(json.loads(row["payload"])),
+        summary=_summary(payload),
+        rule=None if digest else (row["rule"] if "rule" in keys else None) or payload.get("rule"),
+        title=None if digest else article.get("title"),
+        url=None if digest else article.get("url"),
+        payload=payload,
+        requeued_at=from_iso(row["requeued_at"]) if "requeued_at" in keys else None,
+        digest_id=digest_id,
     )
 
 

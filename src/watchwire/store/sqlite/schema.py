@@ -179,4 +179,28 @@ CREATE TABLE given_up (
 CREATE INDEX given_up_source ON given_up(source, at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP)
+
+_DELIVERIES = """
+-- Every delivery attempt of a message and what the receiver answered (`watchwire alerts show`).
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    attempt         INTEGER NOT NULL,
+    at              TEXT NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    answer          TEXT,
+    elapsed_ms      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT
+);
+CREATE INDEX deliveries_message ON deliveries(message_id, id);
+
+-- `alerts retry` starts a new delivery episode (give_up counts from it) without rewriting
+-- when the message was made.
+ALTER TABLE outbox ADD COLUMN requeued_at TEXT;
+
+-- What one `watchwire once` touched: the messages it made or tried, by their last change.
+CREATE INDEX outbox_updated ON outbox(updated_at);
+CREATE INDEX alerts_created ON alerts(created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _DELIVERIES)

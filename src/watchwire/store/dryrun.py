@@ -1,0 +1,130 @@
+"""``DryRunStore``: a ``PollStore`` that reads through to a store and writes nothing.
+
+``watchwire once --dry-run`` polls through it: the pipeline sees what the store knows (URLs,
+validators, stories, alerts already sent) and decides as it would, but nothing is stored and
+no alert is written; ``save_article`` asks ``preview_article`` instead and keeps what it would
+have done (``would_alert``). Within one dry run, two copies of a new story are both new to the
+store, so both may show as alerting where a real run alerts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from watchwire.models import FetchResult, StoredArticle, Validators
+from watchwire.store.roles import PollStore
+from watchwire.store.values import (
+    AlertIntent,
+    ArticlePreview,
+    ArticleRow,
+    CachedValidators,
+    GivenUp,
+    NewArticle,
+    SourceHealth,
+    SourceState,
+)
+
+__all__ = ["DryRunStore", "WouldAlert"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WouldAlert:
+    """An alert a real run would have written."""
+
+    source: str
+    rule: str
+    channel: str
+    digest: bool
+    title: str
+    url: str
+
+
+class DryRunStore:
+    """Reads from ``base``; every write is dropped, ``save_article`` previewed."""
+
+    def __init__(self, base: PollStore) -> None:
+        self._base = base
+        self._seen: dict[str, datetime | None] = {}
+        self.would_alert: list[WouldAlert] = []
+
+    # --- sources: read through, write nothing ---------------------------------------------------
+
+    async def source_state(self, name: str) -> SourceState | None:
+        return await self._base.source_state(name)
+
+    async def record_poll(
+        self,
+        name: str,
+        *,
+        url: str,
+        now: datetime,
+        ok: bool,
+        error: str | None = None,
+        kind: str | None = None,
+        next_poll_at: datetime | None = None,
+    ) -> SourceState:
+        return SourceState(
+            name=name, kind=kind, first_polled_at=now, last_ok_at=now if ok else None,
+            consecutive_failures=0 if ok else 1, last_error=error, next_poll_at=next_poll_at,
+        )  # fmt: skip
+
+    async def record_fetch(self, source: str, result: FetchResult, *, now: datetime) -> None:
+        return None
+
+    async def validators(self, url: str) -> CachedValidators | None:
+        return await self._base.validators(url)
+
+    async def save_validators(
+        self, url: str, validators: Validators, *, body_hash: str | None, now: datetime
+    ) -> None:
+        return None
+
+    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
+        return await self._base.source_health(since=since)
+
+    # --- articles: previewed --------------------------------------------------------------------
+
+    async def known_urls(self, urls: Sequence[str]) -> dict[str, datetime | None]:
+        known = await self._base.known_urls(urls)
+        known.update((u, self._seen[u]) for u in urls if u in self._seen)
+        return known
+
+    async def give_up(self, url: str, *, source: str, reason: str, now: datetime) -> None:
+        self._seen[url] = None  # not again in this run; nothing is remembered after it
+
+    async def given_up(self, *, source: str | None = None, limit: int = 100) -> list[GivenUp]:
+        return await self._base.given_up(source=source, limit=limit)
+
+    async def save_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
+    ) -> StoredArticle:
+        preview = await self._base.preview_article(new, intents)
+        self._seen[new.url] = new.article.modified_at or new.article.published_at
+        self.would_alert += (
+            WouldAlert(source=new.source, rule=i.rule, channel=i.channel, digest=i.digest,
+                       title=new.article.title, url=new.url)
+            for i in preview.alerts
+        )  # fmt: skip
+        return StoredArticle(
+            article_id=0,
+            story_id=preview.story_id or 0,
+            created=not preview.stored,
+            new_version=False,
+            alerts=tuple(f"{i.rule}/{i.channel}" for i in preview.alerts),
+        )
+
+    async def preview_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent]
+    ) -> ArticlePreview:
+        return await self._base.preview_article(new, intents)
+
+    async def article(self, article_id: int) -> ArticleRow | None:
+        return await self._base.article(article_id)
+
+    async def story_copies(self, story_id: int) -> list[str]:
+        return await self._base.story_copies(story_id)
+
+    async def count_articles(self) -> int:
+        return await self._base.count_articles()
