@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -152,3 +153,17 @@ async def test_close_ends_an_idle_process(sandbox: Sandbox) -> None:
     await sandbox.call(whose_pid, QUICK)
     await sandbox.close()
     assert sandbox.exited and not sandbox.usable
+
+
+async def test_a_call_the_child_cannot_import_is_an_error_not_a_death(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function of this process's ``__main__`` is not in the child's: an error, the process
+    goes on."""
+    monkeypatch.setattr(sys.modules["__main__"], "stray", whose_pid, raising=False)
+    monkeypatch.setattr(whose_pid, "__module__", "__main__")
+    monkeypatch.setattr(whose_pid, "__qualname__", "stray")
+    with pytest.raises(AttributeError, match="stray"):
+        await sandbox.call(whose_pid, QUICK)
+    monkeypatch.undo()
+    assert await sandbox.call(whose_pid, QUICK) == sandbox.pid
