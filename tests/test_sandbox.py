@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import eventually
-from watchwire.sandbox import Limits, OverBound, Sandbox
+from watchwire.sandbox import Limits, NotStarted, OverBound, Sandbox
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -167,3 +167,26 @@ async def test_a_call_the_child_cannot_import_is_an_error_not_a_death(
         await sandbox.call(whose_pid, QUICK)
     monkeypatch.undo()
     assert await sandbox.call(whose_pid, QUICK) == sandbox.pid
+
+
+async def test_calls_sent_together_run_one_after_the_other_each_within_its_own_bound(
+    sandbox: Sandbox,
+) -> None:
+    """Two calls of 0.6 s each under a 1 s wall-clock bound: the second's bound counts from
+    when it starts, not from when it was sent."""
+    bound = Limits(cpu=0.5, wall=1.0)
+    first = asyncio.ensure_future(sandbox.call(partial(wait, 0.6), bound))
+    second = asyncio.ensure_future(sandbox.call(partial(wait, 0.6), bound))
+    await asyncio.sleep(0)  # both sent
+    assert sandbox.queued == Sandbox.DEPTH
+    assert await asyncio.gather(first, second) == [None, None]
+    assert sandbox.usable and sandbox.queued == 0
+
+
+async def test_a_call_queued_behind_one_over_its_bound_never_ran(sandbox: Sandbox) -> None:
+    first = asyncio.ensure_future(sandbox.call(spin, QUICK))
+    second = asyncio.ensure_future(sandbox.call(whose_pid, QUICK))
+    with pytest.raises(OverBound, match="CPU"):
+        await first
+    with pytest.raises(NotStarted):
+        await second

@@ -77,7 +77,7 @@ async def test_what_does_not_fit_here_goes_to_a_worker_even_with_none_for_bursts
     async with WorkerPool(0, burst_rate=2, clock=clock) as pool:
         assert {await pool.run(whose_pid) for _ in range(5)} == {os.getpid()}
         assert not pool.running
-        elsewhere = await pool.run(whose_pid, fits_here=False)
+        elsewhere = await pool.run(whose_pid, fits_here=lambda: False)
         assert elsewhere != os.getpid() and pool.running
         assert await pool.run(whose_pid) == os.getpid()  # small ones stay here
 
@@ -113,3 +113,15 @@ async def test_calls_beyond_the_workers_wait_for_one() -> None:
     async with WorkerPool(2) as pool:
         pids = await asyncio.gather(*(pool.isolated(whose_pid) for _ in range(3)))
         assert len(set(pids)) <= 2 and os.getpid() not in pids
+
+
+async def test_a_call_queued_behind_one_over_its_bound_runs_in_another_worker() -> None:
+    """One worker, two calls: the first kills it, the second (which never ran) is answered by
+    a new worker, not failed."""
+    me = os.getpid()
+    async with WorkerPool(1, limits=QUICK) as pool:
+        doomed = asyncio.ensure_future(pool.isolated(partial(die_unless, me)))
+        fine = asyncio.ensure_future(pool.isolated(whose_pid))
+        with pytest.raises(OverBound):
+            await doomed
+        assert await fine not in (me, None)

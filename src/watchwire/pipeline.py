@@ -472,8 +472,11 @@ class Poller:
             link=link,
             language=source.language,
         )
-        fits = fits_inline(content) and fits_inline(link.content_html)
         extra = {"source": source.name}
+
+        def fits() -> bool:
+            return fits_inline(content) and fits_inline(link.content_html)
+
         try:
             return await self._workers.run(call, fits_here=fits, extra=extra)
         except OverBound as exc:

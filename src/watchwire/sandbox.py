@@ -1,8 +1,9 @@
 """A process to parse untrusted bytes in, under a time and a memory bound.
 
 A ``Sandbox`` is one child Python process (``python -m watchwire.sandbox``) that runs one call
-at a time: a picklable callable (a ``functools.partial`` of ``discover`` or ``analyze_page``)
-goes in on its stdin, its result comes back on its stdout. Each call runs under:
+at a time, with the next one queued: a picklable callable (a ``functools.partial`` of
+``discover`` or ``analyze_page``) goes in, its result comes back, through memory shared with
+the child (a header on its stdin and stdout says where). Each call runs under:
 
 - a **CPU bound** (``Limits.cpu``): an ``ITIMER_PROF`` timer armed for the call; at its end
   SIGPROF's default action ends the process, even deep inside a C parser;
@@ -16,7 +17,8 @@ goes in on its stdin, its result comes back on its stdout. Each call runs under:
   of working (or a machine so loaded that CPU time hardly passes): past it, SIGKILL.
 
 Any of these ends the call with :class:`OverBound`, its ``reason`` in words; the process is not
-used again. A call that raises an ordinary exception re-raises it here, and the process goes
+used again, and a call queued behind it fails with :class:`NotStarted` (it never ran: the
+caller runs it elsewhere). A call that raises an ordinary exception re-raises it here, and the process goes
 on. The child ignores SIGINT, SIGTERM and SIGHUP (the service decides when it ends: a Ctrl-C at
 a terminal reaches the whole process group) and exits when its stdin closes, so it never
 outlives the service by more than one call. Log records of a call are sent back with its result
@@ -40,23 +42,25 @@ import struct
 import sys
 import tempfile
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar, cast
 
-__all__ = ["Limits", "OverBound", "Sandbox"]
+__all__ = ["Limits", "NotStarted", "OverBound", "Sandbox"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_HEADER: Final = struct.Struct("!Q?")
-"""A frame's length, and whether it is in the shared memory (else it follows on the pipe)."""
-_SHARED_SIZE: Final = 8 << 20
-"""Memory shared with the child, for frames up to this size (a page under the default
-``max_body`` and its pickling). A pipe costs the event loop ~0.5 ms of system time per 100 KB
-page, a copy into memory already mapped ~0.01 ms."""
+_HEADER: Final = struct.Struct("!QB?")
+"""A frame's length, its call's slot of shared memory, and whether the frame is in it (else it
+follows on the pipe: one larger than a slot)."""
+_SLOT_SIZE: Final = 8 << 20
+"""Memory shared with the child per call in flight, for frames up to this size (a page under
+the default ``max_body`` and its pickling). A pipe costs the event loop ~0.5 ms of system time
+per 100 KB page, a copy into memory already mapped ~0.01 ms."""
 _PACKAGE_ROOT: Final = str(Path(__file__).resolve().parent.parent)
 _IGNORED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _WATCH_EVERY: Final = 0.02
@@ -84,15 +88,41 @@ class OverBound(Exception):
         """What happened, in words that follow "parsing it": "took more than 5 s of CPU"."""
 
 
+class NotStarted(Exception):
+    """A call queued behind another whose process ended: it never ran, run it elsewhere."""
+
+
+@dataclass(eq=False, slots=True)
+class _Call:
+    future: asyncio.Future[object]
+    limits: Limits
+    slot: int
+    extra: Mapping[str, object] | None
+    deadline: asyncio.TimerHandle | None = None
+
+
 class Sandbox:
-    """One child process. Start with :meth:`start`; ``close`` or ``kill`` it when done."""
+    """One child process. Start with :meth:`start`; ``close`` or ``kill`` it when done.
+
+    Calls are pipelined: up to ``DEPTH`` may be sent at once, run one after the other, so the
+    child starts the next the moment it is done with one, not once the event loop has taken
+    the result and found the next (a loop busy with a crawl takes milliseconds to). Bounds
+    count from when a call starts running.
+    """
+
+    DEPTH: Final = 2
 
     def __init__(self, proc: asyncio.subprocess.Process, shared: mmap.mmap) -> None:
         self._proc = proc
         self._shared = shared
+        self._calls: deque[_Call] = deque()
+        """Sent and not answered yet, in order: the first is running."""
+        self._free = list(range(self.DEPTH))
         self._usable = True
-        self._overgrown = False
+        self._cause: str | None = None
+        """Why this process was killed, once it was."""
         self._watching: asyncio.TimerHandle | None = None
+        self._replies = asyncio.ensure_future(self._read_replies())
 
     @classmethod
     async def start(cls) -> Sandbox:
@@ -101,8 +131,8 @@ class Sandbox:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         fd = _shared_file()
         try:
-            os.ftruncate(fd, _SHARED_SIZE)
-            shared = mmap.mmap(fd, _SHARED_SIZE)
+            os.ftruncate(fd, _SLOT_SIZE * cls.DEPTH)
+            shared = mmap.mmap(fd, _SLOT_SIZE * cls.DEPTH)
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "watchwire.sandbox", str(fd),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
@@ -127,66 +157,120 @@ class Sandbox:
         """False once a call went over its bound, was cancelled, or the process died."""
         return self._usable and self._proc.returncode is None
 
+    @property
+    def queued(self) -> int:
+        """Calls sent and not answered yet."""
+        return len(self._calls)
+
     async def call(
         self, fn: Callable[[], T], limits: Limits, *, extra: Mapping[str, object] | None = None
     ) -> T:
-        """``fn()`` computed in the child under ``limits``. Raises :class:`OverBound`, or what
-        ``fn`` raised. ``extra`` is added to the call's log records (``{"source": name}``)."""
-        if not self.usable:
-            raise RuntimeError("this sandbox cannot be used again")
+        """``fn()`` computed in the child under ``limits``. Raises :class:`OverBound`, what
+        ``fn`` raised, or :class:`NotStarted`. ``extra`` is added to the call's log records
+        (``{"source": name}``)."""
+        if not self.usable or not self._free:
+            raise RuntimeError("this sandbox takes no more calls")
         level = logging.getLogger().getEffectiveLevel()
         request = pickle.dumps((fn, limits.cpu, limits.memory, level), pickle.HIGHEST_PROTOCOL)
-        self._overgrown = False
-        watch = asyncio.get_running_loop().call_later(_WATCH_EVERY, self._watch, limits.memory)
-        self._watching = watch
+        call = _Call(asyncio.get_running_loop().create_future(), limits, self._free.pop(), extra)
+        self._calls.append(call)
+        if len(self._calls) == 1:
+            self._begin(call)
+        stdin = self._proc.stdin
+        assert stdin is not None
         try:
-            async with asyncio.timeout(limits.wall):
-                reply = await self._exchange(request)
-        except TimeoutError:
-            await self._end()
-            raise OverBound(f"took more than {limits.wall:g} s") from None
-        except (asyncio.IncompleteReadError, ConnectionError):
-            code = await self._end()
-            if self._overgrown:
-                raise OverBound(f"needed more than {limits.memory >> 20} MB") from None
-            raise OverBound(_death(code, limits)) from None
-        except BaseException:  # cancelled: the call is abandoned, and its process with it
+            stdin.writelines(_post(self._shared, request, call.slot))
+            await stdin.drain()
+            return cast(T, await call.future)
+        except ConnectionError:  # the child is gone: its reader says why
+            return cast(T, await call.future)
+        except asyncio.CancelledError:  # abandoned: the call, and the process with it
             self.kill()
             raise
-        finally:
-            self._watching.cancel()
-        status, value, records = pickle.loads(reply)
-        _log_records(records, extra)
-        if status == "memory":
-            await self._end()
-            raise OverBound(f"needed more than {limits.memory >> 20} MB")
-        if status == "error":
-            raise cast(BaseException, value)
-        return cast(T, value)
 
-    async def _exchange(self, request: bytes) -> bytes:
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin is not None
-        assert stdout is not None
-        stdin.writelines(_post(self._shared, request))
-        await stdin.drain()
-        size, shared = _HEADER.unpack(await stdout.readexactly(_HEADER.size))
-        return self._shared[:size] if shared else await stdout.readexactly(size)
+    def _begin(self, call: _Call) -> None:
+        """``call`` starts running now: its wall-clock bound, and the memory watch, count."""
+        loop = asyncio.get_running_loop()
+        call.deadline = loop.call_later(call.limits.wall, self._overrun, call.limits.wall)
+        if self._watching is None:
+            self._watching = loop.call_later(_WATCH_EVERY, self._watch)
 
-    def _watch(self, memory: int) -> None:
-        """Kill the process once it holds more than ``memory`` resident; else look again soon.
+    def _overrun(self, wall: float) -> None:
+        self._kill_for(f"took more than {wall:g} s")
 
-        A timer, not a task: most calls end before it first fires, and cancelling a timer
-        costs the loop nothing."""
+    def _watch(self) -> None:
+        """Kill the process once it holds more than the running call may; else look again
+        soon. A timer, not a task: cancelling it when the calls are done costs nothing."""
+        self._watching = None
+        if not self._calls:
+            return
         resident = _resident(self._proc.pid)
         if resident is None:
             return  # gone, or no /proc: RLIMIT_AS is the bound
+        memory = self._calls[0].limits.memory
         if resident > memory:
-            self._overgrown = True
-            self.kill()
+            self._kill_for(f"needed more than {memory >> 20} MB")
             return
-        loop = asyncio.get_running_loop()
-        self._watching = loop.call_later(_WATCH_EVERY, self._watch, memory)
+        self._watching = asyncio.get_running_loop().call_later(_WATCH_EVERY, self._watch)
+
+    async def _read_replies(self) -> None:
+        """Answer the calls in the order sent, as the child replies; fail them all when the
+        child is gone."""
+        stdout = self._proc.stdout
+        assert stdout is not None
+        try:
+            while True:
+                size, slot, shared = _HEADER.unpack(await stdout.readexactly(_HEADER.size))
+                call = self._calls[0]
+                reply = (
+                    _fetch(self._shared, size, slot) if shared else await stdout.readexactly(size)
+                )
+                self._calls.popleft()
+                self._free.append(call.slot)
+                if call.deadline is not None:
+                    call.deadline.cancel()
+                if self._calls:
+                    self._begin(self._calls[0])
+                self._settle(call, reply)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the child is gone
+        except Exception:  # a bug here must not leave calls waiting forever
+            log.exception("cannot read a sandbox's reply")
+            self._kill_for("sent a reply that could not be read")
+        self._fail_all(await self._end())
+
+    def _settle(self, call: _Call, reply: bytes) -> None:
+        try:
+            status, value, records = pickle.loads(reply)
+        except Exception as exc:  # a result of a type this process cannot load, say
+            status, value, records = "error", exc, []
+        _log_records(records, call.extra)
+        if call.future.done():  # cancelled meanwhile
+            return
+        if status == "ok":
+            call.future.set_result(value)
+        elif status == "memory":  # the child exits after this reply
+            self._usable = False
+            call.future.set_exception(OverBound(f"needed more than {call.limits.memory >> 20} MB"))
+        else:
+            call.future.set_exception(cast(BaseException, value))
+
+    def _fail_all(self, code: int) -> None:
+        for i, call in enumerate(self._calls):
+            if call.deadline is not None:
+                call.deadline.cancel()
+            if call.future.done():
+                continue
+            if i == 0:
+                call.future.set_exception(OverBound(self._cause or _death(code, call.limits)))
+            else:
+                call.future.set_exception(NotStarted())
+        self._calls.clear()
+
+    def _kill_for(self, cause: str) -> None:
+        if self._cause is None:
+            self._cause = cause
+        self.kill()
 
     def kill(self) -> None:
         """End the process now (SIGKILL); ``close`` still reaps it."""
@@ -199,21 +283,24 @@ class Sandbox:
                 os.kill(self._proc.pid, signal.SIGKILL)
 
     async def close(self, grace: float = 1.0) -> None:
-        """Let an idle process exit (its stdin closed); kill it after ``grace``."""
+        """Let the process exit (its stdin closed) once its calls are done; kill it after
+        ``grace``. Calls still queued then fail."""
         self._usable = False
         stdin = self._proc.stdin
         if stdin is not None and not stdin.is_closing():
             stdin.close()
         try:
             async with asyncio.timeout(grace):
-                await self._proc.wait()
+                await asyncio.shield(self._replies)
         except TimeoutError:
-            await self._end()
-        self._shared.close()
+            self._kill_for(f"was stopped after {grace:g} s")
+            await self._replies
 
     async def _end(self) -> int:
         self.kill()
         code = await self._proc.wait()
+        if self._watching is not None:
+            self._watching.cancel()
         self._shared.close()
         return code
 
@@ -227,13 +314,23 @@ def _shared_file() -> int:
         return os.dup(f.fileno())
 
 
-def _post(shared: mmap.mmap, frame: bytes) -> tuple[bytes, ...]:
-    """What to write on the pipe to send ``frame``: its header alone when it fits in ``shared``
-    (copied there now), else the header and the frame."""
-    if len(frame) <= len(shared):
-        shared[: len(frame)] = frame
-        return (_HEADER.pack(len(frame), True),)
-    return _HEADER.pack(len(frame), False), frame
+def _slot(shared: mmap.mmap, slot: int) -> memoryview:
+    return memoryview(shared)[slot * _SLOT_SIZE : (slot + 1) * _SLOT_SIZE]
+
+
+def _post(shared: mmap.mmap, frame: bytes, slot: int) -> tuple[bytes, ...]:
+    """What to write on the pipe to send ``frame`` for the call of ``slot``: its header alone
+    when it fits in the slot (copied there now), else the header and the frame."""
+    if len(frame) <= _SLOT_SIZE:
+        with _slot(shared, slot) as room:
+            room[: len(frame)] = frame
+        return (_HEADER.pack(len(frame), slot, True),)
+    return _HEADER.pack(len(frame), slot, False), frame
+
+
+def _fetch(shared: mmap.mmap, size: int, slot: int) -> bytes:
+    with _slot(shared, slot) as room:
+        return bytes(room[:size])
 
 
 def _resident(pid: int) -> int | None:
@@ -280,12 +377,13 @@ class _Capture(logging.Handler):
         self.records.append(record)
 
 
-def _read_frame(stream: BinaryIO, shared: mmap.mmap) -> bytes | None:
+def _read_frame(stream: BinaryIO, shared: mmap.mmap) -> tuple[bytes, int] | None:
+    """The next request, and its call's slot of shared memory (for the reply)."""
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         return None  # the service closed our stdin: done
-    size, in_shared = _HEADER.unpack(header)
-    return shared[:size] if in_shared else stream.read(size)
+    size, slot, in_shared = _HEADER.unpack(header)
+    return (_fetch(shared, size, slot) if in_shared else stream.read(size)), slot
 
 
 def _address_space() -> int:
@@ -333,7 +431,8 @@ def main() -> None:
     capture = _Capture()
     root = logging.getLogger()
     root.addHandler(capture)
-    while (request := _read_frame(requests, shared)) is not None:
+    while (frame := _read_frame(requests, shared)) is not None:
+        request, slot = frame
         capture.records = []
         status: str
         value: object
@@ -346,7 +445,7 @@ def main() -> None:
                 root.setLevel(level)
             status, value = _run(cast(Callable[[], Any], fn), cpu, memory)
         reply = _reply(status, value, capture.records)
-        replies.writelines(_post(shared, reply))
+        replies.writelines(_post(shared, reply, slot))
         replies.flush()
         if status == "memory":
             return
