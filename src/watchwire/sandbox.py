@@ -75,8 +75,8 @@ class Limits:
     memory: int = 512 << 20
     """Bytes the process may hold resident (RSS) during the call, all told."""
     wall: float = 20.0
-    """Seconds of wall-clock time from when the call is sent: the CPU bound with room for a
-    loaded machine and a process still starting; then SIGKILL."""
+    """Seconds of wall-clock time from when the call starts (is sent, when none is ahead of it):
+    the CPU bound with room for a loaded machine and a process still starting; then SIGKILL."""
 
 
 class OverBound(Exception):
