@@ -190,3 +190,13 @@ async def test_a_call_queued_behind_one_over_its_bound_never_ran(sandbox: Sandbo
         await first
     with pytest.raises(NotStarted):
         await second
+
+
+async def test_a_call_queued_behind_one_out_of_memory_never_ran(sandbox: Sandbox) -> None:
+    """The child reports a MemoryError, then exits: the call behind it is for another."""
+    first = asyncio.ensure_future(sandbox.call(partial(hoard, 500 << 20), QUICK))
+    second = asyncio.ensure_future(sandbox.call(whose_pid, QUICK))
+    with pytest.raises(OverBound, match="needed more than 200 MB"):
+        await first
+    with pytest.raises(NotStarted):
+        await second

@@ -18,11 +18,12 @@ the child (a header on its stdin and stdout says where). Each call runs under:
 
 Any of these ends the call with :class:`OverBound`, its ``reason`` in words; the process is not
 used again, and a call queued behind it fails with :class:`NotStarted` (it never ran: the
-caller runs it elsewhere). A call that raises an ordinary exception re-raises it here, and the process goes
-on. The child ignores SIGINT, SIGTERM and SIGHUP (the service decides when it ends: a Ctrl-C at
-a terminal reaches the whole process group) and exits when its stdin closes, so it never
-outlives the service by more than one call. Log records of a call are sent back with its result
-and logged here, through the service's handlers (masking secrets, naming the source).
+caller runs it elsewhere). A call that raises an ordinary exception re-raises it here, and the
+process goes on. The child ignores SIGINT, SIGTERM and SIGHUP (the service decides when it
+ends: a Ctrl-C at a terminal reaches the whole process group) and exits when its stdin closes,
+so it never outlives the service by more than the calls it was sent. Log records of a call
+are sent back with its result and logged here, through the service's handlers (masking
+secrets, naming the source).
 
 It bounds cost; it is no security boundary: the child runs as the same user, with the same
 files, and its replies are unpickled here.
@@ -229,9 +230,10 @@ class Sandbox:
                 self._free.append(call.slot)
                 if call.deadline is not None:
                     call.deadline.cancel()
+                if not self._settle(call, reply):
+                    break  # the child exits after this reply: none behind it will run
                 if self._calls:
                     self._begin(self._calls[0])
-                self._settle(call, reply)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the child is gone
         except Exception:  # a bug here must not leave calls waiting forever
@@ -239,29 +241,36 @@ class Sandbox:
             self._kill_for("sent a reply that could not be read")
         self._fail_all(await self._end())
 
-    def _settle(self, call: _Call, reply: bytes) -> None:
+    def _settle(self, call: _Call, reply: bytes) -> bool:
+        """Answer ``call`` from its reply. False when the child exits after it."""
+        status: str
+        value: object
+        records: list[logging.LogRecord]
         try:
             status, value, records = pickle.loads(reply)
         except Exception as exc:  # a result of a type this process cannot load, say
             status, value, records = "error", exc, []
         _log_records(records, call.extra)
-        if call.future.done():  # cancelled meanwhile
-            return
-        if status == "ok":
-            call.future.set_result(value)
-        elif status == "memory":  # the child exits after this reply
+        if status == "memory":
             self._usable = False
-            call.future.set_exception(OverBound(f"needed more than {call.limits.memory >> 20} MB"))
-        else:
-            call.future.set_exception(cast(BaseException, value))
+            error: BaseException = OverBound(f"needed more than {call.limits.memory >> 20} MB")
+        elif status != "ok":
+            error = cast(BaseException, value)
+        if not call.future.done():  # not cancelled meanwhile
+            if status == "ok":
+                call.future.set_result(value)
+            else:
+                call.future.set_exception(error)
+        return status != "memory"
 
     def _fail_all(self, code: int) -> None:
-        for i, call in enumerate(self._calls):
+        running = self._calls[0] if self._calls and self._calls[0].deadline else None
+        for call in self._calls:
             if call.deadline is not None:
                 call.deadline.cancel()
             if call.future.done():
                 continue
-            if i == 0:
+            if call is running:
                 call.future.set_exception(OverBound(self._cause or _death(code, call.limits)))
             else:
                 call.future.set_exception(NotStarted())
