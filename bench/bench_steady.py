@@ -1,4 +1,5 @@
-"""Steady state: the service watching 1,000 unchanged feeds that answer 304.
+"""Steady state: the service watching 1,000 unchanged feeds that answer 304, its HTTP
+endpoint on and /metrics scraped every 15 s (as Prometheus would).
 
     python -m bench.bench_steady            # 1,000 feeds every 60 s, measured twice 4 minutes
     python -m bench.bench_steady --quick    # measured twice 2 minutes
@@ -9,14 +10,18 @@ service's CPU (user + system, all threads, from ``/proc/PID/stat``) and RSS are 
 window. Then the service is restarted on the same store and measured again: its polls are
 conditional from the first, so that is the cost of watching without the first crawl's memory
 high-water mark. RSS counts the service's worker processes too. Targets: under 5 % of one
-core, under 150 MB RSS.
+core, under 150 MB RSS; a scrape of /metrics at 1,000 sources in at most 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
+import statistics
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,7 @@ def main() -> None:
     p.add_argument("--window", type=float, help="seconds measured")
     p.add_argument("--rules", type=int, default=1000)
     p.add_argument("--profile", action="store_true", help="py-spy the restarted service")
+    p.add_argument("--scrape-every", type=float, default=15.0, help="seconds between scrapes")
     a = p.parse_args()
     window = a.window or (120.0 if a.quick else 240.0)
     opts = UniverseOptions(
@@ -53,23 +59,27 @@ def main() -> None:
         Receiver() as rx,
     ):
         tmp = Path(tmpdir)
-        cfg = write_service_config(tmp, uni, rx.url, interval=f"{a.interval}s", rules=a.rules)
+        port = _free_port()
+        cfg = write_service_config(
+            tmp, uni, rx.url, interval=f"{a.interval}s", rules=a.rules, http_port=port
+        )
+        scrape = Scraper(f"http://127.0.0.1:{port}/metrics", a.scrape_every)
         # 1. The service that did the first crawl itself (its memory high-water mark stays).
         with ServiceProcess(cfg, tmp / "service.log") as svc:
             t_boot = time.time()
             settle(uni, svc, a.sources, a.interval)
             print(f"steady after {time.time() - t_boot:.0f}s; measuring {window:.0f}s", flush=True)
-            first = measure(uni, svc, window)
+            first = measure(uni, svc, window, scrape)
         # 2. Restarted on the same store: every poll is conditional from the start.
         with ServiceProcess(cfg, tmp / "service-restarted.log") as svc:
             seen = uni.stats()["counts"].get("feed_304", 0)
             settle(uni, svc, a.sources, a.interval, after=seen)
             if a.profile and pyspy_path() is not None:
                 with pyspy(svc.pid, tmp / "pyspy.txt"):
-                    restarted = measure(uni, svc, window)
+                    restarted = measure(uni, svc, window, scrape)
                 print_profile(tmp / "pyspy.txt", restarted)
             else:
-                restarted = measure(uni, svc, window)
+                restarted = measure(uni, svc, window, scrape)
     for label, m in (("after its first crawl", first), ("restarted on the store", restarted)):
         n304 = m["polls"].get("feed_304", 0)
         print(
@@ -77,12 +87,27 @@ def main() -> None:
             f"{m['wall']:.0f}s = {m['pct']:.2f}% of a core; requests in the window {m['polls']}; "
             f"{1000 * m['cpu'] / max(n304, 1):.2f} ms CPU per 304 poll; RSS {m['rss'] / 2**20:.0f} "
             f"MB with {m['children_rss'] / 2**20:.0f} MB in worker processes (service's peak "
-            f"{m['peak'] / 2**20:.0f} MB); universe {m['server']:.2f}s CPU",
+            f"{m['peak'] / 2**20:.0f} MB); universe {m['server']:.2f}s CPU; scrapes (ms) "
+            f"{[round(t, 1) for t in m['scrapes']]} of {m['scrape_bytes']} bytes",
             flush=True,
         )
         scale = f"{a.sources} feeds / {a.interval}s, {n304} polls answered 304, {label}"
         emit("Steady state CPU", round(m["pct"], 2), "% of a core", target="< 5", note=scale)
         emit("Steady state RSS", round(m["rss"] / 2**20, 1), "MB", target="< 150", note=scale)
+        ms = m["scrapes"]
+        emit(
+            "Scrape of /metrics, median",
+            round(statistics.median(ms), 1) if ms else None,
+            "ms",
+            note=f"{a.sources} sources, {len(ms)} scrapes every {a.scrape_every:g}s, {label}",
+        )
+        emit(
+            "Scrape of /metrics, slowest",
+            round(max(ms), 1) if ms else None,
+            "ms",
+            target="<= 50",
+            note=f"{a.sources} sources, {len(ms)} scrapes, {label}",
+        )
         emit(
             "Steady state CPU per 304 poll",
             round(1000 * m["cpu"] / max(n304, 1), 2),
@@ -135,11 +160,41 @@ def _rss_or_zero(pid: int) -> int:
         return 0
 
 
-def measure(uni: Universe, svc: ServiceProcess, window: float) -> dict[str, Any]:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Scraper:
+    """Scrapes ``url`` every ``every`` seconds on a thread, as Prometheus would, timing each."""
+
+    def __init__(self, url: str, every: float) -> None:
+        self.url = url
+        self.every = every
+
+    def run(self, stop: threading.Event, times: list[float], sizes: list[int]) -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as response:
+                    sizes.append(len(response.read()))
+                times.append(1000 * (time.perf_counter() - started))
+            except OSError as exc:
+                print(f"scrape failed: {exc}", flush=True)
+            stop.wait(self.every)
+
+
+def measure(uni: Universe, svc: ServiceProcess, window: float, scrape: Scraper) -> dict[str, Any]:
     before = uni.stats()["counts"]
     meter = ProcMeter(svc.pid).start()
     server = ProcMeter(uni.pid).start()
+    stop, times, sizes = threading.Event(), list[float](), list[int]()
+    scraper = threading.Thread(target=scrape.run, args=(stop, times, sizes), daemon=True)
+    scraper.start()
     time.sleep(window)
+    stop.set()
+    scraper.join()
     meter.stop()
     server.stop()
     after = uni.stats()["counts"]
@@ -155,6 +210,8 @@ def measure(uni: Universe, svc: ServiceProcess, window: float) -> dict[str, Any]
         "children_rss": children_rss,
         "peak": proc_peak_rss(svc.pid),
         "server": server.cpu,
+        "scrapes": times,
+        "scrape_bytes": max(sizes, default=0),
     }
 
 

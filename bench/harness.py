@@ -87,15 +87,24 @@ class Receiver:
 
 
 def write_service_config(
-    tmp: Path, uni: Universe, hook: str, *, interval: str, rules: int, delay: str = "1s"
+    tmp: Path,
+    uni: Universe,
+    hook: str,
+    *,
+    interval: str,
+    rules: int,
+    delay: str = "1s",
+    http_port: int | None = None,
 ) -> Path:
-    """A config watching every feed of ``uni`` at ``interval``, alerting ``hook``."""
+    """A config watching every feed of ``uni`` at ``interval``, alerting ``hook``; with its
+    HTTP endpoint on ``http_port`` (loopback) when given."""
     sources = "\n".join(
         f"  - name: s{i}\n    url: {url}\n    kind: feed" for i, url in enumerate(uni.feeds)
     )
     text = (
         f"storage: {tmp / 'watchwire.db'}\n"
-        "crawl:\n"
+        + (f"http: {{listen: '127.0.0.1:{http_port}'}}\n" if http_port is not None else "")
+        + "crawl:\n"
         f"  interval: {interval}\n"
         f"  per_host_delay: {delay}\n"
         f"sources:\n{sources}\n"

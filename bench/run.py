@@ -50,6 +50,7 @@ SPECS = (
     Spec("bench_steady", ("--quick",), (), 900, 1800),
     Spec("bench_store", ("--quick",), (), 1800, 7200),
     Spec("bench_overlap", ("--sites", "20", "--articles", "30"), ()),
+    Spec("bench_retention", ("--quick",), (), 1800, 7200),
     Spec("bench_extract", (), ()),
     Spec("bench_dates", (), ()),
     Spec("bench_rules", ("--sizes", "100,1000,10000,100000", "--repeat", "3"), ()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -47,10 +48,15 @@ __all__ = [
     "CrawlSettings",
     "DedupeConfig",
     "EmailChannel",
+    "HealthConfig",
+    "HealthThresholds",
+    "HttpConfig",
     "RetryPolicy",
     "RuleConfig",
     "SmtpConfig",
     "SourceConfig",
+    "StorageConfig",
+    "Threshold",
     "WebhookChannel",
     "channel_type_name",
     "decode_webhook_secret",
@@ -65,8 +71,10 @@ PathKey = tuple[str | int, ...]
 
 # --- scalar types -----------------------------------------------------------------------------
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
+_DURATION_UNITS = {
+    "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 365 * 86400,
+}  # fmt: skip
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
@@ -75,7 +83,7 @@ _SIZE_UNITS = {
 
 
 def parse_duration(value: object) -> timedelta:
-    """``30s``, ``5m``, ``2h``, ``1d``, ``1w``, ``500ms`` → timedelta."""
+    """``30s``, ``5m``, ``2h``, ``1d``, ``1w``, ``1y`` (365 days), ``500ms`` → timedelta."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str):
@@ -174,6 +182,80 @@ def _as_overrides(model: type[_Model]) -> dict[str, Any]:
 _CRAWL_KEYS = tuple(CrawlSettings.model_fields)
 
 
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """``failing_after``: a number of failed polls in a row, or a time failing."""
+
+    polls: int | None = None
+    duration: timedelta | None = None
+
+    def __str__(self) -> str:
+        if self.polls is not None:
+            return f"{self.polls} poll{'s' if self.polls != 1 else ''}"
+        assert self.duration is not None
+        return _human_duration(self.duration)
+
+
+_POLLS = re.compile(r"^\s*(\d+)\s*polls?\s*$")
+
+
+def _parse_threshold(value: object) -> Threshold | None:
+    if value is None or isinstance(value, Threshold):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value} polls"
+    if isinstance(value, str) and (m := _POLLS.match(value)):
+        if int(m[1]) < 1:
+            raise ValueError("must be at least 1 poll")
+        return Threshold(polls=int(m[1]))
+    try:
+        return Threshold(duration=_positive(parse_duration(value)))
+    except ValueError:
+        raise ValueError(
+            f"expected a number of polls such as '3 polls' or a duration such as 1h, got {value!r}"
+        ) from None
+
+
+def _parse_silent(value: object) -> timedelta | Literal["auto", "off"] | None:
+    if value is None or value in ("auto", "off"):
+        return value
+    try:
+        return _positive(parse_duration(value))
+    except ValueError:
+        raise ValueError(f"expected auto, off or a duration such as 24h, got {value!r}") from None
+
+
+FailingAfter = Annotated[Threshold | None, BeforeValidator(_parse_threshold)]
+SilentAfter = Annotated[timedelta | Literal["auto", "off"] | None, BeforeValidator(_parse_silent)]
+
+
+class HealthThresholds(_Model):
+    """When a source counts as failing or silent (``health:``, or a source's own ``health:``).
+
+    None: not set here (a source's falls back to ``health:``, which falls back to the default).
+    """
+
+    failing_after: FailingAfter = None
+    """Failed polls in a row (``3 polls``), or time since the first of them (``1h``)."""
+    silent_after: SilentAfter = None
+    """``auto`` (learned from the source's own history), ``off``, or a duration."""
+
+
+class HealthConfig(HealthThresholds):
+    """``health:``: who is told when a source's health changes, and the default thresholds."""
+
+    notify: tuple[str, ...] = ()
+    """Channels that get ``watchwire.source_health`` alerts (none: nobody is told)."""
+
+    @property
+    def failing(self) -> Threshold:
+        return self.failing_after or Threshold(polls=3)
+
+    @property
+    def silent(self) -> timedelta | Literal["auto", "off"]:
+        return self.silent_after or "auto"
+
+
 class _SourceKeys(_Model):
     """One watched site (``sources[i]``), with any crawl key as an override of ``crawl:``."""
 
@@ -185,6 +267,8 @@ class _SourceKeys(_Model):
     enabled: bool = True
     language: LanguageCode | None = None
     """Assumed language of the source's articles when a page does not say."""
+    health: HealthThresholds | None = None
+    """This source's own ``failing_after`` / ``silent_after``."""
 
     def crawl_overrides(self) -> dict[str, Any]:
         """The crawl settings this source sets itself."""
@@ -351,8 +435,93 @@ class DedupeConfig(_Model):
     """SimHash Hamming distance for near-duplicates; None: the measured default."""
 
 
+def _no_retention(value: object) -> object:
+    return None if value in ("forever", "never", "off") else value
+
+
+Retention = Annotated[PositiveDuration | None, BeforeValidator(_no_retention)]
+
+
+class StorageConfig(_Model):
+    """``storage:``: where the store is, and how long what it holds is kept.
+
+    Bodies go after 90 days: news is read within days, and a year of bodies is ~40 GB at
+    20,000 articles a day; what dedupe needs to recognise a URL or a story again is kept, so
+    nothing pruned alerts twice. Alert history is kept a year, for audits. ``forever`` keeps.
+    """
+
+    url: str = Field(default="watchwire.db", min_length=1)
+    """A SQLite file (relative to the config file), ``sqlite:PATH``, or ``postgresql://…``."""
+    retention: Retention = timedelta(days=90)
+    """Article bodies (and their search index) older than this are pruned."""
+    alert_retention: Retention = timedelta(days=365)
+    """Alerts and delivered messages older than this are pruned."""
+
+
+def _storage(value: object) -> object:
+    return {"url": value} if isinstance(value, str) else value
+
+
+class HttpConfig(_Model):
+    """``http:``: the service's HTTP endpoint (``/healthz``, ``/readyz``, ``/metrics``)."""
+
+    listen: str = "127.0.0.1:8080"
+    """``HOST:PORT``; ``[::1]:8080`` for IPv6. Anything but loopback needs ``token``."""
+    token: SecretStr | None = None
+    """Bearer token every request but ``/healthz`` must carry (``Authorization: Bearer …``)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, v: str) -> str:
+        split_listen(v)
+        return v
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value():
+            return None  # ${VAR:-} left empty: no token
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError(
+                "the token must be at least 16 characters (make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return v
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+    @property
+    def loopback(self) -> bool:
+        """Whether only this machine can reach the endpoint."""
+        host = self.host
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False  # a name: it may resolve anywhere
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` → (host, port); ``[::1]:8080`` → ("::1", 8080). ValueError if not."""
+    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})\s*", listen)
+    if m is None or not 0 <= int(m[3]) <= 65535:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got {listen!r}")
+    return (m[1] or m[2], int(m[3]))
+
+
 class Config(_Model):
-    storage: str = "watchwire.db"
+    storage: Annotated[StorageConfig, BeforeValidator(_storage)] = StorageConfig()
+    """A string is the store's path or URL; a mapping also sets retention."""
+    http: HttpConfig | None = None
+    """None: no HTTP endpoint (the default: a port opened unasked would surprise)."""
+    health: HealthConfig = HealthConfig()
     crawl: CrawlSettings = CrawlSettings()
     sources: tuple[SourceConfig, ...] = ()
     channels: dict[str, ChannelConfig] = {}
@@ -381,7 +550,20 @@ class Config(_Model):
     def store_location(self) -> StoreLocation:
         """Where the store is: ``storage`` read as a path (relative to the config file's
         folder) or a URL."""
-        return locate_store(self.storage, relative_to=self.path.parent if self.path else None)
+        return locate_store(self.storage.url, relative_to=self.path.parent if self.path else None)
+
+    def health_for(self, source: SourceConfig) -> tuple[Threshold, timedelta | None]:
+        """A source's ``failing_after``, and its ``silent_after`` (None: learned, "auto"; a
+        duration of zero: never silent, "off")."""
+        own = source.health or HealthThresholds()
+        failing = own.failing_after or self.health.failing
+        silent = own.silent_after or self.health.silent
+        if silent == "auto":
+            return failing, None
+        if silent == "off":
+            return failing, timedelta(0)
+        assert isinstance(silent, timedelta)
+        return failing, silent
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -597,6 +779,14 @@ def _one_of(names: Sequence[str]) -> str:
     return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
+def _human_duration(td: timedelta) -> str:
+    s = int(td.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size and s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
 def default_config_path() -> Path:
     """``$WATCHWIRE_CONFIG``, else ``./watchwire.yaml``."""
     return Path(os.environ.get("WATCHWIRE_CONFIG") or "watchwire.yaml")
@@ -660,10 +850,33 @@ def _cross_check(config: Config, positions: _Positions, file: str) -> list[Confi
     """What no single key can tell: names that clash or point nowhere; queries that do not
     parse. Every problem, not just the first."""
     errors: list[ConfigError] = []
+    storage_path: PathKey = (
+        ("storage", "url") if ("storage", "url") in positions.values else ("storage",)
+    )
     try:
         config.store_location()
     except StoreError as exc:
-        errors.append(_error_at(positions, file, ("storage",), str(exc)))
+        errors.append(_error_at(positions, file, storage_path, str(exc)))
+    st = config.storage
+    if st.retention and st.alert_retention and st.alert_retention < st.retention:
+        errors.append(_error_at(
+            positions, file, ("storage", "alert_retention"),
+            f"must be at least retention ({_human_duration(st.retention)}): an alert outliving "
+            "its article is what keeps a copy of its story from alerting again",
+        ))  # fmt: skip
+    if config.http is not None and not config.http.loopback and config.http.token is None:
+        errors.append(_error_at(
+            positions, file, ("http", "listen"),
+            f"listening on {config.http.host} (not loopback) needs http.token: anyone who can "
+            "reach the port would read the service's state (set token: ${WATCHWIRE_HTTP_TOKEN})",
+        ))  # fmt: skip
+    for j, ch in enumerate(config.health.notify):
+        if ch not in config.channels:
+            known = ", ".join(sorted(config.channels)) or "none defined"
+            errors.append(_error_at(
+                positions, file, ("health", "notify", j),
+                f"unknown channel '{ch}' (channels: {known})",
+            ))  # fmt: skip
     seen: dict[str, int] = {}
     for i, source in enumerate(config.sources):
         if source.name in seen:

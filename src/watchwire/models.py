@@ -99,6 +99,9 @@ class FetchResult:
     """For ERROR: whether trying again later may help."""
     retry_after: float | None = None
     """Seconds the server asked us to wait (429/503)."""
+    moved_to: str | None = None
+    """Where the URL asked for has moved: set when every redirect on the way was permanent
+    (301, 308), so the URL to use from now on (source health's ``moved``)."""
 
     @property
     def ok(self) -> bool:
@@ -269,6 +272,8 @@ class StoredArticle:
     """When this article joined an existing story: an article of that story."""
     alerts: tuple[str, ...] = ()
     """Ids of outbox messages / alerts written in the same transaction."""
+    alert_channels: tuple[str, ...] = ()
+    """The channel of each of ``alerts``, in the same order."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,9 @@ from watchwire.models import Article, Match
 __all__ = [
     "ALERT_TYPE",
     "DIGEST_TYPE",
+    "HEALTH_TYPE",
     "alerts_of",
+    "as_displayed",
     "build_alert_payload",
     "build_digest_payload",
     "iso_utc",
@@ -31,6 +33,7 @@ __all__ = [
 
 ALERT_TYPE = "watchwire.alert"
 DIGEST_TYPE = "watchwire.digest"
+HEALTH_TYPE = "watchwire.source_health"
 
 LEAD_MAX = 500
 """Characters of the lead carried in a payload; the article itself is one click away."""
@@ -137,3 +140,28 @@ def alerts_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if payload.get("type") == DIGEST_TYPE:
         return list(payload.get("alerts") or [])
     return [payload]
+
+
+def as_displayed(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """How the channels that render text show ``payload``: a ``watchwire.source_health``
+    alert in an alert's shape (rule ``source-health``; its "article" the source, titled with
+    the change, the reason as its snippet); a digest with each of its bodies so. Webhooks with
+    ``format: json`` send the payload itself."""
+    if payload.get("type") == DIGEST_TYPE:
+        return {**payload, "alerts": [as_displayed(a) for a in payload.get("alerts") or ()]}
+    if payload.get("type") != HEALTH_TYPE:
+        return payload
+    source = payload.get("source") or {}
+    name, state = source.get("name") or "?", payload.get("state") or "?"
+    previous = payload.get("previous_state") or "?"
+    title = f"{name} recovered (was {previous})" if state == "ok" else f"{name} is {state}"
+    reason = str(payload.get("reason") or "")
+    return {
+        "type": payload["type"],
+        "id": payload.get("id"),
+        "rule": "source-health",
+        "created_at": payload.get("created_at"),
+        "article": {"url": source.get("url"), "title": title, "source": name,
+                    "published_at": payload.get("since"), "lead": reason, "snippet": reason},
+        "matches": [],
+    }  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from watchwire.dedupe import canonicalize_url
 from watchwire.discover import detect_kind, discover, feed_fingerprint
 from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
+from watchwire.health import HealthKeeper, facts_of
 from watchwire.inflight import PageClaims
 from watchwire.logs import redact_url
 from watchwire.models import (
@@ -39,6 +41,7 @@ from watchwire.models import (
     Match,
     SourceKind,
 )
+from watchwire.observe import NullObserver, Observer
 from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PollStore
@@ -76,6 +79,8 @@ class PollReport:
     waiting: int = 0
     """New links past ``max_articles_per_poll``: the next poll takes them."""
     error: str | None = None
+    read: bool = False
+    """The source's document was read (not unchanged)."""
 
 
 _Seen = tuple[str, FetchResult, str]
@@ -122,11 +127,14 @@ class Poller:
         store: PollStore,
         fetcher: Fetcher,
         workers: WorkerPool,
+        observer: Observer | None = None,
     ) -> None:
         self._snapshot = snapshot
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
+        self._observer: Observer = observer or NullObserver()
+        self.health = HealthKeeper(store)
         self._now = utcnow
         # Across all polls: a first crawl of many sources must not hold thousands of pages
         # (and their parsed trees) in memory at once.
@@ -145,6 +153,18 @@ class Poller:
     async def poll(self, source: SourceConfig, *, force: bool = False) -> PollReport:
         """Poll ``source`` once. ``force``: a one-off poll (``watchwire once``), which ignores
         the source's back-off and, when it fails, promises no retry: nothing will make one."""
+        started = time.perf_counter()
+        report = await self._poll(source, force=force)
+        if report.skipped:
+            outcome = "skipped"
+        elif not report.ok:
+            outcome = "failed"
+        else:
+            outcome = "ok" if report.read else "unchanged"
+        self._observer.polled(outcome, time.perf_counter() - started)
+        return report
+
+    async def _poll(self, source: SourceConfig, *, force: bool) -> PollReport:
         snap = self._snapshot
         settings = snap.config.settings_for(source)
         state = await self._store.source_state(source.name)
@@ -158,14 +178,15 @@ class Poller:
         # was stored or definitely lost: an article whose page failed for now must be found
         # again next poll, and a 304 or an unchanged body would hide it.
         seen: list[_Seen] = []
-        doc = await self._fetch_document(source, source.url, settings, seen)
+        main: list[FetchResult] = []  # the source document's own fetch: its health's facts
+        doc = await self._fetch_document(source, source.url, settings, seen, main)
         if doc is None:  # not modified, or the same bytes as last time
-            await self._store.record_poll(source.name, url=source.url, now=self._now(), ok=True)
-            self._log_recovery(source, failures)
+            await self._succeeded(snap, source, main, failures)
             return PollReport(source=source.name, ok=True)
         if isinstance(doc, FetchResult):
             error = doc.error or "fetch failed"
-            return await self._fail(source, settings, failures, error, scheduled=not force)
+            return await self._fail(snap, source, settings, failures, error, main,
+                                    scheduled=not force)  # fmt: skip
 
         discovery = doc
         links = list(discovery.links)
@@ -178,7 +199,7 @@ class Poller:
             links += await self._follow(source, settings, children, seen)
         if discovery.error and not links:
             return await self._fail(
-                source, settings, failures, discovery.error, scheduled=not force
+                snap, source, settings, failures, discovery.error, main, scheduled=not force
             )
 
         report = await self._ingest(snap, source, settings, links)
@@ -189,10 +210,12 @@ class Poller:
                 await self._store.save_validators(
                     url, result.validators, body_hash=body_hash, now=self._now()
                 )
-        await self._store.record_poll(
-            source.name, url=source.url, now=self._now(), ok=True, kind=str(discovery.kind)
-        )
-        self._log_recovery(source, failures)
+        await self._succeeded(snap, source, main, failures, kind=str(discovery.kind),
+                              new=report.stored)  # fmt: skip
+        self._observer.articles(
+            discovered=report.discovered, new=report.new, stored=report.stored,
+            given_up=report.given_up,
+        )  # fmt: skip
         if report.new:
             log.info(
                 "%d new of %d discovered, %d stored, %d alert(s)%s%s%s",
@@ -202,19 +225,38 @@ class Poller:
                 f", {report.waiting} waiting for the next poll" if report.waiting else "",
                 extra={"source": source.name},
             )  # fmt: skip
-        return report
+        return replace(report, read=True)
+
+    async def _succeeded(
+        self, snap: Snapshot, source: SourceConfig, main: list[FetchResult], failures: int,
+        *, kind: str | None = None, new: int = 0,
+    ) -> None:  # fmt: skip
+        now = self._now()
+        stored = await self._store.record_poll(
+            source.name, url=source.url, now=now, ok=True, kind=kind, new_articles=new
+        )
+        await self.health.after_poll(
+            snap.config, source, stored, facts_of(main[0] if main else None), now=now
+        )
+        if failures:
+            log.info("recovered after %d failed poll(s)", failures, extra={"source": source.name})
 
     async def _fetch_document(
-        self, source: SourceConfig, url: str, settings: CrawlSettings, seen: list[_Seen]
-    ) -> Discovery | FetchResult | None:
+        self, source: SourceConfig, url: str, settings: CrawlSettings, seen: list[_Seen],
+        main: list[FetchResult] | None = None,
+    ) -> Discovery | FetchResult | None:  # fmt: skip
         """Fetch and parse a feed/sitemap/listing: None when unchanged, the result on error.
 
         A parsed document is appended to ``seen``: its validators are the caller's to save.
+        The fetch itself is appended to ``main``, when given.
         """
         cached = await self._store.validators(url)
         result = await self._fetcher.fetch(
             url, settings=settings, validators=cached.validators if cached else None, purpose="feed"
         )
+        self._observer.fetched("feed", str(result.outcome), result.elapsed)
+        if main is not None:
+            main.append(result)
         await self._store.record_fetch(source.name, result, now=self._now())
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             return None
@@ -270,18 +312,22 @@ class Poller:
 
     async def _fail(
         self,
+        snap: Snapshot,
         source: SourceConfig,
         settings: CrawlSettings,
         failures: int,
         error: str,
+        main: list[FetchResult],
         *,
         scheduled: bool,
     ) -> PollReport:
         now = self._now()
         next_poll_at = now + backoff_delay(settings, failures + 1) if failures >= 1 else None
-        await self._store.record_poll(
+        stored = await self._store.record_poll(
             source.name, url=source.url, now=now, ok=False, error=error, next_poll_at=next_poll_at
         )
+        facts = facts_of(main[0] if main else None, error=error)
+        await self.health.after_poll(snap.config, source, stored, facts, now=now)
         # Say it once when a source goes bad, not on every poll while it stays bad.
         level = logging.WARNING if failures == 0 else logging.DEBUG
         if scheduled:
@@ -292,10 +338,6 @@ class Poller:
         else:
             log.log(level, "poll failed: %s", error, extra={"source": source.name})
         return PollReport(source=source.name, ok=False, error=error)
-
-    def _log_recovery(self, source: SourceConfig, failures: int) -> None:
-        if failures:
-            log.info("recovered after %d failed poll(s)", failures, extra={"source": source.name})
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -418,6 +460,7 @@ class Poller:
     ) -> _Page:
         """Fetch and analyse one article page. Raises _RetryLater when it failed for now."""
         result = await self._fetcher.fetch(link.url, settings=settings, purpose="page")
+        self._observer.fetched("page", str(result.outcome), result.elapsed)
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
         analysis = await self._analyze(source, result, link)
@@ -453,9 +496,13 @@ class Poller:
         now = self._now()
         intents: list[AlertIntent] = []
         if self._alertable(article, settings, now):
+            started = time.perf_counter()
             matches = snap.rules.match(article, source=source.name)
+            self._observer.rules_evaluated(time.perf_counter() - started)
             intents = _intents(snap, source.name, article, matches, now)
         saved = await self._store.save_article(new, intents, now=now)
+        for channel in saved.alert_channels:
+            self._observer.alerts_created(channel, 1)
         return len(saved.alerts)
 
     async def _analyze(

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from watchwire.config import Config
 from watchwire.dedupe import TextFingerprint
+from watchwire.health import State
 from watchwire.models import Article, Discovery, Match
 from watchwire.payloads import render_alert
 from watchwire.rules import RuleReport, RuleSet
@@ -29,6 +31,7 @@ from watchwire.store import (
     SearchKey,
     SearchStore,
     SourceHealth,
+    SourceState,
     SourceStore,
     Store,
 )
@@ -36,9 +39,11 @@ from watchwire.timeutil import iso_z
 
 __all__ = [
     "AlertDetail",
+    "HealthOverview",
     "Hit",
     "Requeued",
     "SearchResult",
+    "SourceStatus",
     "StoreSummary",
     "Story",
     "Verdict",
@@ -50,6 +55,7 @@ __all__ = [
     "discovery_json",
     "explain",
     "health_json",
+    "health_overview",
     "hit_json",
     "judge",
     "outbox",
@@ -59,6 +65,8 @@ __all__ = [
     "requeue_failed",
     "search",
     "source_health",
+    "source_json",
+    "sources",
     "store_summary",
     "story",
     "verdict_json",
@@ -323,6 +331,120 @@ def discovery_json(d: Discovery, *, url: str, format: str, title: str | None) ->
 
 
 # --- sources ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceStatus:
+    """One configured source as ``watchwire sources`` shows it: its health and its pace."""
+
+    name: str
+    url: str
+    enabled: bool
+    state: str
+    """One of ``health.State`` (the list in ``docs/alerts.md``)."""
+    since: datetime | None
+    reason: str | None
+    moved_to: str | None
+    last_ok_at: datetime | None
+    last_new_at: datetime | None
+    articles_per_day: float | None
+    """Over the last 7 days; None before the first poll."""
+    next_poll_at: datetime | None
+    given_up: int
+    failed_polls: int
+    """Failed polls in a row, now."""
+    fetches: int
+    errors: int
+    """Fetches in the last 24 hours, and those that brought nothing usable."""
+
+
+def _state_of(stored: SourceState | None) -> str:
+    return stored.state if stored is not None and stored.state else str(State.NEVER_POLLED)
+
+
+async def sources(
+    config: Config, store: SourceStore | None, *, now: datetime
+) -> list[SourceStatus]:
+    """Every configured source, polled or not, with its state (``store`` None: no store yet,
+    so every source is ``never-polled``)."""
+    health = {h.name: h for h in await store.source_health(since=now - timedelta(days=1))} if (
+        store is not None
+    ) else {}  # fmt: skip
+    out: list[SourceStatus] = []
+    for source in config.sources:
+        h = health.get(source.name)
+        st = h.state if h is not None else None
+        interval = config.settings_for(source).interval
+        next_poll = None
+        if st is not None:
+            next_poll = st.next_poll_at or (
+                st.last_polled_at + interval if st.last_polled_at else None
+            )
+        out.append(
+            SourceStatus(
+                name=source.name,
+                url=source.url,
+                enabled=source.enabled,
+                state=_state_of(st),
+                since=st.state_since if st else None,
+                reason=st.state_reason if st else None,
+                moved_to=st.moved_to if st else None,
+                last_ok_at=st.last_ok_at if st else None,
+                last_new_at=st.last_new_at if st else None,
+                articles_per_day=round(h.articles_recent / 7, 1) if h is not None else None,
+                next_poll_at=next_poll,
+                given_up=h.given_up if h is not None else 0,
+                failed_polls=st.consecutive_failures if st else 0,
+                fetches=h.fetches if h is not None else 0,
+                errors=h.errors if h is not None else 0,
+            )
+        )
+    return out
+
+
+def source_json(s: SourceStatus) -> dict[str, Any]:
+    return {
+        "source": s.name,
+        "url": s.url,
+        "enabled": s.enabled,
+        "state": s.state,
+        "since": iso_z(s.since),
+        "reason": s.reason,
+        "moved_to": s.moved_to,
+        "last_success": iso_z(s.last_ok_at),
+        "last_new_article": iso_z(s.last_new_at),
+        "articles_per_day": s.articles_per_day,
+        "next_poll": iso_z(s.next_poll_at),
+        "articles_given_up": s.given_up,
+        "failed_polls": s.failed_polls,
+        "fetches_24h": s.fetches,
+        "errors_24h": s.errors,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthOverview:
+    counts: dict[str, int]
+    """Enabled sources by state (every state, zeros included)."""
+    unhealthy: tuple[tuple[str, str, datetime | None], ...]
+    """(source, state, since) of every enabled source neither ok nor never polled."""
+
+
+async def health_overview(config: Config, store: SourceStore) -> HealthOverview:
+    """Sources by state, cheaply (each ``/metrics`` scrape, the start-up warnings)."""
+    stored = await store.health_states()
+    counts = {str(state): 0 for state in State}
+    unhealthy: list[tuple[str, str, datetime | None]] = []
+    never = (None, None)
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        state, since = stored.get(source.name, never)
+        state = state or State.NEVER_POLLED
+        counts[state] += 1
+        if state not in (State.OK, State.NEVER_POLLED):
+            unhealthy.append((source.name, state, since))
+    return HealthOverview(counts=counts, unhealthy=tuple(unhealthy))
 
 
 async def source_health(store: SourceStore, *, since: datetime) -> list[SourceHealth]:

@@ -57,6 +57,11 @@ class Scheduler:
     def start(self) -> None:
         self._aps.start()
 
+    @property
+    def running(self) -> bool:
+        """Triggering jobs: started and not stopping."""
+        return self._accepting and bool(self._aps.running)
+
     def add_interval(
         self,
         job_id: str,

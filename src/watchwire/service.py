@@ -26,8 +26,11 @@ from watchwire.config import Config, RetryPolicy, SourceConfig, load_config
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import ConfigError, StoreError, WatchwireError
 from watchwire.fetch import Fetcher, keepalive_for
-from watchwire.memory import MemoryTrimmer
+from watchwire.memory import MemoryTrimmer, release_free_memory
+from watchwire.metrics import Metrics
+from watchwire.observe import NullObserver, Observer
 from watchwire.pipeline import Poller, PollReport
+from watchwire.retention import Pruner
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
 from watchwire.store import (
@@ -38,13 +41,15 @@ from watchwire.store import (
     locate_store,
     open_store,
 )
-from watchwire.timeutil import utcnow
+from watchwire.timeutil import iso_z, utcnow
+from watchwire.web import HttpServer, WebContext
 from watchwire.workers import WorkerPool
 
 __all__ = [
     "OnceReport",
     "Service",
     "default_workers",
+    "first_runs",
     "freeze_long_lived",
     "open_service",
     "run_once",
@@ -55,8 +60,16 @@ log = logging.getLogger(__name__)
 
 DRAIN_EVERY = timedelta(seconds=5)
 DRAIN_BATCH = 50
-STARTUP_SPREAD = 5.0
-"""Seconds over which the first polls of all sources are spread at start."""
+STARTUP_SPREAD = timedelta(seconds=60)
+"""At most this long, and half their interval, the first polls of the sources that share an
+interval are spread over at start: a steady state without bursts."""
+STARTUP_GAP = timedelta(seconds=0.25)
+"""First polls at start are at most this far apart (4 a second, or more when more sources
+must fit in ``STARTUP_SPREAD``)."""
+PRUNE_EVERY = timedelta(minutes=10)
+"""How often ``run`` prunes what retention says is old."""
+ONCE_PRUNE_BUDGET = 30.0
+"""Seconds ``once`` spends pruning at most (cron runs it again)."""
 SHUTDOWN_GRACE = 10.0
 VERIFY_EVERY = timedelta(seconds=2)
 """How often the service makes sure its store file is still there."""
@@ -76,9 +89,11 @@ class Service:
     channel_stack: AsyncExitStack
     workers: WorkerPool
     trimmer: MemoryTrimmer
+    pruner: Pruner
     failure: WatchwireError | None = None
     """What made the service stop on its own (its store gone); ``run`` raises it."""
     failed: asyncio.Event = field(default_factory=asyncio.Event)
+    observer: Observer = field(default_factory=NullObserver)
 
     @property
     def config(self) -> Config:
@@ -130,6 +145,9 @@ class Service:
                 sealed += 1
         return sealed
 
+    async def prune_job(self) -> None:
+        await self.pruner.run(self.config.storage)
+
     async def seal_digest(self, channel: str) -> None:
         if await self.store.seal_digest(channel, now=utcnow()) is not None:
             self.dispatcher.wake()
@@ -139,10 +157,13 @@ def _policies(config: Config) -> dict[str, RetryPolicy]:
     return {name: ch.retry for name, ch in config.channels.items()}
 
 
-def _dispatcher(config: Config, store: Store, channels: Mapping[str, Channel]) -> Dispatcher:
+def _dispatcher(
+    config: Config, store: Store, channels: Mapping[str, Channel], observer: Observer
+) -> Dispatcher:
     return Dispatcher(
-        store, channels, _policies(config), clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH
-    )
+        store, channels, _policies(config), clock=utcnow, rng=random.Random(), batch=DRAIN_BATCH,
+        observer=observer,
+    )  # fmt: skip
 
 
 def _near_distance(config: Config) -> int:
@@ -164,13 +185,17 @@ def default_workers() -> int:
 
 
 @asynccontextmanager
-async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncIterator[Service]:
+async def open_service(
+    config: Config | Snapshot, *, workers: int = 0, observer: Observer | None = None
+) -> AsyncIterator[Service]:
     """Open the store, the fetcher and the channels of ``config``; close them all on exit.
 
     A ``Config`` is compiled here; pass a ``Snapshot`` to reuse rules already compiled.
     ``workers`` > 0 extracts articles in up to that many worker processes during bursts (the
-    service uses ``default_workers()``); 0 always extracts in this process.
+    service uses ``default_workers()``); 0 always extracts in this process. ``observer``
+    hears what the stages do (``metrics.Metrics`` for ``/metrics``).
     """
+    observer = observer or NullObserver()
     snapshot = config if isinstance(config, Snapshot) else Snapshot.build(config)
     config = snapshot.config
     async with AsyncExitStack() as stack:
@@ -178,6 +203,10 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
         store = await stack.enter_async_context(
             open_store(config.store_location(), near_distance=_near_distance(config), service=True)
         )
+        # Opening checked the file for damage, reading pages into SQLite's cache; the cache
+        # is emptied after, but the heap it freed stays with the process (~64 MB on a large
+        # store) unless handed back.
+        release_free_memory()
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
         fetcher = await stack.enter_async_context(
@@ -189,11 +218,13 @@ async def open_service(config: Config | Snapshot, *, workers: int = 0) -> AsyncI
             snapshot=snapshot,
             store=store,
             fetcher=fetcher,
-            poller=Poller(snapshot, store=store, fetcher=fetcher, workers=pool),
-            dispatcher=_dispatcher(config, store, channels),
+            poller=Poller(snapshot, store=store, fetcher=fetcher, workers=pool, observer=observer),
+            dispatcher=_dispatcher(config, store, channels, observer),
             channel_stack=channel_stack,
             workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
+            pruner=Pruner(store),
+            observer=observer,
         )
         # Whichever channels are live at exit: a reload swaps in a new stack.
         stack.push_async_callback(lambda: svc.channel_stack.aclose())
@@ -274,6 +305,7 @@ async def run_once(
                     await asyncio.sleep(max(0.05, (due - utcnow()).total_seconds()))
         except TimeoutError:
             log.info("outbox not drained within %.0fs; the rest stays pending", drain_timeout)
+        await svc.pruner.run(svc.config.storage, budget=ONCE_PRUNE_BUDGET)
         touched = await svc.store.list_outbox(changed_since=started, limit=_REPORT_LIMIT)
         return OnceReport(
             polls=reports,
@@ -375,10 +407,28 @@ async def run_service(
     """
     path = (config.config if isinstance(config, Snapshot) else config).path
     load = loader or (lambda: load_config(path if path is not None else Path("watchwire.yaml")))
-    async with open_service(config, workers=workers) as svc, asyncio.TaskGroup() as tg:
+    http = (config.config if isinstance(config, Snapshot) else config).http
+    metrics = Metrics() if http is not None else None
+    async with AsyncExitStack() as outer:
+        svc = await outer.enter_async_context(
+            open_service(config, workers=workers, observer=metrics)
+        )
+        tg = await outer.enter_async_context(asyncio.TaskGroup())
         freeze_long_lived()
         scheduler = Scheduler(tg)
+        if http is not None and metrics is not None:
+            context = WebContext(
+                snapshot=lambda: svc.snapshot,
+                store=svc.store,
+                metrics=metrics,
+                readiness=lambda: {"config": True, "scheduler": scheduler.running},
+                workers=lambda: svc.workers.processes,
+                started_at=utcnow(),
+                token=http.token.get_secret_value() if http.token else None,
+            )
+            await outer.enter_async_context(HttpServer(context, http.host, http.port))
         await _take_over_outbox(svc)
+        await _warn_unhealthy(svc)
         lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
         _schedule(svc, scheduler, first=True)
         scheduler.start()
@@ -423,6 +473,17 @@ async def _first_of(*events: asyncio.Event, done: asyncio.Task[None] | None = No
             w.cancel()
 
 
+async def _warn_unhealthy(svc: Service) -> None:
+    """At start, a warning for every source whose stored state is not ok: a restart must not
+    hide a source that was failing before it."""
+    stored = {s.name: s for s in await svc.store.source_states()}
+    for source in svc.config.sources:
+        st = stored.get(source.name)
+        if source.enabled and st is not None and st.state not in (None, "ok", "never-polled"):
+            log.warning("source is %s since %s: %s", st.state, iso_z(st.state_since),
+                        st.state_reason or "", extra={"source": source.name})  # fmt: skip
+
+
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
@@ -435,11 +496,29 @@ async def _take_over_outbox(svc: Service) -> None:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
+def first_runs(
+    intervals: Mapping[str, timedelta], *, now: datetime, spread: timedelta = STARTUP_SPREAD
+) -> dict[str, datetime]:
+    """When each source is first polled at start: the sources that share an interval evenly
+    over half of it, at most ``spread``, and no longer than ``STARTUP_GAP`` per source — so a
+    thousand sources never come in one burst, and five do not wait a minute."""
+    groups: dict[timedelta, list[str]] = {}
+    for name, every in intervals.items():
+        groups.setdefault(every, []).append(name)
+    out: dict[str, datetime] = {}
+    for every, names in groups.items():
+        window = min(every / 2, spread, STARTUP_GAP * len(names))
+        for i, name in enumerate(names):
+            out[name] = now + window * i / len(names)
+    return out
+
+
 def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
     now = utcnow()
     sources = [s for s in svc.config.sources if s.enabled]
     wanted: set[str] = set()
-    for i, source in enumerate(sources):
+    starts = first_runs({s.name: svc.config.settings_for(s).interval for s in sources}, now=now)
+    for source in sources:
         job = f"source:{source.name}"
         wanted.add(job)
         settings = svc.config.settings_for(source)
@@ -447,7 +526,7 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         # lengthens the gap between two polls (straight onto alert latency) and never moves
         # a source off its neighbours' grid. The first runs are spread instead.
         if first:
-            first_run = now + timedelta(seconds=STARTUP_SPREAD * i / max(len(sources), 1))
+            first_run = starts[source.name]
         else:
             # A reload keeps each source's place (pushing every poll an interval out would
             # delay every alert by up to that); a new source is polled now.
@@ -460,6 +539,12 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("store")
     scheduler.add_interval("store", svc.verify_job, every=VERIFY_EVERY, first_run=now)
+    wanted.add("retention")
+    soon = now + timedelta(seconds=30)  # not in the first polls' way
+    scheduler.add_interval(
+        "retention", svc.prune_job, every=PRUNE_EVERY,
+        first_run=_kept(scheduler, "retention", default=soon, latest=now + PRUNE_EVERY),
+    )  # fmt: skip
     wanted.add("memory")
     later = now + TRIM_EVERY
     scheduler.add_interval(
@@ -510,6 +595,8 @@ async def _reload(
     new = snapshot.config
     if new.store_location() != svc.config.store_location():
         log.warning("storage changed to %s: that takes a restart", new.store_location())
+    if new.http != svc.config.http:
+        log.warning("http changed: that takes a restart")
     stack = AsyncExitStack()
     try:
         channels = await stack.enter_async_context(open_channels(new.channels))

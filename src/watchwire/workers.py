@@ -76,6 +76,11 @@ class WorkerPool:
         return any(box.usable for box in self._boxes)
 
     @property
+    def processes(self) -> int:
+        """Worker processes running now (``/metrics``)."""
+        return sum(box.usable for box in self._boxes)
+
+    @property
     def limits(self) -> Limits:
         return self._limits
 

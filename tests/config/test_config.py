@@ -12,6 +12,7 @@ from watchwire.config import (
     ConsoleChannel,
     CrawlSettings,
     EmailChannel,
+    Threshold,
     WebhookChannel,
     Within,
     load_config,
@@ -260,7 +261,7 @@ def test_env_interpolation_with_default_and_escape() -> None:
         "storage: ${DB:-fallback.db}\ncrawl: {user_agent: 'a $$b ${UA}'}\n",
         env={"UA": "ww"},
     )
-    assert config.storage == "fallback.db"
+    assert config.storage.url == "fallback.db"
     assert config.crawl.user_agent == "a $b ww"
 
 
@@ -326,3 +327,60 @@ def test_digest_forms() -> None:
     assert load(base.format("0 8 * * 1-5")).channels["m"].digest == "0 8 * * 1-5"  # type: ignore[attr-defined]
     msg = error_of(base.format("0 25 * * *"))
     assert msg.startswith("w.yaml:2:30: channels.m.digest: invalid crontab expression")
+
+
+# --- operations: storage, http, health ----------------------------------------------------------
+
+
+def test_storage_is_a_path_or_a_mapping_with_retention() -> None:
+    plain = parse_config("storage: a.db\n")
+    assert plain.storage.url == "a.db" and plain.storage.retention == timedelta(days=90)
+    assert plain.storage.alert_retention == timedelta(days=365)
+    full = parse_config("storage: {url: b.db, retention: 7d, alert_retention: forever}\n")
+    assert (full.storage.url, full.storage.retention) == ("b.db", timedelta(days=7))
+    assert full.storage.alert_retention is None
+
+
+def test_alert_retention_shorter_than_retention_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="at least retention") as err:
+        parse_config("storage: {url: b.db, retention: 30d, alert_retention: 7d}\n")
+    assert err.value.path == "storage.alert_retention"
+
+
+def test_http_off_loopback_needs_a_token() -> None:
+    assert parse_config("http: {}\n").http is not None  # 127.0.0.1:8080
+    assert parse_config("http: {listen: '[::1]:9000'}\n").http.port == 9000  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match=r"needs http\.token") as err:
+        parse_config("http: {listen: '0.0.0.0:8080'}\n")
+    assert err.value.path == "http.listen"
+    with_token = parse_config("http: {listen: '0.0.0.0:8080', token: ${T}}\n",
+                              env={"T": "x" * 20})  # fmt: skip
+    assert with_token.http is not None and not with_token.http.loopback
+    with pytest.raises(ConfigError, match="at least 16"):
+        parse_config("http: {listen: '0.0.0.0:8080', token: short}\n")
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        parse_config("http: {listen: '8080'}\n")
+
+
+def test_health_thresholds_spelled_like_rules_and_per_source() -> None:
+    config = parse_config("""
+channels: {ops: {type: console}}
+health: {notify: [ops], failing_after: 5 polls, silent_after: 24h}
+sources:
+  - {name: a, url: "http://a/"}
+  - {name: b, url: "http://b/", health: {failing_after: 1h, silent_after: auto}}
+  - {name: c, url: "http://c/", health: {silent_after: "off"}}
+""")
+    a, b, c = config.sources
+    assert config.health_for(a) == (Threshold(polls=5), timedelta(hours=24))
+    assert config.health_for(b) == (Threshold(duration=timedelta(hours=1)), None)
+    assert config.health_for(c) == (Threshold(polls=5), timedelta(0))
+    assert parse_config("{}\n").health_for(a) == (Threshold(polls=3), None)  # the defaults
+
+
+def test_health_notify_names_known_channels_and_thresholds_are_checked() -> None:
+    with pytest.raises(ConfigError, match="unknown channel 'ops'") as err:
+        parse_config("health: {notify: [ops]}\n")
+    assert err.value.path == "health.notify[0]"
+    with pytest.raises(ConfigError, match="number of polls"):
+        parse_config("health: {failing_after: soon}\n")

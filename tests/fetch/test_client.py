@@ -460,6 +460,21 @@ async def test_redirect_is_followed(http_server: ServerFactory, fetcher: Fetcher
     assert result.url == server.url("/old")
 
 
+async def test_only_permanent_redirects_say_where_a_url_moved(
+    http_server: ServerFactory, fetcher: Fetcher
+) -> None:
+    """301 then 308: moved, to the last hop; a 302 anywhere on the way: not moved."""
+    server = await site(http_server, {
+        "/old": redirect("/older", 301), "/older": redirect("/new", 308), "/new": html(PAGE),
+        "/tmp": redirect("/new", 302), "/mixed": redirect("/tmp", 301),
+    })  # fmt: skip
+    moved = await fetcher.fetch(server.url("/old"))
+    assert moved.ok and moved.moved_to == server.url("/new")
+    assert (await fetcher.fetch(server.url("/tmp"))).moved_to is None
+    assert (await fetcher.fetch(server.url("/mixed"))).moved_to is None
+    assert (await fetcher.fetch(server.url("/new"))).moved_to is None
+
+
 async def test_redirect_loop_is_detected(http_server: ServerFactory, fetcher: Fetcher) -> None:
     """/a → /b → /a stops at the first repeat, permanently."""
     server = await site(http_server, {"/a": redirect("/b"), "/b": redirect("/a")})

@@ -105,7 +105,12 @@ async def test_a_reload_keeps_each_source_in_its_place(tmp_path: Path) -> None:
     config = config_for(tmp_path, feed, interval="1h")
     more = config_for(tmp_path, feed, interval="1h", more=("other",))
     rt = SimpleNamespace(
-        config=config, drain_job=_never, memory_job=_never, seal_digest=_never, verify_job=_never
+        config=config,
+        drain_job=_never,
+        memory_job=_never,
+        seal_digest=_never,
+        verify_job=_never,
+        prune_job=_never,
     )
     async with asyncio.TaskGroup() as tg:
         scheduler = Scheduler(tg)  # never started: nothing runs, only the plan is read

@@ -24,7 +24,7 @@ from watchwire.alerts.render import alert_title, matched_words, one_line, snippe
 from watchwire.config import AppriseChannel
 from watchwire.exceptions import ConfigError, TransientDeliveryError
 from watchwire.models import OutboxMessage
-from watchwire.payloads import DIGEST_TYPE, alerts_of
+from watchwire.payloads import DIGEST_TYPE, alerts_of, as_displayed
 
 __all__ = ["CHANNEL", "AppriseSender", "import_apprise", "notification_for"]
 
@@ -43,6 +43,7 @@ def import_apprise() -> ModuleType:
 
 def notification_for(payload: Mapping[str, Any]) -> tuple[str, str]:
     """``(title, markdown body)`` for an alert or a digest."""
+    payload = as_displayed(payload)
     alerts = alerts_of(payload)
     if payload.get("type") == DIGEST_TYPE:
         n = len(alerts)

@@ -21,7 +21,7 @@ from watchwire.alerts.render import (
     snippet_segments,
     truncate,
 )
-from watchwire.payloads import DIGEST_TYPE, alerts_of
+from watchwire.payloads import DIGEST_TYPE, alerts_of, as_displayed
 
 __all__ = [
     "DISCORD_CONTENT_MAX",
@@ -98,6 +98,7 @@ def _slack_alert_text(alert: Mapping[str, Any], limit: int) -> str:
 
 def slack_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     """``{"text": …, "blocks": […]}`` for a Slack incoming webhook."""
+    payload = as_displayed(payload)
     alerts = alerts_of(payload)
     if payload.get("type") != DIGEST_TYPE:
         alert = alerts[0]
@@ -162,6 +163,7 @@ def _embed_size(embed: Mapping[str, Any]) -> int:
 
 def discord_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     """``{"content": …, "embeds": […]}`` for a Discord webhook, mentions disabled."""
+    payload = as_displayed(payload)
     alerts = alerts_of(payload)
     if payload.get("type") != DIGEST_TYPE:
         alert = alerts[0]

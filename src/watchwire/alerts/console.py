@@ -14,7 +14,7 @@ from watchwire.alerts.channel import BuildOptions, ChannelType
 from watchwire.alerts.render import alert_title, one_line
 from watchwire.config import ConsoleChannel
 from watchwire.models import OutboxMessage
-from watchwire.payloads import alerts_of
+from watchwire.payloads import alerts_of, as_displayed
 
 __all__ = ["CHANNEL", "ConsoleSender", "console_line"]
 
@@ -43,7 +43,7 @@ class ConsoleSender:
 
     async def send(self, message: OutboxMessage) -> str:
         stream = self._stream if self._stream is not None else sys.stdout
-        text = "".join(console_line(a) + "\n" for a in alerts_of(message.payload))
+        text = "".join(console_line(a) + "\n" for a in alerts_of(as_displayed(message.payload)))
         encoding = getattr(stream, "encoding", None)
         if encoding:
             # A console that cannot show Cyrillic gets '?', not an alert retried until it fails.

@@ -51,7 +51,10 @@ from watchwire.alerts.retry import next_retry_at
 from watchwire.config import RetryPolicy
 from watchwire.exceptions import DeliveryError
 from watchwire.models import OutboxMessage
+from watchwire.observe import NullObserver, Observer
+from watchwire.payloads import ALERT_TYPE, alerts_of
 from watchwire.store import DeliveryAttempt
+from watchwire.timeutil import from_iso
 
 __all__ = ["Dispatcher", "Outbox"]
 
@@ -107,6 +110,7 @@ class Dispatcher:
         batch: int = DEFAULT_BATCH,
         lease: timedelta = DEFAULT_LEASE,
         idle: float = IDLE_WAKE,
+        observer: Observer | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -118,6 +122,7 @@ class Dispatcher:
         self._batch = batch
         self._lease = lease
         self._idle = idle
+        self._observer: Observer = observer or NullObserver()
         self.deadline = lease.total_seconds() * 0.8
         """Seconds one delivery may take, waiting for a channel slot included."""
         self._unrecorded: dict[str, dict[str, _Record]] = {}
@@ -288,6 +293,7 @@ class Dispatcher:
             now = self._clock()
             await self._record(message, partial(self._outbox.mark_delivered, message.id, now=now))
             await self._log_attempt(message, "delivered", answer, started)
+            self._observer.delivered(message.channel, message.kind, _latencies(message, now))
             log.info(
                 "channel %s: delivered %s %s (attempt %d)",
                 message.channel, message.kind, message.id, message.attempts,
@@ -360,6 +366,7 @@ class Dispatcher:
                 retry_after=after,
                 rng=self._rng,
             )
+        self._observer.delivery_failed(message.channel, final=when is None)
         if when is None:
             reason = "gave up" if transient else "permanent failure"
             await self._record(
@@ -380,3 +387,17 @@ class Dispatcher:
             "channel %s: retry %s %s at %s (attempt %d): %s",
             message.channel, message.kind, message.id, when.isoformat(), message.attempts, error,
         )  # fmt: skip
+
+
+def _latencies(message: OutboxMessage, now: datetime) -> list[float]:
+    """Seconds from each carried article alert's creation (its article's first sight) to now."""
+    out: list[float] = []
+    for alert in alerts_of(message.payload):
+        created = (
+            from_iso(str(alert.get("created_at") or ""))
+            if alert.get("type") == ALERT_TYPE
+            else None
+        )
+        if created is not None:
+            out.append((now - created).total_seconds())
+    return out

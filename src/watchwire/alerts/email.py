@@ -42,7 +42,7 @@ from watchwire.alerts.render import (
 from watchwire.config import EmailChannel
 from watchwire.exceptions import PermanentDeliveryError, TransientDeliveryError
 from watchwire.models import OutboxMessage
-from watchwire.payloads import DIGEST_TYPE, alerts_of
+from watchwire.payloads import DIGEST_TYPE, alerts_of, as_displayed
 
 __all__ = ["CHANNEL", "EmailSender", "build_email", "describe", "message_id_for", "subject_for"]
 
@@ -86,6 +86,7 @@ def message_id_for(outbox_id: str, sender: str) -> str:
 
 def subject_for(payload: Mapping[str, Any]) -> str:
     """``[watchwire] <rule>: <title>`` or ``[watchwire] digest: N alerts``, on one line."""
+    payload = as_displayed(payload)
     if payload.get("type") == DIGEST_TYPE:
         n = len(alerts_of(payload))
         return f"[watchwire] digest: {n} alert{'' if n == 1 else 's'}"
@@ -145,6 +146,7 @@ def _alert_html(alert: Mapping[str, Any], heading: str) -> str:
 
 
 def _bodies(payload: Mapping[str, Any]) -> tuple[str, str]:
+    payload = as_displayed(payload)
     alerts = alerts_of(payload)
     if payload.get("type") != DIGEST_TYPE:
         text = _alert_text(payload) + f"\n\n-- \nwatchwire alert {payload.get('id', '')}\n"

@@ -309,17 +309,16 @@ async def _print_health(config: Config, *, check: bool = False) -> int:
             if not found.ok:
                 print("restore the store from a backup, or move it aside to start a new one")
                 return EXIT_FAILURE
-        health = await queries.source_health(store, since=utcnow() - timedelta(days=1))
+        statuses = await queries.sources(config, store, now=utcnow())
         summary = await queries.store_summary(store)
     print(f"store: {summary.articles} article(s); alerts " +
           ", ".join(f"{n} {state}" for state, n in summary.outbox.items()))  # fmt: skip
-    if health:
-        print("source health (last 24h):")
-    for h in health:
-        state = "ok" if h.consecutive_failures == 0 else f"failing x{h.consecutive_failures}"
-        err = f"  last error: {h.last_error}" if h.last_error and h.consecutive_failures else ""
-        print(f"  {h.name:20} {state:12} fetches {h.fetches:5} errors {h.errors:4} "
-              f"articles {h.articles:6}{err}")  # fmt: skip
+    if statuses:
+        print("source health (fetches in the last 24h; `watchwire sources` for more):")
+    for h in statuses:
+        state = h.state if not h.failed_polls else f"{h.state}, {h.failed_polls} failed poll(s)"
+        reason = f"  {h.reason}" if h.reason and h.state != "ok" else ""
+        print(f"  {h.name:20} {state:28} fetches {h.fetches:5} errors {h.errors:4}{reason}")
     return EXIT_OK
 
 

@@ -1,13 +1,15 @@
-"""``sources import`` and ``sources export``: subscriptions in and out of feed readers (OPML)."""
+"""``sources``: every source with its health (the list of ``docs/alerts.md``), and ``sources
+import`` / ``sources export``: subscriptions in and out of feed readers (OPML)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watchwire.cli.common import EXIT_OK, Failed, add_command, load
+from watchwire.cli.common import EXIT_OK, Failed, add_command, load, local_time, print_json
 from watchwire.cli.parents import Parents
 from watchwire.exceptions import ConfigError
 from watchwire.opml import OpmlError, OpmlFeed, read_opml, source_name, write_opml
@@ -21,14 +23,21 @@ __all__ = ["register"]
 def register(sub: Any, parents: Parents) -> None:
     common = [parents.config, parents.logs]
     so = add_command(
-        sub, "sources", parents=[parents.logs],
-        summary="sources in and out of feed readers: OPML import and export",
-        description="Move subscriptions between watchwire and feed readers (Miniflux, "
-        "FreshRSS, Feedly, NetNewsWire…), which import and export OPML.",
-        examples=["watchwire sources import subscriptions.opml > new-sources.yaml",
+        sub, "sources", parents=common,
+        summary="every source with its health; OPML import and export",
+        description="`sources` alone lists every configured source with its health (ok, "
+        "failing, silent, robots-blocked, gone, moved, never-polled: docs/alerts.md), since "
+        "when and why, its last successful poll, its last new article, articles a day (last "
+        "7 days), its next poll and the links given up on — before the first run too. "
+        "`import` and `export` move subscriptions between watchwire and feed readers "
+        "(Miniflux, FreshRSS, Feedly, NetNewsWire…), which import and export OPML.",
+        examples=["watchwire sources", "watchwire sources --json | jq 'select(.state != \"ok\")'",
+                  "watchwire sources import subscriptions.opml > new-sources.yaml",
                   "watchwire sources export -c watchwire.yaml > watchwire.opml"],
     )  # fmt: skip
-    actions = so.add_subparsers(dest="action", metavar="ACTION", required=True)
+    so.add_argument("--json", action="store_true", help="one JSON object per source")
+    so.set_defaults(handler=_cmd_list)
+    actions = so.add_subparsers(dest="action", metavar="ACTION")
     im = add_command(
         actions, "import", parents=common,
         summary="print the feeds of an OPML file as YAML for `sources:`",
@@ -51,6 +60,40 @@ def register(sub: Any, parents: Parents) -> None:
         examples=["watchwire sources export -c watchwire.yaml > watchwire.opml"],
     )  # fmt: skip
     ex.set_defaults(handler=_cmd_export)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from watchwire import queries
+    from watchwire.store import open_store
+    from watchwire.timeutil import utcnow
+
+    config = load(args)
+    location = config.store_location()
+
+    async def go() -> list[queries.SourceStatus]:
+        if not location.exists():  # before the first run: every source never polled
+            return await queries.sources(config, None, now=utcnow())
+        async with open_store(location) as store:
+            return await queries.sources(config, store, now=utcnow())
+
+    statuses = asyncio.run(go())
+    if getattr(args, "json", False):
+        for st in statuses:
+            print_json(queries.source_json(st))
+        return EXIT_OK
+    print(f"{'source':20} {'state':14} {'since':16} {'last success':16} {'last new':16} "
+          f"{'/day':>6} {'next poll':16} given up")  # fmt: skip
+    for st in statuses:
+        per_day = "" if st.articles_per_day is None else f"{st.articles_per_day:g}"
+        state = st.state + ("" if st.enabled else " (off)")
+        print(f"{st.name:20} {state:14} {local_time(st.since):16} {local_time(st.last_ok_at):16} "
+              f"{local_time(st.last_new_at):16} {per_day:>6} {local_time(st.next_poll_at):16} "
+              f"{st.given_up}")  # fmt: skip
+        if st.reason and st.state != "ok":
+            print(f"{'':20} {st.reason}")
+    bad = sum(st.state not in ("ok", "never-polled") for st in statuses)
+    print(f"{len(statuses)} source(s), {bad} needing attention")
+    return EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

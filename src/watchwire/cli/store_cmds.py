@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from watchwire.cli.common import (
@@ -111,6 +112,20 @@ def register(sub: Any, parents: Parents) -> None:
     )  # fmt: skip
     rt.add_argument("ids", nargs="*", metavar="ID", help="only these (default: every failed one)")
     rt.set_defaults(handler=_cmd_retry)
+
+    bk = add_command(
+        sub, "backup", parents=common,
+        summary="a consistent copy of the live store",
+        description="Copy the store while the service keeps running: SQLite's online backup, "
+        "one consistent snapshot, written beside PATH and renamed, never over an existing "
+        "file. PATH may be a folder: the copy is named with the time. The copy is a store "
+        "(restore: docs/deploy.md).",
+        examples=["watchwire backup /var/backups/watchwire/",
+                  "watchwire backup watchwire-before-upgrade.db -c /etc/watchwire/watchwire.yaml"],
+    )  # fmt: skip
+    bk.add_argument("path", metavar="PATH", type=Path,
+                    help="a new file, or a folder (the copy is named with the time)")  # fmt: skip
+    bk.set_defaults(handler=_cmd_backup)
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -283,4 +298,27 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     ]
     if problems:
         raise Failed("; ".join(problems))
+    return EXIT_OK
+
+
+# --- backup ---------------------------------------------------------------------------------------
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from watchwire.store import open_store
+
+    config = load(args)
+    location = existing_store(config)
+    target: Path = args.path
+    if target.is_dir():
+        target = target / f"watchwire-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.db"
+    if target.exists():
+        raise UsageError(f"{target} exists: back up to a new file (or a folder)")
+
+    async def go() -> None:
+        async with open_store(location) as store:
+            await store.backup(target)
+
+    asyncio.run(go())
+    print(f"backed up {location} to {target} ({target.stat().st_size / 2**20:.1f} MiB)")
     return EXIT_OK

@@ -17,12 +17,13 @@ from .constants import (
     TRACKING_PARAMS,
 )
 from .fingerprint import TextFingerprint, fingerprint
-from .hashing import content_hash, normalize_text
+from .hashing import content_hash, key64, normalize_text
 from .simhash import (
     band_keys,
     from_signed,
     hamming,
     is_near_duplicate,
+    memory_keys,
     simhash,
     to_signed,
 )
@@ -42,6 +43,8 @@ __all__ = [
     "from_signed",
     "hamming",
     "is_near_duplicate",
+    "key64",
+    "memory_keys",
     "normalize_text",
     "same_site",
     "simhash",

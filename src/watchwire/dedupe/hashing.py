@@ -13,7 +13,7 @@ import unicodedata
 
 import xxhash
 
-__all__ = ["content_hash", "normalize_text", "normalized_bytes", "tokens"]
+__all__ = ["content_hash", "key64", "normalize_text", "normalized_bytes", "tokens"]
 
 # Tokenising is most of dedupe's cost, so not ``re.findall(r"\w+")`` (110 µs per 5 KB).
 # Non-ASCII non-word characters (quotes, dashes, « ») become spaces first: one by one with
@@ -55,3 +55,10 @@ def normalize_text(text: str) -> str:
 def content_hash(text: str) -> str:
     """Hex xxh3-128 of ``normalize_text(text)``: equal for trivially reformatted copies."""
     return xxhash.xxh3_128_hexdigest(normalized_bytes(text))
+
+
+def key64(text: str) -> int:
+    """A signed 64-bit key of ``text`` (xxh3-64): how a pruned article's URL and content hash
+    are remembered in 8 bytes each. Among 10 million keys, two collide with odds ~3 in 10^6."""
+    value = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+    return value - (1 << 64) if value >= 1 << 63 else value

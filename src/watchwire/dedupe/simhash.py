@@ -149,6 +149,29 @@ class BandLayout:
 BAND_LAYOUT = BandLayout(BLOCK_WIDTHS, BLOCKS_PER_KEY)
 
 
+def _disjoint_tables(layout: BandLayout) -> tuple[int, ...]:
+    """Indexes of band tables whose blocks do not overlap, covering every block once."""
+    chosen: list[int] = []
+    used: set[tuple[int, int]] = set()
+    for i, table in enumerate(layout.tables):
+        if not used & set(table):
+            chosen.append(i)
+            used |= set(table)
+    return tuple(chosen)
+
+
+MEMORY_BANDS: tuple[int, ...] = _disjoint_tables(BAND_LAYOUT)
+"""The band tables kept for a pruned article: disjoint ones (3 of the 15), so that two
+fingerprints at most ``len(MEMORY_BANDS) - 1`` (2) bits apart always share a key among them
+(further apart, by chance), at a fifth of the bytes."""
+
+
+def memory_keys(fp: int) -> tuple[int, ...]:
+    """A pruned article's band keys, each tagged with its table so one index holds them all."""
+    keys = BAND_LAYOUT.keys(fp)
+    return tuple((band << 32) | keys[band] for band in MEMORY_BANDS)
+
+
 def band_keys(fp: int) -> tuple[int, ...]:
     """The ``BANDS`` lookup keys of fingerprint ``fp`` (see ``BandLayout``).
 

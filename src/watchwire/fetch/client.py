@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, NamedTuple, Self
 
 import aiohttp
 import httpx
@@ -73,6 +73,14 @@ log = logging.getLogger("watchwire.fetch")
 
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_PERMANENT: Final = frozenset({301, 308})
+
+
+class _Redirect(NamedTuple):
+    location: str
+    permanent: bool
+
+
 _MAX_CRAWL_DELAY: Final = 30.0
 _ROBOTS_TIMEOUT: Final = 30.0
 _ROBOTS_REDIRECTS: Final = 5  # RFC 9309 §2.3.1.2
@@ -269,6 +277,7 @@ class Fetcher:
         s, purpose = request.settings, request.purpose
         current = request.url
         visited = {current.partition("#")[0]}
+        permanent = True  # every redirect so far was a 301/308
         max_hops = _ROBOTS_REDIRECTS if purpose == "robots" else s.max_redirects
         for _ in range(max_hops + 1):
             try:
@@ -291,15 +300,19 @@ class Fetcher:
                         final_url=current,
                         outcome=FetchOutcome.DISALLOWED,
                         error=_disallowed(origin, rules.reason),
+                        error_class="robots_unreachable" if rules.unreachable else "robots",
                         elapsed=request.elapsed(),
                     )
                 crawl_delay = rules.crawl_delay(s.user_agent)
                 if crawl_delay:
                     delay = max(delay, min(crawl_delay, _MAX_CRAWL_DELAY))
             slot = self._slots.get(origin)
-            hop = await self._hop(request, current, target, slot, delay, where)
-            if isinstance(hop, FetchResult):
-                return hop
+            outcome = await self._hop(request, current, target, slot, delay, where)
+            if isinstance(outcome, FetchResult):
+                if permanent and current != request.url:
+                    outcome = dataclasses.replace(outcome, moved_to=current)
+                return outcome
+            hop, permanent = outcome.location, permanent and outcome.permanent
             if hop.partition("#")[0] in visited:
                 message = f"redirect loop back to {redact_url(hop)}"
                 return request.error(current, Failure("redirect_loop", message, False))
@@ -317,9 +330,9 @@ class Fetcher:
         slot: HostSlot,
         delay: float,
         where: str,
-    ) -> FetchResult | str:
+    ) -> FetchResult | _Redirect:
         """One request to ``target`` (``current`` as written), in its host's ``slot`` at least
-        ``delay`` after the last one started: a final result, or the URL it redirects to."""
+        ``delay`` after the last one started: a final result, or where it redirects to."""
         client = self._open
         if client is None:
             raise RuntimeError("Fetcher closed while fetching")
@@ -367,12 +380,12 @@ class Fetcher:
 
     async def _handle(
         self, request: _Request, current: str, target: httpx.URL, reply: Reply, slot: HostSlot
-    ) -> FetchResult | str:
+    ) -> FetchResult | _Redirect:
         status = reply.status
         header = reply.header
         if status in _REDIRECTS and (location := header("location")):
             try:
-                return str(target.join(location.strip()))
+                return _Redirect(str(target.join(location.strip())), status in _PERMANENT)
             except httpx.InvalidURL as exc:
                 return request.error(current, Failure("http_3xx", f"bad Location: {exc}", False))
         purpose, validators = request.purpose, request.validators

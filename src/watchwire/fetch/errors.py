@@ -21,6 +21,10 @@ httpx, aiohttp (raised as they are by our transport, or wrapped by httpx-aiohttp
     invalid_url  not an http(s) URL we can request                          permanent
     network      another transport failure                                  transient
     internal     a bug in watchwire (logged with its traceback)             permanent
+
+A ``DISALLOWED`` result says why in ``error_class`` too: ``robots`` (the site's robots.txt
+forbids it) or ``robots_unreachable`` (robots.txt could not be read: 5xx, 429, network — the
+site is down rather than closed to us).
 """
 
 from __future__ import annotations

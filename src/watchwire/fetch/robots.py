@@ -72,6 +72,11 @@ class RobotsRules:
             return self.allow_all
         return bool(self._parser.can_fetch(url, user_agent))
 
+    @property
+    def unreachable(self) -> bool:
+        """Everything is disallowed because robots.txt could not be read (5xx, 429, network)."""
+        return self._parser is None and not self.allow_all
+
     def crawl_delay(self, user_agent: str) -> float | None:
         if self._parser is None:
             return None

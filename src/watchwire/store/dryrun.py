@@ -10,7 +10,7 @@ store, so both may show as alerting where a real run alerts once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from watchwire.models import FetchResult, StoredArticle, Validators
@@ -21,6 +21,8 @@ from watchwire.store.values import (
     ArticleRow,
     CachedValidators,
     GivenUp,
+    HealthIntent,
+    HealthRecord,
     NewArticle,
     SourceHealth,
     SourceState,
@@ -64,7 +66,17 @@ class DryRunStore:
         error: str | None = None,
         kind: str | None = None,
         next_poll_at: datetime | None = None,
+        new_articles: int = 0,
     ) -> SourceState:
+        stored = await self._base.source_state(name)
+        if stored is not None:  # the judgement of health reads the state as the poll left it
+            return replace(
+                stored, kind=kind or stored.kind, last_ok_at=now if ok else stored.last_ok_at,
+                consecutive_failures=0 if ok else stored.consecutive_failures + 1,
+                failing_since=None if ok else (stored.failing_since or now),
+                last_error=error, next_poll_at=next_poll_at,
+                last_new_at=now if new_articles else stored.last_new_at,
+            )  # fmt: skip
         return SourceState(
             name=name, kind=kind, first_polled_at=now, last_ok_at=now if ok else None,
             consecutive_failures=0 if ok else 1, last_error=error, next_poll_at=next_poll_at,
@@ -83,6 +95,20 @@ class DryRunStore:
 
     async def source_health(self, *, since: datetime) -> list[SourceHealth]:
         return await self._base.source_health(since=since)
+
+    async def record_health(
+        self, name: str, record: HealthRecord, intents: Sequence[HealthIntent], *, now: datetime
+    ) -> list[str]:
+        return []
+
+    async def source_states(self) -> list[SourceState]:
+        return await self._base.source_states()
+
+    async def health_states(self) -> dict[str, tuple[str | None, datetime | None]]:
+        return await self._base.health_states()
+
+    async def article_times(self, name: str, *, limit: int) -> list[datetime]:
+        return await self._base.article_times(name, limit=limit)
 
     # --- articles: previewed --------------------------------------------------------------------
 

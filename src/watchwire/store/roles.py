@@ -14,13 +14,16 @@ What a backend must guarantee, whatever its engine:
 - ``save_article`` is all or nothing: the article, its story, its alerts and their outbox rows;
 - outbox messages are claimed with a lease and delivered at least once (``claim_due``);
 - every delivery try of a message is kept with its answer, until the message itself goes;
-- ``search`` returns a superset of a query's matches (the rules engine decides), newest first.
+- ``search`` returns a superset of a query's matches (the rules engine decides), newest first;
+- a pruned article's URL stays known, and a copy of its text (exact, or near within the
+  guaranteed distance of ``dedupe.MEMORY_BANDS``) never alerts: its story is closed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from watchwire.models import FetchResult, OutboxMessage, StoredArticle, Validators
@@ -32,6 +35,8 @@ from watchwire.store.values import (
     CachedValidators,
     DeliveryAttempt,
     GivenUp,
+    HealthIntent,
+    HealthRecord,
     NewArticle,
     OutboxRow,
     SearchKey,
@@ -45,6 +50,7 @@ __all__ = [
     "Maintenance",
     "OutboxStore",
     "PollStore",
+    "Retention",
     "SearchStore",
     "SourceStore",
     "Store",
@@ -65,13 +71,41 @@ class SourceStore(Protocol):
         error: str | None = None,
         kind: str | None = None,
         next_poll_at: datetime | None = None,
-    ) -> SourceState: ...
+        new_articles: int = 0,
+    ) -> SourceState:
+        """A poll ended: ``ok`` or not (``error``), with ``new_articles`` stored. Keeps the
+        run of failures (count and since when) and the last poll that brought something new."""
+        ...
+
     async def record_fetch(self, source: str, result: FetchResult, *, now: datetime) -> None: ...
     async def validators(self, url: str) -> CachedValidators | None: ...
     async def save_validators(
         self, url: str, validators: Validators, *, body_hash: str | None, now: datetime
     ) -> None: ...
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]: ...
+    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
+        """Every polled source, its state and its fetches since ``since``."""
+        ...
+
+    async def record_health(
+        self, name: str, record: HealthRecord, intents: Sequence[HealthIntent], *, now: datetime
+    ) -> list[str]:
+        """Store a source's new health state and an alert per intent (with its outbox message
+        unless it waits for a digest), in one transaction; returns the alerts' ids."""
+        ...
+
+    async def source_states(self) -> list[SourceState]:
+        """Every polled source's state, in full."""
+        ...
+
+    async def health_states(self) -> dict[str, tuple[str | None, datetime | None]]:
+        """Every polled source's health state and since when: cheap, for each scrape of
+        ``/metrics`` (10,000 sources in a few milliseconds)."""
+        ...
+
+    async def article_times(self, name: str, *, limit: int) -> list[datetime]:
+        """When the source's ``limit`` latest articles appeared, newest first (published,
+        never later than first seen): the history its silence is judged by."""
+        ...
 
 
 class ArticleStore(Protocol):
@@ -190,6 +224,9 @@ class OutboxStore(Protocol):
     async def next_due(self) -> datetime | None: ...
     async def last_digest_at(self, channel: str) -> datetime | None: ...
     async def oldest_queued_at(self, channel: str) -> datetime | None: ...
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the oldest message still waiting for delivery was created."""
+        ...
 
 
 class Maintenance(Protocol):
@@ -207,10 +244,37 @@ class Maintenance(Protocol):
         one), or as much as ``budget`` seconds allow."""
         ...
 
+    async def storage_bytes(self) -> int | None:
+        """The store's size on disk, if the backend can tell."""
+        ...
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the live store in the new file ``target``, usable as a store.
+        Raises StoreError where the backend has its own tools instead (a server's dumps)."""
+        ...
+
+
+class Retention(Protocol):
+    """Forgetting on schedule (``storage.retention``, ``alert_retention``), in small batches."""
+
+    async def prune_articles(self, *, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` articles first seen before ``before`` (bodies and search
+        rows), keeping what dedupe needs to know them again; returns how many."""
+        ...
+
+    async def prune_alerts(self, *, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` settled alerts and messages older than ``before``."""
+        ...
+
+    async def reclaim_space(self, *, pages: int) -> int:
+        """After pruning, return up to ``pages`` freed pages to the file system; how many were
+        returned (0 where a backend has none to return)."""
+        ...
+
 
 class PollStore(SourceStore, ArticleStore, Protocol):
     """What one poll of one source needs."""
 
 
-class Store(SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Protocol):
+class Store(SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Retention, Protocol):
     """Every role: what a backend implements."""

@@ -16,6 +16,8 @@ __all__ = [
     "CachedValidators",
     "DeliveryAttempt",
     "GivenUp",
+    "HealthIntent",
+    "HealthRecord",
     "NewArticle",
     "OutboxRow",
     "SearchKey",
@@ -60,18 +62,56 @@ class SourceState:
     consecutive_failures: int
     last_error: str | None
     next_poll_at: datetime | None
+    state: str | None = None
+    """The health state last recorded (``health.State``); None before the first judgement."""
+    state_since: datetime | None = None
+    state_reason: str | None = None
+    moved_to: str | None = None
+    failing_since: datetime | None = None
+    """The first failed poll of the current run of failures."""
+    last_new_at: datetime | None = None
+    """The last poll that stored a new article."""
+    url: str | None = None
+    last_polled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceHealth:
     name: str
     fetches: int
+    """Fetches since the time asked for (documents and article pages)."""
     errors: int
+    """Of those, the ones that got nothing usable (error, robots, skipped)."""
     last_outcome: str | None
     last_error: str | None
     last_at: datetime | None
     consecutive_failures: int
     articles: int
+    state: SourceState | None = None
+    articles_recent: int = 0
+    """Articles first seen in the last ``ARTICLES_PER_DAY_WINDOW``."""
+    given_up: int = 0
+    """Article links given up on (``ArticleStore.given_up``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthRecord:
+    """A source's health state as judged now (``health.judge``), to store."""
+
+    state: str
+    since: datetime
+    reason: str | None = None
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthIntent:
+    """Tell ``channel`` that a source's health changed: a ``watchwire.source_health`` body but
+    for its ``id``, which the store gives it (one per channel)."""
+
+    channel: str
+    digest: bool
+    payload: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,7 @@ TABLES = {
     "outbox",
     "given_up",
 }
-TABLES |= {"alerts", "deliveries", "watchwire_schema"}
+TABLES |= {"alerts", "deliveries", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -11,7 +11,8 @@ to the writer that lost). Where it departs:
   (``fts.search_vector``: title, lead and body as weights A, B and C), written by the store with
   the row, under a GIN index. NULL only for an article too large to index: every search must
   take those as candidates (``articles_unindexed`` finds them);
-- ``articles_source``: a source's article count (source health) without a scan.
+- ``articles_source``: a source's article count (source health) without a scan;
+- ``stories.closed`` is a boolean where SQLite has 0/1.
 
 Payloads are ``json``, not ``jsonb``: a payload is sent as stored, and ``jsonb`` would
 reorder its keys. A migration is only ever appended, never edited: databases in the field are
@@ -169,4 +170,36 @@ CREATE INDEX outbox_updated ON outbox (updated_at);
 CREATE INDEX alerts_created ON alerts (created_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES)
+_OPERATIONS = """
+-- SQLite's _OPERATIONS: source health stored, ghosts of pruned articles, closed stories, and
+-- alerts that outlive their articles or have none (source-health alerts).
+ALTER TABLE sources ADD COLUMN state text;
+ALTER TABLE sources ADD COLUMN state_since timestamptz;
+ALTER TABLE sources ADD COLUMN state_reason text;
+ALTER TABLE sources ADD COLUMN moved_to text;
+ALTER TABLE sources ADD COLUMN failing_since timestamptz;
+ALTER TABLE sources ADD COLUMN last_new_at timestamptz;
+UPDATE sources SET failing_since = last_polled_at WHERE consecutive_failures > 0;
+UPDATE sources SET last_new_at = (
+    SELECT MAX(first_seen_at) FROM articles WHERE articles.source = sources.name
+);
+CREATE INDEX articles_source_seen ON articles (source, first_seen_at);
+
+ALTER TABLE stories ADD COLUMN closed boolean NOT NULL DEFAULT false;
+CREATE TABLE ghost_urls (key bigint PRIMARY KEY);
+CREATE TABLE ghost_texts (key bigint PRIMARY KEY);
+CREATE TABLE ghost_bands (
+    key     bigint NOT NULL,
+    simhash bigint NOT NULL,
+    PRIMARY KEY (key, simhash)
+);
+
+ALTER TABLE alerts ALTER COLUMN rule DROP NOT NULL;
+ALTER TABLE alerts ALTER COLUMN story_id DROP NOT NULL;
+ALTER TABLE alerts ALTER COLUMN article_id DROP NOT NULL;
+ALTER TABLE alerts DROP CONSTRAINT alerts_article_id_fkey;
+CREATE INDEX alerts_story ON alerts (story_id);
+CREATE INDEX alerts_message ON alerts (message_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES, _OPERATIONS)

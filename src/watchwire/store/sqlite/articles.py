@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from watchwire.dedupe import from_signed, hamming, to_signed
+from watchwire.dedupe import from_signed, hamming, key64, memory_keys, to_signed
 from watchwire.exceptions import StoreError
 from watchwire.logs import redact_text
 from watchwire.models import Article, StoredArticle
@@ -147,6 +147,12 @@ def _known_urls(urls: list[str], db: sqlite3.Connection) -> dict[str, datetime |
         rows = db.execute(f"SELECT url FROM given_up WHERE url IN ({marks})", chunk)
         for row in rows:
             found.setdefault(row[0], None)
+        # A pruned article's URL is known too: its ghost remembers it (no time: never refetched).
+        keys = {key64(url): url for url in chunk if url not in found}
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rows = db.execute(f"SELECT key FROM ghost_urls WHERE key IN ({marks})", list(keys))
+            found.update((keys[row[0]], None) for row in rows)
     return found
 
 
@@ -192,11 +198,14 @@ def _save_article(
             story_id = found_story
         else:
             # Keyed by the founding text: a writer that stored the same text meanwhile made
-            # this very story, and this article joins it.
+            # this very story, and this article joins it. A copy of a pruned article founds
+            # a closed story: old news, it never alerts.
+            closed = int(_is_ghost(db, new, near_distance))
             row = db.execute(
-                """INSERT INTO stories (key, created_at) VALUES (?, ?)
-                   ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id""",
-                (new.content_hash, stamp),
+                """INSERT INTO stories (key, created_at, closed) VALUES (?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET closed = MAX(closed, excluded.closed)
+                   RETURNING id""",
+                (new.content_hash, stamp, closed),
             ).fetchone()
             story_id = int(row[0])
         cols = ", ".join(fields)
@@ -210,12 +219,13 @@ def _save_article(
         _insert_bands(db, article_id, new)
     written = _write_alerts(db, intents, article_id, story_id, now)
     return StoredArticle(
+        alert_channels=tuple(channel for _, channel in written),
         article_id=article_id,
         story_id=story_id,
         created=created,
         new_version=new_version,
         duplicate_of=duplicate_of,
-        alerts=tuple(written),
+        alerts=tuple(alert_id for alert_id, _ in written),
     )
 
 
@@ -230,6 +240,14 @@ def _preview_article(
     story_id = int(existing[0]) if existing else _find_story(db, new, near_distance)[1]
     fresh: list[AlertIntent] = []
     alerted: list[tuple[str, str, str]] = []
+    if story_id is None:
+        closed = _is_ghost(db, new, near_distance)
+    else:
+        row = db.execute("SELECT closed FROM stories WHERE id = ?", (story_id,)).fetchone()
+        closed = bool(row is not None and row[0])
+    if closed:  # a story of pruned articles: it alerted once, as far as anyone can know
+        alerted = [(i.rule, i.channel, "") for i in intents]
+        intents = ()
     for intent in intents:
         row = None
         if story_id is not None:
@@ -280,6 +298,21 @@ def _find_story(
     return (best[1], best[2]) if best else (None, None)
 
 
+def _is_ghost(db: sqlite3.Connection, new: NewArticle, near_distance: int) -> bool:
+    """Whether an unseen URL is, or copies, an article pruned by retention."""
+    if db.execute("SELECT 1 FROM ghost_urls WHERE key = ?", (key64(new.url),)).fetchone():
+        return True
+    if db.execute("SELECT 1 FROM ghost_texts WHERE key = ?", (key64(new.content_hash),)).fetchone():
+        return True
+    if new.simhash is None or not new.band_keys:
+        return False
+    keys = memory_keys(new.simhash)
+    rows = db.execute(
+        f"SELECT simhash FROM ghost_bands WHERE key IN ({','.join('?' * len(keys))})", keys
+    )
+    return any(hamming(from_signed(int(r[0])), new.simhash) <= near_distance for r in rows)
+
+
 def _insert_bands(db: sqlite3.Connection, article_id: int, new: NewArticle) -> None:
     if new.simhash is None:
         return
@@ -295,12 +328,16 @@ def _write_alerts(
     article_id: int,
     story_id: int,
     now: datetime,
-) -> list[str]:
+) -> list[tuple[str, str]]:
+    """Write the alerts not sent yet for this story; their ids and channels."""
     if not intents:
         return []
+    closed = db.execute("SELECT closed FROM stories WHERE id = ?", (story_id,)).fetchone()
+    if closed is not None and closed[0]:
+        return []  # a story of pruned articles: what alerted once must never alert again
     stamp = to_iso(now)
     copies: tuple[str, ...] | None = None
-    written: list[str] = []
+    written: list[tuple[str, str]] = []
     for intent in intents:
         seen = db.execute(
             "SELECT 1 FROM alerts WHERE rule = ? AND story_id = ? AND channel = ?",
@@ -328,7 +365,7 @@ def _write_alerts(
                 (alert_id, intent.channel, body, stamp, stamp, stamp),
             )
             db.execute("UPDATE alerts SET message_id = ? WHERE id = ?", (alert_id, alert_id))
-        written.append(alert_id)
+        written.append((alert_id, intent.channel))
     return written
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from watchwire.store.sqlite.bridge import SqliteThread
@@ -60,6 +61,8 @@ class Connected:
         self._near_distance = near_distance
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
+        self._path: Path | None = None
+        """The file, when the store is one (not ``:memory:``)."""
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the writer's thread: reads that must follow this process's writes."""

@@ -287,6 +287,12 @@ class OutboxPart(Connected):
             "SELECT MIN(created_at) FROM alerts WHERE channel = ? AND message_id IS NULL", channel
         )
 
+    async def oldest_pending_at(self) -> datetime | None:
+        """When the oldest message still waiting for delivery was created."""
+        return await self._query_time(
+            "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'delivering')"
+        )
+
     async def _query_time(self, sql: str, *params: Any) -> datetime | None:
         row = await self._query(lambda db: db.execute(sql, params).fetchone())
         return from_iso(row[0]) if row else None
@@ -324,6 +330,9 @@ def _outbox_row(
 
 
 def _summary(payload: dict[str, Any]) -> str:
+    if payload.get("type") == "watchwire.source_health":
+        source = (payload.get("source") or {}).get("name", "?")
+        return f"source-health: {source} is {payload.get('state', '?')}"
     if payload.get("type") == "watchwire.digest":
         return f"digest of {len(payload.get('alerts', []))} alerts"
     article = payload.get("article") or {}

@@ -203,4 +203,56 @@ CREATE INDEX outbox_updated ON outbox(updated_at);
 CREATE INDEX alerts_created ON alerts(created_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _DELIVERIES)
+_OPERATIONS = """
+-- Source health (docs/alerts.md): the state every surface shows, stored so that a restart
+-- neither forgets a failing source nor announces it twice. NULL state: not judged yet.
+ALTER TABLE sources ADD COLUMN state TEXT;
+ALTER TABLE sources ADD COLUMN state_since TEXT;
+ALTER TABLE sources ADD COLUMN state_reason TEXT;
+ALTER TABLE sources ADD COLUMN moved_to TEXT;
+ALTER TABLE sources ADD COLUMN failing_since TEXT;
+ALTER TABLE sources ADD COLUMN last_new_at TEXT;
+UPDATE sources SET failing_since = last_polled_at WHERE consecutive_failures > 0;
+UPDATE sources SET last_new_at = (
+    SELECT MAX(first_seen_at) FROM articles WHERE articles.source = sources.name
+);
+-- A source's own history (silence is learned from it; counts per source) without a scan.
+CREATE INDEX articles_source_seen ON articles(source, first_seen_at);
+
+-- Retention: an article past storage.retention leaves a ghost, what dedupe needs to know it
+-- again in ~100 bytes: its URL's and its text's 64-bit keys (each a bare primary key), and its
+-- SimHash under three of its band keys (disjoint band tables: copies up to 2 bits apart always
+-- share one). A story with a pruned article is closed: it never alerts again.
+ALTER TABLE stories ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE ghost_urls (key INTEGER PRIMARY KEY);
+CREATE TABLE ghost_texts (key INTEGER PRIMARY KEY);
+CREATE TABLE ghost_bands (
+    key     INTEGER NOT NULL,
+    simhash INTEGER NOT NULL,
+    PRIMARY KEY (key, simhash)
+) WITHOUT ROWID;
+
+-- Alerts outlive their articles (storage.alert_retention >= retention), and a source-health
+-- alert has no rule, story or article: the table is rebuilt without those constraints.
+CREATE TABLE alerts_v3 (
+    id         TEXT PRIMARY KEY,
+    rule       TEXT,
+    story_id   INTEGER REFERENCES stories(id),
+    channel    TEXT NOT NULL,
+    article_id INTEGER,
+    message_id TEXT REFERENCES outbox(id),
+    payload    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (rule, story_id, channel)
+) WITHOUT ROWID;
+INSERT INTO alerts_v3 (id, rule, story_id, channel, article_id, message_id, payload, created_at)
+    SELECT id, rule, story_id, channel, article_id, message_id, payload, created_at FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_v3 RENAME TO alerts;
+CREATE INDEX alerts_unsealed ON alerts(channel, message_id);
+CREATE INDEX alerts_story ON alerts(story_id);
+CREATE INDEX alerts_message ON alerts(message_id);
+CREATE INDEX alerts_created ON alerts(created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _DELIVERIES, _OPERATIONS)

@@ -1,6 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``outbox``); this one
+The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
+``retention``); this one
 opens the file, configures it and migrates the schema.
 
 Opened for a service (``service=True``), it first takes the store's lock (``lock``: one service
@@ -28,6 +29,7 @@ from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
 from watchwire.store.sqlite.lock import ServiceLock
 from watchwire.store.sqlite.outbox import OutboxPart
+from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
 from watchwire.store.values import StoreCheck
@@ -43,7 +45,7 @@ _CHECK_STEP = 10_000
 """SQLite virtual-machine steps between two looks at the clock during a check."""
 
 
-class SqliteStore(SourcesPart, ArticlesPart, OutboxPart):
+class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -149,6 +151,9 @@ async def _check(conn: SqliteThread, *, budget: float | None) -> StoreCheck:
             rows, complete = ["ok"], False
         finally:
             db.set_progress_handler(None, 0)
+            # The check read pages into this connection's cache (64 MiB for the writer): a
+            # service that starts on a large store would otherwise keep them for good.
+            _shrink(db)
         problems = tuple(r for r in rows if r != "ok")
         return StoreCheck(
             ok=not problems, complete=complete, problems=problems,
@@ -175,11 +180,16 @@ def _read_only_uri(path: Path) -> str:
 
 
 def _configure(db: sqlite3.Connection) -> None:
+    # Only takes on a new file (before its first table): pruned space can then be handed back
+    # to the file system bit by bit (``reclaim_space``) instead of only reused.
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL-safe
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA cache_size = -65536")  # 64 MiB: band lookups stay in memory
+    # The write-ahead log is cut back to this after a checkpoint (a crawl can swell it).
+    db.execute("PRAGMA journal_size_limit = 67108864")
 
 
 def _configure_reader(db: sqlite3.Connection) -> None:

@@ -1,0 +1,29 @@
+"""What the web room's pages read: the service's parts, handed over by the service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from watchwire.metrics import Metrics
+from watchwire.snapshot import Snapshot
+from watchwire.store import Store
+
+__all__ = ["WebContext"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebContext:
+    """The live service as pages see it. Callables, because what they return is swapped on
+    reload (the snapshot) or changes as the service runs (readiness, workers)."""
+
+    snapshot: Callable[[], Snapshot]
+    store: Store
+    metrics: Metrics
+    readiness: Callable[[], Mapping[str, bool]]
+    """Each condition of readiness (``config``, ``scheduler``) and whether it holds."""
+    workers: Callable[[], int]
+    started_at: datetime
+    token: str | None = None
+    """The bearer token every request but the public ones must carry; None: no check."""
