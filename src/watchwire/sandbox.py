@@ -109,7 +109,7 @@ class Sandbox:
     child starts the next the moment it is done with one, not once the event loop has taken
     the result and found the next (a loop busy with a crawl takes milliseconds to). Four, not
     two: with one queued, a worker on a loaded machine waited for the loop after most pages
-    (cold crawl, one worker: 76-101 articles/s against main's 90-153; with four, 120-216).
+    (cold crawl, one worker: 76-101 articles/s against main's 90-153; with four, 115-216).
     Bounds count from when a call starts running.
     """
 
