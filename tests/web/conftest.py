@@ -23,6 +23,7 @@ from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, HealthRecord, NewArticle, Store, open_store
 from watchwire.timeutil import utcnow
 from watchwire.web import HttpServer, WebContext
+from watchwire.workers import WorkerPool
 
 HOSTILE = "<img src=x onerror=alert(1)>Belarus sanctions"
 
@@ -137,6 +138,7 @@ async def serve(
     sources: str | None = None,
     wake: Callable[[], None] = lambda: None,
     storage: str | None = None,
+    sandboxes: WorkerPool | None = None,
 ) -> AsyncIterator[Dashboard]:
     snapshot = config_of(tmp_path, sources, storage=storage)
     async with open_store(snapshot.config.store_location()) as store:
@@ -145,7 +147,7 @@ async def serve(
         context = WebContext(
             snapshot=lambda: snapshot, store=store, metrics=Metrics(),
             readiness=lambda: {"config": True, "scheduler": True}, workers=lambda: 0,
-            started_at=utcnow(), token=token, wake_dispatcher=wake,
+            started_at=utcnow(), token=token, wake_dispatcher=wake, sandboxes=sandboxes,
         )  # fmt: skip
         async with HttpServer(context, "127.0.0.1", 0) as server:
             url = f"http://127.0.0.1:{server.port}"
