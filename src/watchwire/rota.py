@@ -136,11 +136,15 @@ class Rota:
         self._held.update(lease.name for lease in claimed.leases)
         return list(claimed.leases), claimed.next_due
 
-    async def finish(self, lease: SourceLease, interval: timedelta | None) -> bool:
+    @property
+    def full(self) -> bool:
+        """Whether this worker runs as many polls as it may (claims wait for a ``finish``)."""
+        return len(self._held) >= self._max_polls
+
+    async def finish(self, lease: SourceLease, interval: timedelta | None) -> datetime:
         """Hand ``lease`` back: due again on its grid of ``interval``; None (the source left
         the config meanwhile) leaves it due when it was, for a worker that still has it.
-        True when that made room for claims this worker had to leave (it was full)."""
-        full = len(self._held) >= self._max_polls
+        Returns when it is due next (the store may push it later: a back-off)."""
         try:
             due = lease.due_at
             if interval is not None:
@@ -148,4 +152,4 @@ class Rota:
             await self._store.finish_source(lease.name, due_at=due)
         finally:
             self._held.discard(lease.name)
-        return full
+        return due

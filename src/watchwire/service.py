@@ -614,6 +614,13 @@ def _claim_at(svc: Service, scheduler: Scheduler, when: datetime) -> None:
     scheduler.run_at("sources", partial(_claim_job, svc, scheduler), when)
 
 
+def _claim_by(svc: Service, scheduler: Scheduler, when: datetime) -> None:
+    """A claim at ``when`` unless one is planned sooner."""
+    planned = scheduler.next_run("sources@")
+    if planned is None or when < planned:
+        _claim_at(svc, scheduler, when)
+
+
 async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> None:
     source = next((s for s in svc.config.sources if s.name == lease.name and s.enabled), None)
     interval = None if source is None else svc.config.settings_for(source).interval
@@ -623,8 +630,13 @@ async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> N
             # its row may say later now only because a worker planned it meanwhile.
             await svc.poller.poll(source, force=True)
     finally:
-        if await svc.rota.finish(lease, interval) and scheduler.accepting:
-            _claim_at(svc, scheduler, utcnow() + CLAIM_COALESCE)  # room for one more
+        was_full = svc.rota.full
+        due = await svc.rota.finish(lease, interval)
+        if scheduler.accepting:
+            # Claimed again when it falls due, not at the next periodic claim (up to
+            # CLAIM_EVERY late); at once when this made room for sources left waiting.
+            now = utcnow()
+            _claim_by(svc, scheduler, (now if was_full else max(due, now)) + CLAIM_COALESCE)
 
 
 async def _reload(
