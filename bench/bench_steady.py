@@ -11,6 +11,11 @@ window. Then the service is restarted on the same store and measured again: its 
 conditional from the first, so that is the cost of watching without the first crawl's memory
 high-water mark. RSS counts the service's worker processes too. Targets: under 5 % of one
 core, under 150 MB RSS; a scrape of /metrics at 1,000 sources in at most 50 ms.
+
+    python -m bench.bench_steady --quick --dashboard 30   # the dashboard's overview open too
+
+With ``--dashboard`` the overview is also fetched every so many seconds, as an open page does
+(its script refreshes it every 30 s), and the targets must still hold.
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ def main() -> None:
     p.add_argument("--rules", type=int, default=1000)
     p.add_argument("--profile", action="store_true", help="py-spy the restarted service")
     p.add_argument("--scrape-every", type=float, default=15.0, help="seconds between scrapes")
+    p.add_argument(
+        "--dashboard",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also keep the dashboard's overview open, refreshed this often (its script: 30)",
+    )
     a = p.parse_args()
     window = a.window or (120.0 if a.quick else 240.0)
     opts = UniverseOptions(
@@ -64,6 +76,8 @@ def main() -> None:
             tmp, uni, rx.url, interval=f"{a.interval}s", rules=a.rules, http_port=port
         )
         scrape = Scraper(f"http://127.0.0.1:{port}/metrics", a.scrape_every)
+        if a.dashboard:
+            scrape.pages = (f"http://127.0.0.1:{port}/", a.dashboard)
         # 1. The service that did the first crawl itself (its memory high-water mark stays).
         with ServiceProcess(cfg, tmp / "service.log") as svc:
             t_boot = time.time()
@@ -92,6 +106,15 @@ def main() -> None:
             flush=True,
         )
         scale = f"{a.sources} feeds / {a.interval}s, {n304} polls answered 304, {label}"
+        if a.dashboard:
+            scale += f", the dashboard open (refreshed every {a.dashboard:g}s)"
+            pages = m["pages"]
+            emit(
+                "Dashboard overview while watching, median",
+                round(statistics.median(pages), 1) if pages else None,
+                "ms",
+                note=f"{a.sources} sources, {len(pages)} refreshes, {label}",
+            )
         emit("Steady state CPU", round(m["pct"], 2), "% of a core", target="< 5", note=scale)
         emit("Steady state RSS", round(m["rss"] / 2**20, 1), "MB", target="< 150", note=scale)
         ms = m["scrapes"]
@@ -167,11 +190,29 @@ def _free_port() -> int:
 
 
 class Scraper:
-    """Scrapes ``url`` every ``every`` seconds on a thread, as Prometheus would, timing each."""
+    """Scrapes ``url`` every ``every`` seconds on a thread, as Prometheus would, timing each;
+    and, with ``pages``, keeps a page open as a browser would (``watchwire.js`` refreshes the
+    overview every 30 s)."""
 
     def __init__(self, url: str, every: float) -> None:
         self.url = url
         self.every = every
+        self.pages: tuple[str, float] | None = None
+
+    def browse(self, stop: threading.Event, times: list[float]) -> None:
+        if self.pages is None:
+            return
+        url, every = self.pages
+        request = urllib.request.Request(url, headers={"Accept": "text/html"})
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    response.read()
+                times.append(1000 * (time.perf_counter() - started))
+            except OSError as exc:
+                print(f"dashboard refresh failed: {exc}", flush=True)
+            stop.wait(every)
 
     def run(self, stop: threading.Event, times: list[float], sizes: list[int]) -> None:
         while not stop.is_set():
@@ -190,11 +231,15 @@ def measure(uni: Universe, svc: ServiceProcess, window: float, scrape: Scraper) 
     meter = ProcMeter(svc.pid).start()
     server = ProcMeter(uni.pid).start()
     stop, times, sizes = threading.Event(), list[float](), list[int]()
+    pages: list[float] = []
     scraper = threading.Thread(target=scrape.run, args=(stop, times, sizes), daemon=True)
+    browser = threading.Thread(target=scrape.browse, args=(stop, pages), daemon=True)
     scraper.start()
+    browser.start()
     time.sleep(window)
     stop.set()
     scraper.join()
+    browser.join()
     meter.stop()
     server.stop()
     after = uni.stats()["counts"]
@@ -212,6 +257,7 @@ def measure(uni: Universe, svc: ServiceProcess, window: float, scrape: Scraper) 
         "server": server.cpu,
         "scrapes": times,
         "scrape_bytes": max(sizes, default=0),
+        "pages": pages,
     }
 
 

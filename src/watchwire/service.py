@@ -329,6 +329,9 @@ async def _poll_all(
         async with gate:
             try:
                 reports.append(await poller.poll(source, force=True))
+            except WatchwireError as exc:  # the store in trouble (a full disk): said in words
+                log.error("poll failed: %s", exc, extra={"source": source.name})
+                reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
             except Exception as exc:
                 log.exception("poll failed", extra={"source": source.name})
                 reports.append(PollReport(source=source.name, ok=False, error=str(exc)))
@@ -425,6 +428,7 @@ async def run_service(
                 workers=lambda: svc.workers.processes,
                 started_at=utcnow(),
                 token=http.token.get_secret_value() if http.token else None,
+                wake_dispatcher=lambda: svc.dispatcher.wake(),
             )
             await outer.enter_async_context(HttpServer(context, http.host, http.port))
         await _take_over_outbox(svc)

@@ -138,6 +138,15 @@ async def test_once_then_search_and_alerts(
                                           "--since", "1d", "-c", config]) == 0  # fmt: skip
     assert "1 article(s)" in capsys.readouterr().out
 
+    # A page at a time, as the dashboard's search pages: the position printed is --before's.
+    assert await asyncio.to_thread(main, ["search", "deal OR budget", "--limit", "1",
+                                          "-c", config]) == 0  # fmt: skip
+    position = capsys.readouterr().out.rsplit("--before ", 1)[1].strip()
+    older_page = ["search", "deal OR budget", "--limit", "1", "--before", position, "-c", config]
+    assert await asyncio.to_thread(main, [*older_page, "--json"]) == 0
+    older = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [h["url"] for h in older] == [site.url("budget")]
+
     # The receiver does not exist: after give_up the alert is failed, visibly, not dropped.
     assert await asyncio.to_thread(main, ["alerts", "list", "-c", config, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -146,6 +155,11 @@ async def test_once_then_search_and_alerts(
         "potash: US offers Belarus a deal",
     ]
     assert all(r["state"] == "failed" and r["last_error"] for r in rows)
+    assert await asyncio.to_thread(main, ["alerts", "list", "-c", config, "--channel", "hook",
+                                          "--json"]) == 0  # fmt: skip
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert await asyncio.to_thread(main, ["alerts", "list", "-c", config, "--channel", "opz"]) == 2
+    assert "no channel named 'opz'" in capsys.readouterr().err
 
     assert await asyncio.to_thread(main, ["alerts", "retry", "-c", config]) == 0
     assert "2 failed alert(s) requeued" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -150,6 +151,20 @@ class ServiceProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+async def http_port(service: ServiceProcess) -> int:
+    """The port ``watchwire run`` serves HTTP on (``listen: 127.0.0.1:0`` takes a free one)."""
+    found: list[int] = []
+
+    def serving() -> bool:
+        m = re.search(r"serving HTTP on [^ ]+:(\d+)", service.stderr())
+        if m:
+            found.append(int(m[1]))
+        return bool(m)
+
+    await eventually(serving, within=20, what="the HTTP endpoint", alive=service)
+    return found[0]
 
 
 @pytest.fixture

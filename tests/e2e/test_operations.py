@@ -5,7 +5,6 @@ of the live store."""
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import ServiceProcess, eventually
+from tests.e2e.conftest import ServiceProcess, eventually, http_port
 from tests.support.httpserver import HttpServer, Request, Response, ServerFactory
 from watchwire.demo import WebhookReceiver
 
@@ -67,19 +66,6 @@ rules:
   - {{name: r1, query: "belarus"}}
 """)
     return path
-
-
-async def http_port(service: ServiceProcess) -> int:
-    found: list[int] = []
-
-    def serving() -> bool:
-        m = re.search(r"serving HTTP on [^ ]+:(\d+)", service.stderr())
-        if m:
-            found.append(int(m[1]))
-        return bool(m)
-
-    await eventually(serving, within=20, what="the HTTP endpoint", alive=service)
-    return found[0]
 
 
 async def test_the_endpoint_answers_health_readiness_and_metrics(

@@ -62,6 +62,9 @@ def register(sub: Any, parents: Parents) -> None:
     se.add_argument(
         "--limit", type=_positive_int, default=50, help="at most this many (default 50)"
     )
+    se.add_argument("--before", metavar="POSITION",
+                    help="only articles older than this position (the next page: the position "
+                    "the last page printed)")  # fmt: skip
     se.add_argument("--json", action="store_true", help="one JSON object per line")
     se.set_defaults(handler=_cmd_search)
 
@@ -133,30 +136,24 @@ def register(sub: Any, parents: Parents) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from watchwire import queries
-    from watchwire.config import RuleConfig
-    from watchwire.rules import compile_rules
     from watchwire.store import open_store
 
     config = load(args)
     if args.rule and args.query:
         raise UsageError("give a QUERY or --rule NAME, not both")
-    if args.rule:
-        found = [r for r in config.rules if r.name == args.rule]
-        if not found:
-            names = ", ".join(r.name for r in config.rules) or "none"
-            raise UsageError(f"no rule named '{args.rule}' (rules: {names})")
-        rule = found[0].model_copy(update={"enabled": True, "sources": None})
-    elif args.query:
-        rule = RuleConfig(name="query", query=args.query)
-    else:
-        raise UsageError("search needs a QUERY or --rule NAME")
-    rules = compile_rules([rule], config.terms)
+    try:
+        # The dashboard's search form asks the same way (queries.search_rules).
+        rules, name = queries.search_rules(config, query=args.query, rule=args.rule)
+        before = queries.parse_key(args.before) if args.before else None
+    except queries.BadRequest as exc:
+        raise UsageError(str(exc)) from None
     since = utcnow() - args.since if args.since else None
     location = existing_store(config)
 
     async def go() -> queries.SearchResult:
         async with open_store(location) as store:
-            return await queries.search(store, rules, rule.name, since=since, limit=args.limit)
+            return await queries.search(store, rules, name, since=since, before=before,
+                                        limit=args.limit)  # fmt: skip
 
     result = asyncio.run(go())
     paint = Painter(args.color)
@@ -169,7 +166,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(f"{local_time(a.published_at or row.first_seen_at)}  {row.source:16} {a.title}\n"
               f"    {row.url}\n    {paint.snippet(hit.match.snippet, words)}")  # fmt: skip
     if not args.json:
-        print(f"{len(result.hits)} article(s)")
+        more = (f"; older ones: --before {queries.key_text(result.next)}" if result.next
+                else "")  # fmt: skip
+        print(f"{len(result.hits)} article(s){more}")
     return EXIT_OK
 
 
@@ -184,6 +183,8 @@ def _list_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
                         help="only in this state (repeat for more)")  # fmt: skip
     parser.add_argument("--rule", action="append", metavar="NAME", default=default(None),
                         help="only of this rule (repeatable)")  # fmt: skip
+    parser.add_argument("--channel", action="append", metavar="NAME", default=default(None),
+                        help="only on this channel (repeatable)")  # fmt: skip
     parser.add_argument("--since", type=duration, metavar="AGE", default=default(None),
                         help="only made this recently, e.g. 1d")  # fmt: skip
     parser.add_argument("--limit", type=_positive_int, default=default(100),
@@ -204,13 +205,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if unknown:
         names = ", ".join(r.name for r in config.rules) or "none"
         raise UsageError(f"no rule named '{unknown[0]}' (rules: {names})")
+    strange = [c for c in args.channel or () if c not in config.channels]
+    if strange:
+        names = ", ".join(config.channels) or "none"
+        raise UsageError(f"no channel named '{strange[0]}' (channels: {names})")
     location = existing_store(config)
     since = utcnow() - args.since if args.since else None
 
     async def go() -> tuple[list[Any], Any]:
         async with open_store(location) as store:
             rows = await queries.alerts(store, states=args.state or (), rules=args.rule or (),
-                                        since=since, limit=args.limit)  # fmt: skip
+                                        channels=args.channel or (), since=since,
+                                        limit=args.limit)  # fmt: skip
             return rows, await queries.store_summary(store)
 
     rows, summary = asyncio.run(go())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from watchwire.models import FetchResult, StoredArticle, Validators
 from watchwire.store.roles import PollStore
@@ -20,12 +20,17 @@ from watchwire.store.values import (
     ArticlePreview,
     ArticleRow,
     CachedValidators,
+    DayActivity,
+    FetchRecord,
     GivenUp,
     HealthIntent,
     HealthRecord,
     NewArticle,
+    PollRecord,
     SourceHealth,
     SourceState,
+    StoryDetail,
+    StorySummary,
 )
 
 __all__ = ["DryRunStore", "WouldAlert"]
@@ -93,13 +98,21 @@ class DryRunStore:
     ) -> None:
         return None
 
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
-        return await self._base.source_health(since=since)
+    async def source_health(
+        self, *, since: datetime, names: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
+        return await self._base.source_health(since=since, names=names)
 
     async def record_health(
         self, name: str, record: HealthRecord, intents: Sequence[HealthIntent], *, now: datetime
     ) -> list[str]:
         return []
+
+    async def recent_polls(self, name: str, *, limit: int = 20) -> list[PollRecord]:
+        return await self._base.recent_polls(name, limit=limit)
+
+    async def recent_fetches(self, name: str, *, limit: int = 50) -> list[FetchRecord]:
+        return await self._base.recent_fetches(name, limit=limit)
 
     async def source_states(self) -> list[SourceState]:
         return await self._base.source_states()
@@ -154,3 +167,12 @@ class DryRunStore:
 
     async def count_articles(self) -> int:
         return await self._base.count_articles()
+
+    async def daily_activity(self, *, since: date) -> list[DayActivity]:
+        return await self._base.daily_activity(since=since)
+
+    async def stories(self, *, before: int | None = None, limit: int = 50) -> list[StorySummary]:
+        return await self._base.stories(before=before, limit=limit)
+
+    async def story(self, story_id: int) -> StoryDetail | None:
+        return await self._base.story(story_id)

@@ -22,7 +22,7 @@ What a backend must guarantee, whatever its engine:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -33,16 +33,22 @@ from watchwire.store.values import (
     ArticlePreview,
     ArticleRow,
     CachedValidators,
+    DayActivity,
     DeliveryAttempt,
+    FetchRecord,
     GivenUp,
     HealthIntent,
     HealthRecord,
     NewArticle,
+    OutboxKey,
     OutboxRow,
+    PollRecord,
     SearchKey,
     SourceHealth,
     SourceState,
     StoreCheck,
+    StoryDetail,
+    StorySummary,
 )
 
 __all__ = [
@@ -82,8 +88,19 @@ class SourceStore(Protocol):
     async def save_validators(
         self, url: str, validators: Validators, *, body_hash: str | None, now: datetime
     ) -> None: ...
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
-        """Every polled source, its state and its fetches since ``since``."""
+    async def source_health(
+        self, *, since: datetime, names: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
+        """Every polled source (of ``names`` only, when given), its state and its fetches
+        since ``since``."""
+        ...
+
+    async def recent_polls(self, name: str, *, limit: int = 20) -> list[PollRecord]:
+        """The source's last polls (kept a week), newest first."""
+        ...
+
+    async def recent_fetches(self, name: str, *, limit: int = 50) -> list[FetchRecord]:
+        """The source's last fetches (kept a week), newest first."""
         ...
 
     async def record_health(
@@ -144,6 +161,18 @@ class ArticleStore(Protocol):
         ...
 
     async def count_articles(self) -> int: ...
+    async def daily_activity(self, *, since: date) -> list[DayActivity]:
+        """Articles first seen and rule alerts made on each day (UTC) from ``since`` on, oldest
+        first; days with neither may be left out. Cheap at any size: a page asks it."""
+        ...
+
+    async def stories(self, *, before: int | None = None, limit: int = 50) -> list[StorySummary]:
+        """Stories newest first (ids below ``before``, when given: the next page)."""
+        ...
+
+    async def story(self, story_id: int) -> StoryDetail | None:
+        """A story with every stored copy and every alert made for it."""
+        ...
 
 
 class SearchStore(Protocol):
@@ -198,13 +227,18 @@ class OutboxStore(Protocol):
         *,
         states: Sequence[str] = (),
         rules: Sequence[str] = (),
+        channels: Sequence[str] = (),
         since: datetime | None = None,
+        until: datetime | None = None,
         changed_since: datetime | None = None,
+        before: OutboxKey | None = None,
         limit: int = 100,
     ) -> list[OutboxRow]:
-        """Messages and queued alerts, newest first: of these ``states`` (``queued`` is an
-        alert awaiting its digest), of these ``rules``, made ``since``, or made, tried or
-        changed ``changed_since`` (what one ``watchwire once`` did). Empty filters: all."""
+        """Messages and queued alerts, newest first (made, then id): of these ``states``
+        (``queued`` is an alert awaiting its digest), of these ``rules``, on these
+        ``channels``, made ``since`` and before ``until``, or made, tried or changed
+        ``changed_since`` (what one ``watchwire once`` did); older than ``before`` (a row's
+        ``key``: the next page). Empty filters: all."""
         ...
 
     async def outbox_message(self, message_id: str) -> OutboxRow | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from watchwire.models import Article, Validators
@@ -14,16 +14,24 @@ __all__ = [
     "ArticlePreview",
     "ArticleRow",
     "CachedValidators",
+    "DayActivity",
     "DeliveryAttempt",
+    "FetchRecord",
     "GivenUp",
     "HealthIntent",
     "HealthRecord",
     "NewArticle",
+    "OutboxKey",
     "OutboxRow",
+    "PollRecord",
     "SearchKey",
     "SourceHealth",
     "SourceState",
     "StoreCheck",
+    "StoryAlert",
+    "StoryCopy",
+    "StoryDetail",
+    "StorySummary",
 ]
 
 
@@ -120,6 +128,9 @@ class CachedValidators:
     body_hash: str | None
 
 
+OutboxKey = tuple[datetime, str]
+"""Where an outbox row stands in a listing (newest first): when it was made, then its id."""
+
 SearchKey = tuple[datetime, int]
 """Where a row stands in search order (newest first): its time, then its id."""
 
@@ -169,6 +180,11 @@ class OutboxRow:
     digest_id: str | None = None
     """For an alert of a digest channel: the digest message that carries it, once sealed."""
 
+    @property
+    def key(self) -> OutboxKey:
+        """Its place in a listing: pass the last row's as ``before=`` for the next page."""
+        return (self.created_at, self.id)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreCheck:
@@ -190,6 +206,93 @@ class GivenUp:
     source: str
     reason: str
     at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollRecord:
+    """One poll of a source as it ended (``SourceStore.record_poll``)."""
+
+    at: datetime
+    ok: bool
+    error: str | None
+    kind: str | None
+    new_articles: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchRecord:
+    """One fetch of a source's poll: its document or an article page."""
+
+    at: datetime
+    url: str
+    """Redacted as the store keeps source URLs (no user info, no query values)."""
+    outcome: str
+    """A ``models.FetchOutcome``: ok, not_modified, error, disallowed, skipped…"""
+    status: int | None
+    bytes: int
+    elapsed: float
+    """Seconds."""
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayActivity:
+    """What one day (UTC) brought: articles first seen, rule alerts made. History: pruning an
+    article or an alert later does not take it back."""
+
+    day: date
+    articles: int
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorySummary:
+    """A story in a listing: how many copies, from how many sources, and its first title."""
+
+    id: int
+    created_at: datetime
+    copies: int
+    sources: int
+    alerts: int
+    """Rule alerts made for it (one per rule and channel at most)."""
+    title: str
+    """The title of its first stored copy; empty when every copy was pruned."""
+    closed: bool
+    """A copy was pruned: the story never alerts again (``Retention``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryCopy:
+    article_id: int
+    url: str
+    source: str
+    title: str
+    first_seen_at: datetime
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryAlert:
+    """An alert of a story: which rule told which channel, about which copy, and how it went."""
+
+    id: str
+    rule: str
+    channel: str
+    article_id: int | None
+    created_at: datetime
+    state: str
+    """Its delivery's: pending, delivering, delivered, failed; ``queued`` awaiting a digest."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryDetail:
+    id: int
+    created_at: datetime
+    closed: bool
+    copies: tuple[StoryCopy, ...]
+    """Its stored articles, first seen first."""
+    alerts: tuple[StoryAlert, ...]
+    """Oldest first."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import secrets
 import time
 from urllib.parse import quote
@@ -72,37 +71,23 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     )
 
 
-_FORM = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>watchwire: sign in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><h1>watchwire</h1>{message}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{next}">
-<label>Token <input type="password" name="token" autocomplete="current-password" autofocus>
-</label> <button type="submit">Sign in</button></form></body></html>
-"""
-
-_HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 def _next(value: object) -> str:
     """Only a path on this server: a login form must not send people elsewhere."""
     text = str(value or "/")
     return text if text.startswith("/") and not text.startswith("//") else "/"
 
 
-def _form(next_path: str, message: str = "", *, status: int = 200) -> web.Response:
-    body = _FORM.format(next=html.escape(next_path), message=message)
-    return web.Response(text=body, status=status, content_type="text/html", headers=_HTML_HEADERS)
+def _form(
+    request: web.Request, next_path: str, message: str = "", *, status: int = 200
+) -> web.Response:
+    from watchwire.web.render import html_page
+
+    return html_page(request, "login.html", status=status, title="Sign in", next=next_path,
+                     message=message, hours=SESSION_SECONDS // 3600)  # fmt: skip
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
-    return _form(_next(request.query.get("next")))
+    return _form(request, _next(request.query.get("next")))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -113,7 +98,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if token is None:
         raise web.HTTPSeeOther(next_path)
     if not hmac.compare_digest(given.encode(), token.encode()):
-        return _form(next_path, "<p>That is not the token.</p>", status=401)
+        return _form(request, next_path, "That is not the token.", status=401)
     response = web.HTTPSeeOther(next_path)
     secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
     response.set_cookie(
@@ -131,6 +116,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 ROUTES = (
     Route(method="GET", path="/login", handler=login_form, public=True),
-    Route(method="POST", path="/login", handler=login, public=True),
+    # No form token: the form carries the token itself, which no forger knows.
+    Route(method="POST", path="/login", handler=login, public=True, csrf=False),
     Route(method="POST", path="/logout", handler=logout, public=True),
 )

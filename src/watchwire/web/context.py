@@ -27,3 +27,5 @@ class WebContext:
     started_at: datetime
     token: str | None = None
     """The bearer token every request but the public ones must carry; None: no check."""
+    wake_dispatcher: Callable[[], None] = lambda: None
+    """Tell the dispatcher to look at the outbox now (a failed alert was requeued)."""

@@ -24,6 +24,7 @@ TABLES = {
     "given_up",
 }
 TABLES |= {"alerts", "deliveries", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
+TABLES |= {"daily_counts", "polls"}  # the dashboard's
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

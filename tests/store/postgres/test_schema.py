@@ -138,3 +138,25 @@ async def test_one_alert_per_rule_story_and_channel(db: AsyncConn) -> None:
     first = await db.execute(sql, ("a1",))
     second = await db.execute(sql, ("a2",))
     assert (first.rowcount, second.rowcount) == (1, 0)
+
+
+async def test_each_day_s_articles_and_rule_alerts_are_counted_as_rows_come(db: AsyncConn) -> None:
+    """The dashboard's chart reads ``daily_counts``; triggers keep it, as in SQLite."""
+    await db.execute("INSERT INTO stories (key, created_at) VALUES ('k', now())")
+    story = await (await db.execute("SELECT id FROM stories")).fetchone()
+    assert story is not None
+    for n in (1, 2):
+        await db.execute(
+            """INSERT INTO articles (url, story_id, source, content_hash, first_seen_at,
+                                     updated_at)
+               VALUES (%s, %s, 's', 'h', '2026-11-30T23:59:00Z', now())""",
+            (f"https://a/{n}", story[0]),
+        )
+    for rule in ("r1", None):  # a source-health alert has no rule: not an article alert
+        await db.execute(
+            """INSERT INTO alerts (id, rule, story_id, channel, payload, created_at)
+               VALUES (%s, %s, %s, 'ops', '{}', '2026-12-01T00:00:01Z')""",
+            (f"id-{rule}", rule, story[0] if rule else None),
+        )
+    cur = await db.execute("SELECT day::text, articles, alerts FROM daily_counts ORDER BY day")
+    assert await cur.fetchall() == [("2026-11-30", 2, 0), ("2026-12-01", 0, 1)]

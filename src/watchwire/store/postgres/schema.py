@@ -202,4 +202,51 @@ CREATE INDEX alerts_story ON alerts (story_id);
 CREATE INDEX alerts_message ON alerts (message_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES, _OPERATIONS)
+_DASHBOARD = """
+-- SQLite's _DASHBOARD: articles first seen and rule alerts made per day (UTC), kept by
+-- triggers as rows come (the overview's chart reads a month of rows, never counts articles);
+-- each poll as it ended, a week of them per source.
+CREATE TABLE daily_counts (
+    day      date PRIMARY KEY,
+    articles bigint NOT NULL DEFAULT 0,
+    alerts   bigint NOT NULL DEFAULT 0
+);
+INSERT INTO daily_counts (day, articles)
+    SELECT (first_seen_at AT TIME ZONE 'UTC')::date, COUNT(*) FROM articles GROUP BY 1;
+INSERT INTO daily_counts (day, alerts)
+    SELECT (created_at AT TIME ZONE 'UTC')::date, COUNT(*) FROM alerts WHERE rule IS NOT NULL
+    GROUP BY 1
+    ON CONFLICT (day) DO UPDATE SET alerts = excluded.alerts;
+CREATE FUNCTION watchwire_count_article() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, articles)
+    VALUES ((NEW.first_seen_at AT TIME ZONE 'UTC')::date, 1)
+    ON CONFLICT (day) DO UPDATE SET articles = daily_counts.articles + 1;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION watchwire_count_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, alerts) VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, 1)
+    ON CONFLICT (day) DO UPDATE SET alerts = daily_counts.alerts + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER daily_articles AFTER INSERT ON articles
+    FOR EACH ROW EXECUTE FUNCTION watchwire_count_article();
+CREATE TRIGGER daily_alerts AFTER INSERT ON alerts
+    FOR EACH ROW WHEN (NEW.rule IS NOT NULL) EXECUTE FUNCTION watchwire_count_alert();
+
+CREATE TABLE polls (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source       text NOT NULL,
+    at           timestamptz NOT NULL,
+    ok           boolean NOT NULL,
+    error        text,
+    kind         text,
+    new_articles integer NOT NULL DEFAULT 0
+);
+CREATE INDEX polls_source_at ON polls (source, at);
+
+CREATE INDEX outbox_created ON outbox (created_at, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES, _OPERATIONS, _DASHBOARD)

@@ -102,22 +102,42 @@ class ArticlesPart(Connected):
         fts = to_fts5(query) if query is not None else None
         params: list[Any] = []
         where = []
-        if fts:
-            where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-            params.append(fts)
         if since is not None:
             where.append(f"{_WHEN} >= ?")
             params.append(to_iso(since))
         if before is not None:
             where.append(f"({_WHEN}, a.id) < (?, ?)")
             params += [to_iso(before[0]), before[1]]
-        sql = "SELECT a.* FROM articles a"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {_WHEN} DESC, a.id DESC LIMIT ?"
-        params.append(limit)
+
+        def run(db: sqlite3.Connection) -> list[sqlite3.Row]:
+            table, clauses, values = "articles a", list(where), list(params)
+            if fts:
+                # Few matches: look each one up and sort them. Many: walk the time index
+                # newest first, keeping the rows FTS5 matched, and stop at the page — looking
+                # up 50,000 matches (their times lie past their bodies) would take a second.
+                found = db.execute(
+                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?",
+                    (fts, _LOOKUP_MAX + 1),
+                ).fetchall()
+                if not found:
+                    return []
+                if len(found) <= _LOOKUP_MAX:
+                    clauses.insert(0, "a.id IN (SELECT value FROM json_each(?))")
+                    values.insert(0, json.dumps([r[0] for r in found]))
+                else:
+                    table = "articles a INDEXED BY articles_when"
+                    clauses.insert(
+                        0, "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+                    )
+                    values.insert(0, fts)
+            sql = f"SELECT a.* FROM {table}"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            sql += f" ORDER BY {_WHEN} DESC, a.id DESC LIMIT ?"
+            return db.execute(sql, [*values, limit]).fetchall()
+
         try:
-            rows = await self._query(lambda db: db.execute(sql, params).fetchall())
+            rows = await self._query(run)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from exc
         return [_article_row(r) for r in rows]
@@ -128,6 +148,8 @@ class ArticlesPart(Connected):
 
 
 _WHEN = "COALESCE(a.published_at, a.first_seen_at)"
+_LOOKUP_MAX = 1000
+"""Matches up to which search looks each one up; past it, it walks the time index (``search``)."""
 """The time search orders by (indexed as ``articles_when``)."""
 
 

@@ -12,7 +12,7 @@ from watchwire.models import OutboxMessage
 from watchwire.payloads import build_digest_payload
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import Connected, _iso
-from watchwire.store.values import DeliveryAttempt, OutboxRow
+from watchwire.store.values import DeliveryAttempt, OutboxKey, OutboxRow
 from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
@@ -140,13 +140,17 @@ class OutboxPart(Connected):
         *,
         states: Sequence[str] = (),
         rules: Sequence[str] = (),
+        channels: Sequence[str] = (),
         since: datetime | None = None,
+        until: datetime | None = None,
         changed_since: datetime | None = None,
+        before: OutboxKey | None = None,
         limit: int = 100,
     ) -> list[OutboxRow]:
-        """Messages and queued alerts, newest first. ``since``: made at or after it;
-        ``changed_since``: made, tried or changed at or after it; ``rules``: of these rules
-        (a digest when it carries one of their alerts)."""
+        """Messages and queued alerts, newest first. ``since``/``until``: made at or after it,
+        before it; ``changed_since``: made, tried or changed at or after it; ``rules``: of
+        these rules (a digest when it carries one of their alerts); ``channels``: on these
+        channels; ``before``: older than that row (the next page)."""
         wanted = set(states)
         real = sorted(wanted - {"queued"})
 
@@ -161,9 +165,7 @@ class OutboxPart(Connected):
                     where.append(f"o.id IN (SELECT message_id FROM alerts WHERE rule IN "
                                  f"({','.join('?' * len(rules))}))")  # fmt: skip
                     params += list(rules)
-                if since is not None:
-                    where.append("o.created_at >= ?")
-                    params.append(to_iso(since))
+                _common(where, params, "o.", channels, since, until, before)
                 if changed_since is not None:
                     where.append("o.updated_at >= ?")
                     params.append(to_iso(changed_since))
@@ -178,10 +180,10 @@ class OutboxPart(Connected):
                 if rules:
                     where.append(f"rule IN ({','.join('?' * len(rules))})")
                     params += list(rules)
-                for after in (since, changed_since):
-                    if after is not None:
-                        where.append("created_at >= ?")
-                        params.append(to_iso(after))
+                _common(where, params, "", channels, since, until, before)
+                if changed_since is not None:
+                    where.append("created_at >= ?")
+                    params.append(to_iso(changed_since))
                 rows = db.execute(
                     f"SELECT * FROM alerts WHERE {' AND '.join(where)} "
                     "ORDER BY created_at DESC, id DESC LIMIT ?",
@@ -296,6 +298,30 @@ class OutboxPart(Connected):
     async def _query_time(self, sql: str, *params: Any) -> datetime | None:
         row = await self._query(lambda db: db.execute(sql, params).fetchone())
         return from_iso(row[0]) if row else None
+
+
+def _common(
+    where: list[str],
+    params: list[Any],
+    table: str,
+    channels: Sequence[str],
+    since: datetime | None,
+    until: datetime | None,
+    before: OutboxKey | None,
+) -> None:
+    """The filters messages and queued alerts share (``table``: the column prefix)."""
+    if channels:
+        where.append(f"{table}channel IN ({','.join('?' * len(channels))})")
+        params += list(channels)
+    if since is not None:
+        where.append(f"{table}created_at >= ?")
+        params.append(to_iso(since))
+    if until is not None:
+        where.append(f"{table}created_at < ?")
+        params.append(to_iso(until))
+    if before is not None:
+        where.append(f"({table}created_at, {table}id) < (?, ?)")
+        params += [to_iso(before[0]), before[1]]
 
 
 _RULE = "(SELECT MIN(a.rule) FROM alerts a WHERE a.message_id = o.id) AS rule"

@@ -255,4 +255,52 @@ CREATE INDEX alerts_message ON alerts(message_id);
 CREATE INDEX alerts_created ON alerts(created_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _SECRETS_OUT, _GIVEN_UP, _DELIVERIES, _OPERATIONS)
+_DASHBOARD = """
+-- The dashboard (issue 19). Articles first seen and rule alerts made per day (UTC), kept by
+-- triggers as rows come, so that the overview's chart reads thirty rows instead of counting a
+-- million. History: pruning an article or an alert later does not take it back.
+CREATE TABLE daily_counts (
+    day      TEXT PRIMARY KEY,
+    articles INTEGER NOT NULL DEFAULT 0,
+    alerts   INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO daily_counts (day, articles)
+    SELECT substr(first_seen_at, 1, 10), COUNT(*) FROM articles GROUP BY 1;
+INSERT INTO daily_counts (day, alerts)
+    SELECT substr(created_at, 1, 10), COUNT(*) FROM alerts WHERE rule IS NOT NULL GROUP BY 1
+    ON CONFLICT (day) DO UPDATE SET alerts = excluded.alerts;
+CREATE TRIGGER daily_articles AFTER INSERT ON articles BEGIN
+    INSERT INTO daily_counts (day, articles) VALUES (substr(new.first_seen_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET articles = articles + 1;
+END;
+CREATE TRIGGER daily_alerts AFTER INSERT ON alerts WHEN new.rule IS NOT NULL BEGIN
+    INSERT INTO daily_counts (day, alerts) VALUES (substr(new.created_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET alerts = alerts + 1;
+END;
+
+-- Each poll as it ended, a week of them per source (as fetches): a source's page shows its
+-- recent polls with what they brought.
+CREATE TABLE polls (
+    id           INTEGER PRIMARY KEY,
+    source       TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    ok           INTEGER NOT NULL,
+    error        TEXT,
+    kind         TEXT,
+    new_articles INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX polls_source_at ON polls(source, at);
+
+-- The alerts page lists messages newest first, a page at a time, whatever their state.
+CREATE INDEX outbox_created ON outbox(created_at, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2,
+    _SECRETS_OUT,
+    _GIVEN_UP,
+    _DELIVERIES,
+    _OPERATIONS,
+    _DASHBOARD,
+)

@@ -17,11 +17,13 @@ from functools import partial
 from watchwire.logs import redact_text, redact_url
 from watchwire.models import FetchResult, Validators
 from watchwire.store.ids import new_id
-from watchwire.store.sqlite.connection import Connected, _iso
+from watchwire.store.sqlite.connection import _CHUNK, Connected, _iso
 from watchwire.store.values import (
     CachedValidators,
+    FetchRecord,
     HealthIntent,
     HealthRecord,
+    PollRecord,
     SourceHealth,
     SourceState,
 )
@@ -82,7 +84,13 @@ class SourcesPart(Connected):
 
         def job(db: sqlite3.Connection) -> SourceState:
             db.execute(_RECORD_POLL, params)
+            db.execute(
+                """INSERT INTO polls (source, at, ok, error, kind, new_articles)
+                   VALUES (:name, :now, :ok, :error, :kind, :new)""",
+                params,
+            )
             db.execute("DELETE FROM fetches WHERE source = ? AND at < ?", (name, history_start))
+            db.execute("DELETE FROM polls WHERE source = ? AND at < ?", (name, history_start))
             row = db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
             return _source_state(row)
 
@@ -158,9 +166,50 @@ class SourcesPart(Connected):
         times = [t for r in rows if (t := from_iso(r[0])) is not None]
         return sorted(times, reverse=True)
 
-    async def source_health(self, *, since: datetime) -> list[SourceHealth]:
+    async def source_health(
+        self, *, since: datetime, names: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
         recent = to_iso(utcnow() - ARTICLES_PER_DAY_WINDOW)
-        return await self._query(partial(_source_health, since=to_iso(since), recent=recent))
+        job = partial(_source_health, since=to_iso(since), recent=recent, names=names)
+        return await self._query(job)
+
+    async def recent_polls(self, name: str, *, limit: int = 20) -> list[PollRecord]:
+        rows = await self._query(
+            lambda db: db.execute(
+                "SELECT * FROM polls WHERE source = ? ORDER BY at DESC, id DESC LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        )
+        return [
+            PollRecord(
+                at=from_iso(r["at"]) or utcnow(),
+                ok=bool(r["ok"]),
+                error=r["error"],
+                kind=r["kind"],
+                new_articles=int(r["new_articles"]),
+            )
+            for r in rows
+        ]
+
+    async def recent_fetches(self, name: str, *, limit: int = 50) -> list[FetchRecord]:
+        rows = await self._query(
+            lambda db: db.execute(
+                "SELECT * FROM fetches WHERE source = ? ORDER BY at DESC, id DESC LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        )
+        return [
+            FetchRecord(
+                at=from_iso(r["at"]) or utcnow(),
+                url=r["url"],
+                outcome=r["outcome"],
+                status=r["status"],
+                bytes=int(r["bytes"]),
+                elapsed=int(r["elapsed_ms"]) / 1000,
+                error=r["error"],
+            )
+            for r in rows
+        ]
 
 
 # --- on the connection's thread -----------------------------------------------------------------
@@ -182,12 +231,27 @@ _HEALTH = """
            (SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.first_seen_at >= :recent)
                AS articles_recent,
            (SELECT COUNT(*) FROM given_up g WHERE g.source = s.name) AS given_up
-    FROM sources s ORDER BY s.name
+    FROM sources s
 """
 
 
-def _source_health(db: sqlite3.Connection, *, since: str, recent: str) -> list[SourceHealth]:
-    rows = db.execute(_HEALTH, {"since": since, "recent": recent}).fetchall()
+def _source_health(
+    db: sqlite3.Connection, *, since: str, recent: str, names: Sequence[str] | None
+) -> list[SourceHealth]:
+    params: dict[str, object] = {"since": since, "recent": recent}
+    if names is None:
+        rows = db.execute(_HEALTH + " ORDER BY s.name", params).fetchall()
+    else:
+        wanted = list(dict.fromkeys(names))
+        rows = []
+        for at in range(0, len(wanted), _CHUNK):
+            chunk = wanted[at : at + _CHUNK]
+            marks = ",".join(f":n{i}" for i in range(len(chunk)))
+            rows += db.execute(
+                f"{_HEALTH} WHERE s.name IN ({marks})",
+                {**params, **{f"n{i}": n for i, n in enumerate(chunk)}},
+            ).fetchall()
+        rows.sort(key=lambda r: str(r["name"]))
     return [
         SourceHealth(
             name=r["name"],

@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
-The store's parts live in their own modules (``sources``, ``articles``, ``outbox``,
-``retention``); this one
+The store's parts live in their own modules (``sources``, ``articles``, ``stories``,
+``outbox``, ``retention``); this one
 opens the file, configures it and migrates the schema.
 
 Opened for a service (``service=True``), it first takes the store's lock (``lock``: one service
@@ -32,6 +32,7 @@ from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
+from watchwire.store.sqlite.stories import StoriesPart
 from watchwire.store.values import StoreCheck
 
 __all__ = ["SqliteStore"]
@@ -45,7 +46,7 @@ _CHECK_STEP = 10_000
 """SQLite virtual-machine steps between two looks at the clock during a check."""
 
 
-class SqliteStore(SourcesPart, ArticlesPart, OutboxPart, RetentionPart):
+class SqliteStore(SourcesPart, ArticlesPart, StoriesPart, OutboxPart, RetentionPart):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
