@@ -59,6 +59,7 @@ SPECS = (
     Spec("bench_fetch", ("-n", "2000", "--rounds", "2"), ()),
     Spec("bench_discover", ("--quick",), ()),
     Spec("bench_dedupe", ("--quick",), ()),
+    Spec("bench_bounds", (), ()),
 )
 
 

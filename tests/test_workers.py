@@ -1,27 +1,24 @@
-"""Extraction workers: in this process for a trickle, worker processes for a burst."""
+"""Workers: in this process for a trickle of small documents, sandboxed processes for a burst
+and for every document too costly to parse here."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from watchwire.workers import WorkerCrashed, WorkerPool
+from tests.e2e.conftest import eventually
+from watchwire.workers import Limits, OverBound, WorkerPool
+
+pytestmark = pytest.mark.timeout(60)
+
+QUICK = Limits(cpu=0.5, memory=200 << 20, wall=10.0)
 
 
 def whose_pid() -> int:
-    return os.getpid()
-
-
-def die_first_time(flag: str) -> int:
-    """Kills the first worker it runs in; answers in the next."""
-    if not os.path.exists(flag):
-        open(flag, "w").close()
-        os._exit(1)
     return os.getpid()
 
 
@@ -30,6 +27,15 @@ def die_unless(parent: int) -> int:
     if os.getpid() != parent:
         os._exit(1)
     return parent
+
+
+def slow_pid(flag: str) -> int:
+    """Work that takes a while (a page long to analyse); ``flag`` says it has begun."""
+    Path(flag).touch()
+    total = 0
+    for i in range(30_000_000):
+        total += i
+    return os.getpid()
 
 
 class Clock:
@@ -56,59 +62,66 @@ async def test_a_burst_starts_the_workers_and_idleness_stops_them() -> None:
         assert pids[:4] == [os.getpid()] * 4
         assert pool.running
         assert all(pid != os.getpid() for pid in pids[4:])
+        assert len(set(pids[4:])) == 1  # one worker, kept for the next call
         clock.now += 30
         assert await pool.stop_if_idle() is False
         clock.now += 31
         assert await pool.stop_if_idle() is True
         assert not pool.running
+        assert await pool.run(whose_pid) == os.getpid()  # the burst is over
 
 
-async def test_no_workers_means_always_here() -> None:
+async def test_what_does_not_fit_here_goes_to_a_worker_even_with_none_for_bursts() -> None:
+    """``size`` 0 (one core): no burst workers, but a large document still gets a sandbox."""
     clock = Clock()
     async with WorkerPool(0, burst_rate=2, clock=clock) as pool:
         assert {await pool.run(whose_pid) for _ in range(5)} == {os.getpid()}
         assert not pool.running
+        elsewhere = await pool.run(whose_pid, fits_here=lambda: False)
+        assert elsewhere != os.getpid() and pool.running
+        assert await pool.run(whose_pid) == os.getpid()  # small ones stay here
 
 
-async def test_a_page_that_kills_workers_is_given_up_not_run_here() -> None:
-    """Retried once in fresh workers, then given up: never run in the service process."""
-    clock = Clock()
+async def test_a_call_over_its_bound_costs_only_its_worker() -> None:
+    """The error says why; the next call gets a fresh worker; nothing ran here."""
     me = os.getpid()
-    async with WorkerPool(1, burst_rate=2, clock=clock) as pool:
-        await pool.run(whose_pid)
-        with pytest.raises(WorkerCrashed):
-            await pool.run(partial(die_unless, me))
-        assert not pool.running
-        clock.now += 10
-        pids = [await pool.run(whose_pid) for _ in range(3)]
-        assert pool.running and pids[-1] != me  # the next burst gets fresh workers
+    async with WorkerPool(1, limits=QUICK) as pool:
+        first = await pool.isolated(whose_pid)
+        with pytest.raises(OverBound, match="exit status 1"):
+            await pool.isolated(partial(die_unless, me))
+        second = await pool.isolated(whose_pid)
+        assert second not in (me, first)
 
 
-async def test_a_worker_killed_from_outside_costs_a_retry_only(tmp_path: Path) -> None:
-    """A worker that dies once (OOM killer, a signal): the page is analysed in new workers."""
-    clock = Clock()
-    flag = tmp_path / "died-once"
-    async with WorkerPool(1, burst_rate=1, clock=clock) as pool:
-        pid = await pool.run(partial(die_first_time, str(flag)))
-        assert pid != os.getpid() and flag.exists()
-        assert pool.running
-
-
-def slow_pid(seconds: float) -> int:
-    time.sleep(seconds)  # the work itself: a page that takes long to analyse
-    return os.getpid()
-
-
-async def test_workers_are_not_stopped_under_work_still_running() -> None:
+async def test_workers_are_not_stopped_under_work_still_running(tmp_path: Path) -> None:
     """Idle counts from the last result: a long analysis is not cancelled by the idle stop."""
     clock = Clock()
+    flag = tmp_path / "begun"
     async with WorkerPool(1, burst_rate=1, idle_after=60, clock=clock) as pool:
-        slow = asyncio.create_task(pool.run(partial(slow_pid, 0.5)))
-        await asyncio.sleep(0)  # one loop turn: the task submits the call
-        assert pool.running
+        slow = asyncio.create_task(pool.run(partial(slow_pid, str(flag))))
+        await eventually(flag.exists, within=10, what="the call begun in its worker")
         clock.now += 120
         assert await pool.stop_if_idle() is False
         assert await slow != os.getpid()  # it finished in the worker
         assert await pool.stop_if_idle() is False  # idle counts from that result
         clock.now += 61
         assert await pool.stop_if_idle() is True
+
+
+async def test_calls_beyond_the_workers_wait_for_one() -> None:
+    """Two workers for a burst: three calls at once run on at most two processes."""
+    async with WorkerPool(2) as pool:
+        pids = await asyncio.gather(*(pool.isolated(whose_pid) for _ in range(3)))
+        assert len(set(pids)) <= 2 and os.getpid() not in pids
+
+
+async def test_a_call_queued_behind_one_over_its_bound_runs_in_another_worker() -> None:
+    """One worker, two calls: the first kills it, the second (which never ran) is answered by
+    a new worker, not failed."""
+    me = os.getpid()
+    async with WorkerPool(1, limits=QUICK) as pool:
+        doomed = asyncio.ensure_future(pool.isolated(partial(die_unless, me)))
+        fine = asyncio.ensure_future(pool.isolated(whose_pid))
+        with pytest.raises(OverBound):
+            await doomed
+        assert await fine not in (me, None)

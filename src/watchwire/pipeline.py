@@ -3,6 +3,11 @@
 The stages are pure functions and small async resources; this module only wires them in order
 and decides the policies between them: what is new, what is backlog, how a failing source
 backs off. Every failure is logged against its source and the poll goes on.
+
+Every document is parsed where its cost is bounded (``watchwire.budget``, ``watchwire.workers``):
+on the event loop when it is small enough, in a sandbox process otherwise. A feed, sitemap or
+listing over its sandbox's bound fails its poll; an article page over it is tried once more in
+a new sandbox, then given up.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from functools import partial
 
 from watchwire.analyze import Analysis, analyze_page
 from watchwire.backoff import exponential
+from watchwire.budget import NeedsSandbox, fits_inline
 from watchwire.config import CrawlSettings, SourceConfig
 from watchwire.dedupe import canonicalize_url
-from watchwire.discover import discover, feed_fingerprint
+from watchwire.discover import detect_kind, discover, feed_fingerprint
 from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
 from watchwire.health import HealthKeeper, facts_of
@@ -40,7 +46,7 @@ from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PollStore
 from watchwire.timeutil import utcnow
-from watchwire.workers import WorkerCrashed, WorkerPool
+from watchwire.workers import OverBound, WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -68,8 +74,8 @@ class PollReport:
     """Articles not stored for now (a page that failed for now, a store that refused the
     article): the next poll looks for them again."""
     given_up: int = 0
-    """Articles given up on purpose (no article at the URL; a page whose analysis killed its
-    worker twice): remembered in the store, never fetched again."""
+    """Articles given up on purpose (no article at the URL; a page whose analysis went over its
+    sandbox's bound twice): remembered in the store, never fetched again."""
     waiting: int = 0
     """New links past ``max_articles_per_poll``: the next poll takes them."""
     error: str | None = None
@@ -83,6 +89,10 @@ _Seen = tuple[str, FetchResult, str]
 
 class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
+
+
+class _GivenUp(Exception):
+    """An article page whose analysis went over its bound on both tries: given up, with why."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +126,7 @@ class Poller:
         *,
         store: PollStore,
         fetcher: Fetcher,
-        workers: WorkerPool | None = None,
+        workers: WorkerPool,
         observer: Observer | None = None,
     ) -> None:
         self._snapshot = snapshot
@@ -261,7 +271,8 @@ class Poller:
             return None
         seen.append((url, result, body_hash))
         kind = SourceKind(source.kind) if source.kind and url == source.url else None
-        return discover(
+        parse = partial(
+            discover,
             result.content,
             url=result.final_url,
             content_type=result.content_type,
@@ -269,6 +280,19 @@ class Poller:
             kind=kind,
             links_selector=source.links if url == source.url else None,
         )
+        try:
+            return parse(inline=True)
+        except NeedsSandbox:
+            pass
+        extra = {"source": source.name}
+        log.debug("parsing %d bytes in a sandbox", len(result.content), extra=extra)
+        try:
+            return await self._workers.isolated(parse, extra=extra)
+        except OverBound as exc:
+            return Discovery(
+                kind=kind or detect_kind(result.content, result.content_type) or SourceKind.PAGE,
+                error=f"the document is refused: parsing it {exc.reason}",
+            )
 
     async def _follow(
         self, source: SourceConfig, settings: CrawlSettings, urls: Sequence[str],
@@ -368,7 +392,7 @@ class Poller:
             except _RetryLater:
                 retry_later += 1
                 return
-            except WorkerCrashed as exc:  # killed its worker on both tries: never again
+            except _GivenUp as exc:  # over its bound on both tries: never again
                 await give_up(url, link, str(exc))
                 return
             except Exception:
@@ -417,7 +441,7 @@ class Poller:
             async with gate, self._in_flight:
                 self.articles_handled += 1
                 page = await self._fetch_page(source, settings, url, link)
-        except _RetryLater as exc:
+        except (_RetryLater, _GivenUp) as exc:
             self._pages.fail(url, exc)
             raise
         except Exception as exc:
@@ -484,16 +508,33 @@ class Poller:
     async def _analyze(
         self, source: SourceConfig, result: FetchResult, link: Link
     ) -> Analysis | None:
-        """Extract and fingerprint, in a worker process when the service has some."""
+        """Extract and fingerprint: here when the page is small enough and no burst is on, in
+        a sandboxed worker otherwise. Raises _GivenUp when a worker's bound stopped it twice."""
+        content = result.content if result.ok else None
         call = partial(
             analyze_page,
-            result.content if result.ok else None,
+            content,
             charset=result.charset,
             url=result.final_url,
             link=link,
             language=source.language,
         )
-        return call() if self._workers is None else await self._workers.run(call)
+        extra = {"source": source.name}
+
+        def fits() -> bool:
+            return fits_inline(content) and fits_inline(link.content_html)
+
+        try:
+            return await self._workers.run(call, fits_here=fits, extra=extra)
+        except OverBound as exc:
+            log.warning("the analysis of %s %s; trying once more", redact_url(link.url),
+                        exc.reason, extra=extra)  # fmt: skip
+        try:
+            return await self._workers.isolated(call, extra=extra)
+        except OverBound as exc:
+            reason = f"its analysis {exc.reason}, twice"
+            log.warning("giving up %s: %s", redact_url(link.url), reason, extra=extra)
+            raise _GivenUp(reason) from None
 
     @staticmethod
     def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:

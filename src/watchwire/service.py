@@ -426,6 +426,7 @@ async def run_service(
                 metrics=metrics,
                 readiness=lambda: {"config": True, "scheduler": scheduler.running},
                 workers=lambda: svc.workers.processes,
+                sandboxes=svc.workers,
                 started_at=utcnow(),
                 token=http.token.get_secret_value() if http.token else None,
                 wake_dispatcher=lambda: svc.dispatcher.wake(),

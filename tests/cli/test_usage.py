@@ -37,6 +37,8 @@ async def test_usage_errors_are_exit_2_with_a_message_never_a_traceback(
         ("alerts", "list", "5", "-c", config): "unrecognized arguments: 5",
         ("extract", str(SEED), "-c", "nope.yaml"): "unrecognized arguments: -c",
         ("demo", "-c", "nope.yaml"): "unrecognized arguments: -c",
+        ("run", "--workers", "-1", "-c", config): "'-1' is no number of processes (0 or more)",
+        ("once", "--workers", "two", "-c", config): "'two' is no number of processes",
     }
     runs = await asyncio.gather(*(run_cli(*args) for args in cases))
     for (args, message), done in zip(cases.items(), runs, strict=True):

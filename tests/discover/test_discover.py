@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import watchwire.discover
+from watchwire.budget import INLINE_MAX_BYTES, INLINE_MAX_TAGS, NeedsSandbox
 from watchwire.discover import detect_kind, discover
 from watchwire.models import SourceKind
 
@@ -172,3 +173,46 @@ def test_a_feed_configured_as_a_listing_is_read_as_a_feed(fixture_bytes: Read) -
     found = discover(fixture_bytes("rss20-unn.xml"), url=URL, kind=SourceKind.LISTING)
     assert found.kind is SourceKind.FEED
     assert len(found.links) == 3
+
+
+# --- on the event loop: only what the budget allows -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["rss20-unn.xml", "atom10.xml", "feed.json", "sitemap-news.xml", "listing.html"]
+)
+def test_inline_parses_small_documents_as_anywhere(fixture_bytes: Read, name: str) -> None:
+    """A document within the budget reads the same on the loop as in a sandbox."""
+    content = fixture_bytes(name)
+    assert discover(content, url=URL, inline=True) == discover(content, url=URL)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("malformed.xml", "not well-formed: feedparser, whose cost no size bounds"),
+        ("sitemap-2025-02.xml.gz", "gzip: its size is known only once inflated"),
+    ],
+)
+def test_inline_hands_over_what_needs_a_sandbox(fixture_bytes: Read, name: str, why: str) -> None:
+    with pytest.raises(NeedsSandbox):
+        discover(fixture_bytes(name), url=URL, inline=True)
+    assert discover(fixture_bytes(name), url=URL).links, why  # and the sandbox reads it
+
+
+def test_inline_hands_over_a_document_over_the_budget() -> None:
+    items = "".join(
+        f"<item><link>https://news.example.org/a/{i}</link></item>" for i in range(3000)
+    )
+    tag_heavy = f'<rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    assert tag_heavy.count(b"<") > INLINE_MAX_TAGS and len(tag_heavy) < INLINE_MAX_BYTES
+    with pytest.raises(NeedsSandbox):
+        discover(tag_heavy, url=URL, inline=True)
+    large = b'<rss version="2.0"><channel><title>' + b"x" * INLINE_MAX_BYTES + b"</title>"
+    with pytest.raises(NeedsSandbox):
+        discover(large, url=URL, inline=True)
+
+
+def test_inline_still_refuses_at_once_what_needs_no_parser() -> None:
+    """Empty documents are answered on the loop: no sandbox for nothing."""
+    assert discover(b"  \n", url=URL, inline=True).error == "empty document"

@@ -17,12 +17,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer
@@ -107,9 +107,10 @@ async def mailbox() -> AsyncIterator[Mailbox]:
 
 
 class ServiceProcess:
-    """``python -m watchwire run -c CONFIG`` with its output in files (no pipe to fill up)."""
+    """``python -m watchwire run -c CONFIG [ARGS]`` with its output in files (no pipe to fill
+    up)."""
 
-    def __init__(self, config: Path, folder: Path, run: int) -> None:
+    def __init__(self, config: Path, folder: Path, run: int, args: Sequence[str] = ()) -> None:
         self.config = config
         self.stdout_path = folder / f"run{run}.stdout"
         self.stderr_path = folder / f"run{run}.stderr"
@@ -118,7 +119,7 @@ class ServiceProcess:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "watchwire", "run", "-c", str(config),
-                 "--log-level", "debug"],
+                 "--log-level", "debug", *args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=folder, env=env,
             )  # fmt: skip
 
@@ -167,13 +168,17 @@ async def http_port(service: ServiceProcess) -> int:
     return found[0]
 
 
+class StartService(Protocol):
+    def __call__(self, config: Path, *args: str) -> ServiceProcess: ...
+
+
 @pytest.fixture
-def watchwire_cli(tmp_path: Path) -> Iterator[Callable[[Path], ServiceProcess]]:
+def watchwire_cli(tmp_path: Path) -> Iterator[StartService]:
     """Start ``watchwire run`` processes; all are killed at the end if still running."""
     started: list[ServiceProcess] = []
 
-    def start(config: Path) -> ServiceProcess:
-        service = ServiceProcess(config, tmp_path, len(started) + 1)
+    def start(config: Path, *args: str) -> ServiceProcess:
+        service = ServiceProcess(config, tmp_path, len(started) + 1, args)
         started.append(service)
         return service
 

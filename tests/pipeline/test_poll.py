@@ -216,3 +216,22 @@ async def test_home_page_source_follows_its_autodiscovered_feed(
         report = await rt.poller.poll(config.sources[0])
         assert report.ok and report.stored == 4
         assert len(site.server.hits("/feed.xml")) == 1
+
+
+async def test_a_feed_only_feedparser_reads_is_read_in_a_sandbox(
+    tmp_path: Path, http_server: ServerFactory
+) -> None:
+    """An HTML entity makes the feed ill-formed XML: feedparser reads it, in a worker (none is
+    kept for bursts here), and its articles are stored as from any feed."""
+    site = await news_site(http_server)
+    links = "".join(f"<item><title>{p.title} &nbsp;</title><link>{site.url(p.slug)}</link></item>"
+                    for p in site.pages.values())  # fmt: skip
+    site.server.route("/broken.xml")(
+        html(f'<rss version="2.0"><channel>{links}</channel></rss>', content_type="text/xml")
+    )
+    config = make_config(tmp_path, f"  - {{name: broken, url: '{site.server.url('/broken.xml')}'}}")
+    async with runtime(config) as rt:
+        assert not rt.workers.running
+        report = await rt.poller.poll(config.sources[0])
+        assert rt.workers.running  # started for the feed, stopped when idle
+        assert report.ok and report.stored == 4, report

@@ -23,6 +23,7 @@ from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, HealthRecord, NewArticle, Store, locate_store, open_store
 from watchwire.timeutil import utcnow
 from watchwire.web import HttpServer, WebContext
+from watchwire.workers import WorkerPool
 
 HOSTILE = "<img src=x onerror=alert(1)>Belarus sanctions"
 
@@ -129,6 +130,7 @@ async def serve(
     seeded: bool = True,
     sources: str | None = None,
     wake: Callable[[], None] = lambda: None,
+    sandboxes: WorkerPool | None = None,
 ) -> AsyncIterator[Dashboard]:
     snapshot = config_of(tmp_path, sources)
     async with open_store(locate_store(tmp_path / "w.db")) as store:
@@ -137,7 +139,7 @@ async def serve(
         context = WebContext(
             snapshot=lambda: snapshot, store=store, metrics=Metrics(),
             readiness=lambda: {"config": True, "scheduler": True}, workers=lambda: 0,
-            started_at=utcnow(), token=token, wake_dispatcher=wake,
+            started_at=utcnow(), token=token, wake_dispatcher=wake, sandboxes=sandboxes,
         )  # fmt: skip
         async with HttpServer(context, "127.0.0.1", 0) as server:
             url = f"http://127.0.0.1:{server.port}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.support.httpserver import Request, Response, ServerFactory, html, status
 from tests.web.conftest import Dashboard, form_token, serve
+from watchwire.workers import Limits, WorkerPool
 
 PAGE = """<!DOCTYPE html><html lang="en"><head><title>{title}</title></head><body>
 <article><h1>{title}</h1>
@@ -119,3 +120,29 @@ async def test_a_url_is_fetched_only_on_a_configured_source_s_host(
             assert refused.status_code == 400, refused.text
             assert "not the host of a configured source" in refused.json()["error"]
     assert elsewhere.requests == []  # not even the redirect's target was asked
+
+
+async def test_a_page_is_parsed_in_a_sandbox_and_one_over_its_bound_is_refused_in_words(
+    tmp_path: Path,
+) -> None:
+    """The service hands the playground its workers: a page is extracted there, an empty one
+    is said in words from there, and one that costs too much is refused, the service untouched."""
+    hostile = "<!doctype html><html><body>" + "<b>" * 200_000 + "Belarus sanctions. " * 20
+    bound = Limits(cpu=0.2, memory=400 << 20, wall=20)
+    async with WorkerPool(0, limits=bound) as pool, serve(tmp_path, sandboxes=pool) as ep:
+        body = await tried(ep, page=PAGE.format(title="EU sanctions Belarus"))
+        assert body["article"]["title"] == "EU sanctions Belarus"  # type: ignore[index]
+        assert pool.running  # it was parsed there
+        token = await form_token(ep.client, "/playground")
+        empty = await ep.client.post("/playground.json", data={
+            "csrf": token, "page": "<html><body><nav>Home</nav></body></html>"})  # fmt: skip
+        assert empty.status_code == 400
+        assert empty.json()["error"].startswith("no article text was found in that page")
+        refused = await ep.client.post("/playground.json", data={"csrf": token,
+                                                                 "page": hostile})  # fmt: skip
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error.startswith("that page cannot be tried: parsing it "), error
+        assert "more than" in error, error
+        again = await tried(ep, page=PAGE.format(title="Still here"))
+        assert again["article"]["title"] == "Still here"  # type: ignore[index]

@@ -38,6 +38,7 @@ def register(sub: Any, parents: Parents) -> None:
         "config is logged and the running one kept. One service per embedded store.",
         examples=["watchwire run -c watchwire.yaml", "systemctl kill -s HUP watchwire"],
     )  # fmt: skip
+    _add_workers(run)
     run.set_defaults(handler=_cmd_run)
 
     once = add_command(
@@ -71,6 +72,7 @@ def register(sub: Any, parents: Parents) -> None:
         metavar="SECONDS",
         help="how long to wait for due alerts to be delivered (default 30)",
     )
+    _add_workers(once)
     once.set_defaults(handler=_cmd_once)
 
     validate = add_command(
@@ -109,6 +111,31 @@ def register(sub: Any, parents: Parents) -> None:
     demo.set_defaults(handler=_cmd_demo)
 
 
+def _add_workers(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workers", type=_workers, default=None, metavar="N",
+        help="extraction worker processes for bursts of pages (default: one per core but "
+        "one); 0: none, for a machine short of memory. A document too costly to parse in the "
+        "service process is parsed in a bounded process either way",
+    )  # fmt: skip
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is no number of processes (0 or more)")
+    return n
+
+
+def _workers_of(args: argparse.Namespace) -> int:
+    from watchwire.service import default_workers
+
+    return default_workers() if args.workers is None else int(args.workers)
+
+
 # --- run ------------------------------------------------------------------------------------------
 
 
@@ -126,7 +153,7 @@ def _checked(args: argparse.Namespace) -> Config:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from watchwire.config import load_config
-    from watchwire.service import default_workers, run_service
+    from watchwire.service import run_service
 
     config = _checked(args)
     path = config.path
@@ -140,7 +167,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, reload.set)
         await run_service(
             config, stop=stop, reload=reload, loader=lambda: load_config(path),
-            workers=default_workers(),
+            workers=_workers_of(args),
         )  # fmt: skip
 
     asyncio.run(go())
@@ -151,7 +178,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_once(args: argparse.Namespace) -> int:
-    from watchwire.service import default_workers, run_once
+    from watchwire.service import run_once
 
     config = _checked(args)
     names = [s.name for s in config.sources]
@@ -161,7 +188,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
     report = asyncio.run(
         run_once(
             config, drain_timeout=args.drain_timeout, progress=sys.stderr,
-            workers=default_workers(), sources=args.sources, dry_run=args.dry_run,
+            workers=_workers_of(args), sources=args.sources, dry_run=args.dry_run,
         )
     )  # fmt: skip
     _print_polls(report)

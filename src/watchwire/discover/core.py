@@ -3,12 +3,18 @@
 Pure and total: bad input never raises; it sets ``Discovery.error`` and returns whatever could be
 salvaged. The orchestration around it (fetching child sitemaps and autodiscovered feeds, deciding
 what is new) lives in ``watchwire.pipeline``.
+
+Called with ``inline=True`` (on the event loop), it parses only what the budget allows there
+(``watchwire.budget``) and raises ``NeedsSandbox`` for the rest, which the caller parses in a
+sandbox: a large or tag-heavy document, a gzip file (its size is known only once inflated), and
+any feed for feedparser, whose cost no size bounds (400 KB of attributes cost it 17 s).
 """
 
 from __future__ import annotations
 
 import logging
 
+from watchwire.budget import NeedsSandbox, fits_inline
 from watchwire.discover.detect import declares_entities, kind_from_content_type, sniff_kind
 from watchwire.discover.feeds import NotFastPath, parse_feed_fast
 from watchwire.discover.jsonfeed import parse_json_feed
@@ -34,6 +40,7 @@ def discover(
     links_selector: str | None = None,
     max_links: int = 50_000,
     charset: str | None = None,
+    inline: bool = False,
 ) -> Discovery:
     """What ``content`` (fetched from ``url``) is, and the article links, feeds or child
     sitemaps it points to.
@@ -44,7 +51,8 @@ def discover(
     ``content_type``. ``Discovery.kind`` says what the document turned out to be.
     ``links_selector`` is the source's CSS selector for a listing page. ``charset`` is the one
     the HTTP header declared: used only when the document declares none. At most ``max_links``
-    links are returned; past that ``error`` says so.
+    links are returned; past that ``error`` says so. ``inline``: raise ``NeedsSandbox`` rather
+    than parse what costs more than the event loop may spend.
     """
     try:
         return _discover(
@@ -55,7 +63,10 @@ def discover(
             links_selector=links_selector,
             max_links=max_links,
             charset=charset,
+            inline=inline,
         )
+    except NeedsSandbox:
+        raise
     except Exception as exc:  # the stage boundary: a bug here must not stop the poll
         log.exception("discovery failed on %d bytes", len(content))
         return Discovery(
@@ -73,11 +84,14 @@ def _discover(
     links_selector: str | None,
     max_links: int,
     charset: str | None,
+    inline: bool,
 ) -> Discovery:
     sniffed = sniff_kind(content)
     declared = kind or kind_from_content_type(content_type)
     if len(content) < _BLANK_SCAN and not content.replace(b"\xef\xbb\xbf", b"").strip():
         return Discovery(kind=declared or SourceKind.PAGE, error="empty document")
+    if inline and not (fits_inline(content) and not is_gzip(content)):
+        raise NeedsSandbox
     if sniffed is SourceKind.PAGE and (
         declared is SourceKind.FEED or declared is SourceKind.SITEMAP
     ):
@@ -102,7 +116,7 @@ def _discover(
         if cut:
             return Discovery(kind=chosen, error="broken or oversized gzip")
     if chosen is SourceKind.FEED:
-        return _feed(content, url=url, charset=charset, max_links=max_links)
+        return _feed(content, url=url, charset=charset, max_links=max_links, inline=inline)
     if chosen is SourceKind.SITEMAP:
         links, children, error = parse_sitemap(content, url=url, max_links=max_links)
         return Discovery(kind=chosen, links=links, sitemaps=children, error=error)
@@ -112,7 +126,9 @@ def _discover(
     return Discovery(kind=chosen, links=found.links, feeds=found.feeds, error=found.error)
 
 
-def _feed(content: bytes, *, url: str, charset: str | None, max_links: int) -> Discovery:
+def _feed(
+    content: bytes, *, url: str, charset: str | None, max_links: int, inline: bool
+) -> Discovery:
     if declares_entities(content):
         # Refused before any parser sees it: feedparser would expand a billion laughs up to
         # expat's cap, a second and tens of megabytes later.
@@ -123,6 +139,8 @@ def _feed(content: bytes, *, url: str, charset: str | None, max_links: int) -> D
     try:
         links, error = parse_feed_fast(content, url=url, charset=charset, max_links=max_links)
     except NotFastPath:
+        if inline:
+            raise NeedsSandbox from None
         # Imported on first use: a service whose feeds are all well-formed never loads it.
         from watchwire.discover.fallback import parse_feed_fallback
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from watchwire.metrics import Metrics
 from watchwire.snapshot import Snapshot
 from watchwire.store import Store
+from watchwire.workers import WorkerPool
 
 __all__ = ["WebContext"]
 
@@ -27,5 +28,8 @@ class WebContext:
     started_at: datetime
     token: str | None = None
     """The bearer token every request but the public ones must carry; None: no check."""
+    sandboxes: WorkerPool | None = None
+    """Where a page tried in the playground is parsed: the service's workers, under the bound
+    of every parse of a site's bytes. None: in a thread, unbounded (tests that need no bound)."""
     wake_dispatcher: Callable[[], None] = lambda: None
     """Tell the dispatcher to look at the outbox now (a failed alert was requeued)."""

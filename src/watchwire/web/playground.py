@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from watchwire.snapshot import Snapshot
 from watchwire.timeutil import iso_z, utcnow
 from watchwire.web.render import answer
 from watchwire.web.routes import CONTEXT, twins
+from watchwire.workers import OverBound
 
 __all__ = ["MAX_HOPS", "ROUTES", "allowed", "fetch_page", "setup"]
 
@@ -243,10 +245,15 @@ async def _run(
         content, url, charset = form["page"].encode(), "", "utf-8"
     else:
         raise queries.BadRequest("paste a page (its HTML or its text) or give its URL")
-    # Extraction and evaluation are CPU work: off the loop, so polls and pages go on.
-    article, fingerprint = await asyncio.to_thread(
-        queries.page_article, content, url=url, charset=charset
-    )
+    # Extraction is CPU work on bytes from anywhere: off the loop, so polls and pages go on,
+    # and in a sandbox, under the bound of every parse of a site's bytes (docs/crawl.md).
+    extract = partial(queries.page_article, content, url=url, charset=charset)
+    pool = request.app[CONTEXT].sandboxes
+    try:
+        article, fingerprint = await (asyncio.to_thread(extract) if pool is None
+                                      else pool.isolated(extract))  # fmt: skip
+    except OverBound as exc:
+        raise queries.BadRequest(f"that page cannot be tried: parsing it {exc.reason}") from None
     if written is not None:
         verdicts = await asyncio.to_thread(_written, written, article, source)
     else:
