@@ -10,13 +10,13 @@ store once did after every pruning run) gathers the segments into yet another ne
 time: the level count climbs by two a run, and once it passes FTS5's limit of 2,000 the index
 record is unreadable and every write fails with "database disk image is malformed" (it did so
 in a soak at day 49). A full merge is started only when the newer segments (new articles and
-tombstones) reach a quarter of the oldest and 8 MiB, so about two levels a day or less are used; the
-few levels that still accumulate (SQLite 3.40 never gives one back) are reset by rebuilding the
+tombstones) reach a quarter of the largest and 8 MiB: about two levels a day at most. The few
+levels that still accumulate (SQLite 3.40 never gives one back) are reset by rebuilding the
 index from the articles in the rare case they pass ``LEVEL_LIMIT``.
 
 The level count and merge state are read from FTS5's structure record (``articles_fts_data``
-row 10), whose layout is FTS5's documented-in-source file format; a layout this module does
-not recognise leaves the index to FTS5's own merges.
+row 10, its on-disk format as ``fts5_index.c`` describes it); a layout this module does not
+recognise leaves the index to FTS5's own merges.
 """
 
 from __future__ import annotations
