@@ -37,6 +37,7 @@ from bench.common import emit
 from watchwire.config import StorageConfig
 from watchwire.retention import Pruner
 from watchwire.store import AlertIntent, NewArticle, Store, locate_store, open_store
+from watchwire.store.sqlite.index_merge import index_shape
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -62,14 +63,16 @@ def _file_bytes(db: Path) -> int:
     return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
 
 
-def _counts(db: Path) -> tuple[int, int]:
+def _counts(db: Path) -> tuple[int, int, int]:
+    """Articles, ghosts, and the search index's levels (FTS5 fails past 2,000)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         articles = con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         ghosts = con.execute("SELECT COUNT(*) FROM ghost_urls").fetchone()[0]
+        shape = index_shape(con)
     finally:
         con.close()
-    return int(articles), int(ghosts)
+    return int(articles), int(ghosts), -1 if shape is None else shape.levels
 
 
 def _ghost_bytes(db: Path) -> tuple[int, int]:
@@ -148,16 +151,16 @@ async def soak(db: Path, days: int, per_day: int, retention: int) -> dict[str, o
                     with contextlib.suppress(asyncio.CancelledError):
                         await paced
             articles_before = ghosts_before
-            _, ghosts_before = _counts(db)
+            _, ghosts_before, _ = _counts(db)
             pruned = ghosts_before - articles_before
             pruned_total += pruned
             rates.append(per_day / spent)
             sizes.append(_file_bytes(db))
-            articles, ghosts = _counts(db)
+            articles, ghosts, levels = _counts(db)
             print(
                 f"day {day + 1:2}: file {sizes[-1] / 2**20:8.1f} MiB, {articles:>8,} articles, "
                 f"{ghosts:>9,} ghosts, {rates[-1]:6.0f} saves/s, pruned {pruned:>6,} "
-                f"({pages:,} pages returned)",
+                f"({pages:,} pages returned), index {levels} levels",
                 flush=True,
             )
         alerts, known = await reoffer(store, sample, clock.now + DAY)

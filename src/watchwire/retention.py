@@ -3,9 +3,10 @@ batches that never hold the pipeline up.
 
 Each batch is one short write in the store's queue (the pipeline's writes go between two
 batches), followed by a pause at least three times as long as the batch took, so that pruning
-never takes more than a quarter of the writer's time however large the backlog; freed pages go
-back to the file system as they come. Run on a
-schedule by ``watchwire run`` and at the end of ``watchwire once``.
+never takes more than a quarter of the writer's time however large the backlog. Then the store
+is compacted in steps paced the same way (``Retention.reclaim_space``: the search index merged
+so that pruned words leave it, freed pages given back to the file system). Run on a schedule
+by ``watchwire run`` and at the end of ``watchwire once``.
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ PAUSE = 0.05
 """Seconds between two batches at least, so that batches never follow each other back to back."""
 DUTY = 3.0
 """The pause after a batch is at least this many times the batch's own time."""
-PAGES_PER_ARTICLE = 2
-"""After a run, the store is compacted by this many pages per article pruned (an article's
-text and search rows take about that), and at least ``MIN_PAGES``."""
+PAGES_PER_ARTICLE = 8
+"""After a run, the store is compacted by this many pages per article pruned, and at least
+``MIN_PAGES``: enough for the search index's merge to go through the whole index about once a
+day (an article's search rows take about one page; bench/README.md, *Retention soak*)."""
 MIN_PAGES = 100
+STEP_PAGES = 256
+"""Pages per compaction step: one write of tens of milliseconds, paced like a batch."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,8 +91,14 @@ class Pruner:
                     break
                 await asyncio.sleep(max(self._pause, self._duty * (time.monotonic() - started)))
         if articles or alerts:
-            budget = max(MIN_PAGES, PAGES_PER_ARTICLE * (articles + alerts))
-            pages = await self._store.reclaim_space(pages=budget)
+            left = max(MIN_PAGES, PAGES_PER_ARTICLE * (articles + alerts))
+            # Out of time, the rest waits: a merge under way goes on at the next run.
+            while left > 0 and (deadline is None or time.monotonic() < deadline):
+                started = time.monotonic()
+                pages += await self._store.reclaim_space(pages=min(STEP_PAGES, left))
+                left -= STEP_PAGES
+                if left > 0:
+                    await asyncio.sleep(max(self._pause, self._duty * (time.monotonic() - started)))
             log.info(
                 "retention: pruned %d article(s) and %d alert row(s); %d page(s) returned%s",
                 articles, alerts, pages, "" if finished else " (more next time)",

@@ -419,8 +419,10 @@ class Retention(Protocol):
         ...
 
     async def reclaim_space(self, *, pages: int) -> int:
-        """After pruning, return up to ``pages`` freed pages to the file system; how many were
-        returned (0 where a backend has none to return)."""
+        """One step of compaction after pruning: about ``pages`` pages of what deleted rows
+        left in indexes (the search index's dead words), then up to ``pages`` freed pages back
+        to the file system; how many were returned (0 where a backend has none to return).
+        Called repeatedly by the pruner, paced, so that each step is one short write."""
         ...
 
 

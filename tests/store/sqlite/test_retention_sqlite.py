@@ -75,6 +75,7 @@ async def test_a_backup_taken_under_write_load_is_whole(tmp_path: Path) -> None:
     """Writes go on during the backup; the copy is one consistent snapshot."""
     async with SqliteStore.open(tmp_path / "w.db") as store:
         stop = asyncio.Event()
+        under_way = asyncio.Event()
 
         async def write() -> int:
             n = 0
@@ -82,10 +83,12 @@ async def test_a_backup_taken_under_write_load_is_whole(tmp_path: Path) -> None:
                 await store.save_article(new_article(f"https://w/{n}", f"text {n} " * 200),
                                          [intent()], now=T0)  # fmt: skip
                 n += 1
+                if n == 20:  # the store holds something, and the writer keeps going
+                    under_way.set()
             return n
 
         writer = asyncio.create_task(write())
-        await asyncio.sleep(0.2)
+        await under_way.wait()
         await store.backup(tmp_path / "copy.db")
         stop.set()
         written = await writer
