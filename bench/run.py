@@ -51,6 +51,7 @@ SPECS = (
     Spec("bench_steady", ("--quick", "--dashboard", "30"), ("--dashboard", "30"), 900, 1800),
     Spec("bench_store", ("--quick",), (), 1800, 7200),
     Spec("bench_dashboard", ("--quick",), (), 1800, 7200),
+    Spec("bench_postgres", ("--quick",), (), 2400, 7200),
     Spec("bench_overlap", ("--sites", "20", "--articles", "30"), ()),
     Spec("bench_retention", ("--quick",), (), 1800, 7200),
     Spec("bench_extract", (), ()),

@@ -10,6 +10,10 @@ A page's claim ends when its leader is done with it. One that was stored (or fou
 article) stays *done* for a short grace, so that a poll that read the store just before the
 leader's save landed skips it instead of fetching it again; one that failed for now is released
 at once, so the next poll of any source that lists it tries again.
+
+Across workers, a leader also claims its pages in the store (``PageLeaseStore``); a page another
+worker holds is waited for there (``ElsewhereWaits``: one store query a tick for every such
+page of the process), then skipped if it was stored, or left to a later poll if not.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-__all__ = ["DONE_GRACE", "Claim", "PageClaims"]
+from watchwire.store import PageLeaseStore
+from watchwire.timeutil import utcnow
+
+__all__ = ["DONE_GRACE", "Claim", "ElsewhereWaits", "PageClaims"]
 
 T = TypeVar("T")
 
@@ -96,6 +104,56 @@ class PageClaims(Generic[T]):
             if done[url] > horizon:
                 break
             del done[url]
+
+
+class ElsewhereWaits:
+    """Waits for pages other workers are fetching, all together: the first waiter asks the
+    store about every page waited for, each ``every`` seconds, until its own is released."""
+
+    def __init__(
+        self,
+        store: PageLeaseStore,
+        *,
+        every: float = 0.25,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._every = every
+        self._clock = clock
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        self._asking = asyncio.Lock()
+
+    async def wait(self, url: str, *, within: float) -> bool:
+        """True once no live worker holds ``url`` any more; False after ``within`` seconds."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(url, []).append(done)
+        try:
+            async with asyncio.timeout(within):
+                while not done.done():
+                    async with self._asking:
+                        if done.done():
+                            break
+                        await self._ask()
+                        if not done.done():
+                            await asyncio.sleep(self._every)
+        except TimeoutError:
+            return False
+        finally:
+            waiters = self._waiting.get(url)
+            if waiters is not None and done in waiters:
+                waiters.remove(done)
+                if not waiters:
+                    del self._waiting[url]
+        return True
+
+    async def _ask(self) -> None:
+        urls = list(self._waiting)
+        held = await self._store.pages_held(urls, now=self._clock())
+        for url in urls:
+            if url not in held:
+                for done in self._waiting.pop(url, ()):
+                    if not done.done():
+                        done.set_result(None)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

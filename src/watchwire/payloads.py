@@ -28,6 +28,7 @@ __all__ = [
     "build_digest_payload",
     "iso_utc",
     "render_alert",
+    "summary",
     "with_identity",
 ]
 
@@ -140,6 +141,17 @@ def alerts_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if payload.get("type") == DIGEST_TYPE:
         return list(payload.get("alerts") or [])
     return [payload]
+
+
+def summary(payload: Mapping[str, Any]) -> str:
+    """One line saying what a message is (``watchwire alerts list``)."""
+    if payload.get("type") == HEALTH_TYPE:
+        source = (payload.get("source") or {}).get("name", "?")
+        return f"source-health: {source} is {payload.get('state', '?')}"
+    if payload.get("type") == DIGEST_TYPE:
+        return f"digest of {len(payload.get('alerts') or [])} alerts"
+    article = payload.get("article") or {}
+    return f"{payload.get('rule', '?')}: {article.get('title') or article.get('url') or '?'}"
 
 
 def as_displayed(payload: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -30,7 +30,7 @@ from watchwire.discover import detect_kind, discover, feed_fingerprint
 from watchwire.exceptions import WatchwireError
 from watchwire.fetch import Fetcher
 from watchwire.health import HealthKeeper, facts_of
-from watchwire.inflight import PageClaims
+from watchwire.inflight import ElsewhereWaits, PageClaims
 from watchwire.logs import redact_url
 from watchwire.models import (
     Article,
@@ -44,7 +44,7 @@ from watchwire.models import (
 from watchwire.observe import NullObserver, Observer
 from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
-from watchwire.store import AlertIntent, NewArticle, PollStore
+from watchwire.store import AlertIntent, NewArticle, PageClaim, PollStore
 from watchwire.timeutil import utcnow
 from watchwire.workers import OverBound, WorkerPool
 
@@ -58,6 +58,10 @@ _ARTICLE_CONCURRENCY = 8
 """Article fetches in flight per poll; the fetcher's per-host slots bound them further."""
 _MAX_ARTICLES_IN_FLIGHT = 64
 """Articles being fetched and processed at once, all sources together."""
+PAGE_LEASE = timedelta(seconds=30)
+"""A page claimed in the store for this worker's fetch (renewed with the worker's leases)."""
+ELSEWHERE_WAIT = 120.0
+"""Seconds a poll waits for a page another worker is fetching before leaving it for later."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +93,10 @@ _Seen = tuple[str, FetchResult, str]
 
 class _RetryLater(Exception):
     """An article page failed for now (timeout, 5xx): not stored, so not seen."""
+
+
+class _StoredElsewhere(Exception):
+    """Another worker fetched and stored the page meanwhile: not new to this poll."""
 
 
 class _GivenUp(Exception):
@@ -141,6 +149,8 @@ class Poller:
         self._in_flight = asyncio.Semaphore(_MAX_ARTICLES_IN_FLIGHT)
         self._pages: PageClaims[_Page] = PageClaims()
         """Pages being fetched by any poll: one fetch per article however many feeds list it."""
+        self._elsewhere = ElsewhereWaits(store)
+        """Pages other workers are fetching (claimed in the store), waited for together."""
         self.articles_handled = 0
         """Article pages processed so far, stored or not: how busy this poller has been."""
 
@@ -360,6 +370,11 @@ class Poller:
         todo.sort(key=lambda p: _when(p[1]), reverse=True)  # newest first, undated before all
         waiting = max(0, len(todo) - settings.max_articles_per_poll)
         todo = todo[: settings.max_articles_per_poll]
+        # Claimed at once, with no await before: another poll that lists one of these pages
+        # now follows this one's fetch, and this one follows another's. Then the pages this
+        # poll leads are claimed in the store, for one fetch across every worker.
+        claims = {url: self._pages.claim(url, unseen=url not in known) for url, _ in todo}
+        shared = await self._claim_shared([url for url, c in claims.items() if c.role == "lead"])
         stored = alerts = retry_later = given_up = skipped = 0
         gate = asyncio.Semaphore(_ARTICLE_CONCURRENCY)
 
@@ -376,52 +391,59 @@ class Poller:
 
         async def one(url: str, link: Link) -> None:
             nonlocal stored, alerts, retry_later, skipped
-            # Claimed at once, with no await before: another poll that lists this page now
-            # follows this one's fetch, and this one follows another's.
-            claim = self._pages.claim(url, unseen=url not in known)
+            claim = claims[url]
             if claim.role == "skip":
                 skipped += 1  # another poll stored it a moment ago
                 return
             leader = claim.role == "lead"
             try:
-                if leader:
-                    page = await self._lead(source, settings, url, link, gate)
-                else:
-                    assert claim.result is not None
-                    page = await asyncio.shield(claim.result)
-            except _RetryLater:
-                retry_later += 1
-                return
-            except _GivenUp as exc:  # over its bound on both tries: never again
-                await give_up(url, link, str(exc))
-                return
-            except Exception:
-                retry_later += 1  # the leader logged it; a bug must not lose the article
-                return
-            if page.analysis is None:
+                try:
+                    if not leader:
+                        assert claim.result is not None
+                        page = await asyncio.shield(claim.result)
+                    elif url in shared.elsewhere or (url in shared.stored and url not in known):
+                        page = await self._follow_elsewhere(url, waited=url in shared.elsewhere)
+                    else:
+                        page = await self._lead(source, settings, url, link, gate)
+                except _StoredElsewhere:
+                    skipped += 1
+                    return
+                except _RetryLater:
+                    retry_later += 1
+                    return
+                except _GivenUp as exc:  # over its bound on both tries: never again
+                    await give_up(url, link, str(exc))
+                    return
+                except Exception:
+                    retry_later += 1  # the leader logged it; a bug must not lose the article
+                    return
+                if page.analysis is None:
+                    if leader:
+                        self._pages.finish(url)
+                    await give_up(url, link, page.reason or "no article")
+                    return
+                try:
+                    n = await self._save(snap, source, settings, url, page)
+                except Exception as exc:
+                    # Storing failed (disk full, database locked) or a bug: never a reason to
+                    # lose the article. Not seen, so the next poll looks for it again.
+                    retry_later += 1
+                    if isinstance(exc, WatchwireError):
+                        log.warning("cannot store %s: %s", redact_url(link.url), exc,
+                                    extra={"source": source.name})  # fmt: skip
+                    else:
+                        log.exception("cannot store %s", redact_url(link.url),
+                                      extra={"source": source.name})  # fmt: skip
+                    if leader:
+                        self._pages.fail(url, _RetryLater())  # not stored: a later poll tries
+                    return
                 if leader:
                     self._pages.finish(url)
-                await give_up(url, link, page.reason or "no article")
-                return
-            try:
-                n = await self._save(snap, source, settings, url, page)
-            except Exception as exc:
-                # Storing failed (disk full, database locked) or a bug: never a reason to lose
-                # the article. Not seen, so the next poll looks for it again.
-                retry_later += 1
-                if isinstance(exc, WatchwireError):
-                    log.warning("cannot store %s: %s", redact_url(link.url), exc,
-                                extra={"source": source.name})  # fmt: skip
-                else:
-                    log.exception("cannot store %s", redact_url(link.url),
-                                  extra={"source": source.name})  # fmt: skip
-                if leader:
-                    self._pages.fail(url, _RetryLater())  # not stored: a later poll tries again
-                return
-            if leader:
-                self._pages.finish(url)
-            stored += 1
-            alerts += n
+                stored += 1
+                alerts += n
+            finally:
+                if leader and url in shared.mine:
+                    await self._release_page(url)
 
         async with asyncio.TaskGroup() as tg:
             for url, link in todo:
@@ -431,6 +453,37 @@ class Poller:
             stored=stored, alerts=alerts, failed=retry_later + given_up,
             retry_later=retry_later, given_up=given_up, waiting=waiting,
         )  # fmt: skip
+
+    async def _claim_shared(self, urls: list[str]) -> PageClaim:
+        """Claim in the store the pages this poll leads; on failure, let their followers go."""
+        try:
+            return await self._store.claim_pages(urls, now=self._now(), lease=PAGE_LEASE)
+        except BaseException:
+            for url in urls:
+                self._pages.fail(url, _RetryLater())
+            raise
+
+    async def _release_page(self, url: str) -> None:
+        try:
+            await self._store.release_pages([url])
+        except Exception as exc:  # its lease runs out instead
+            log.warning("could not release the claim on %s: %s", redact_url(url), exc)
+
+    async def _follow_elsewhere(self, url: str, *, waited: bool) -> _Page:
+        """A page another worker is fetching (or stored a moment ago): wait for it to be done,
+        then skip it if stored, else leave it to a later poll. Never fetched here now."""
+        try:
+            if waited:
+                if not await self._elsewhere.wait(url, within=ELSEWHERE_WAIT):
+                    raise _RetryLater
+                if not await self._store.known_urls([url]):
+                    raise _RetryLater  # it failed there (for now): a later poll tries again
+        except BaseException as exc:
+            self._pages.fail(url, exc if isinstance(exc, Exception) else _RetryLater())
+            raise
+        self._pages.fail(url, _StoredElsewhere())  # this poll's followers skip it too
+        self._pages.finish(url)
+        raise _StoredElsewhere
 
     async def _lead(
         self, source: SourceConfig, settings: CrawlSettings, url: str, link: Link,

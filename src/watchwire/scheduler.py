@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watchwire.timeutil import utcnow
@@ -77,9 +78,21 @@ class Scheduler:
     def add_cron(self, job_id: str, work: Work, crontab: str) -> None:
         self._add(job_id, work, CronTrigger.from_crontab(crontab, timezone="UTC"), None)
 
-    def _add(self, job_id: str, work: Work, trigger: Any, first_run: datetime | None) -> None:
+    def run_at(self, job_id: str, work: Work, when: datetime) -> None:
+        """Also run ``work`` once at ``when`` (as ``job_id``: never beside its other runs);
+        a later call replaces the one planned."""
+        self._add(f"{job_id}@", work, DateTrigger(run_date=when, timezone="UTC"), None, job_id)
+
+    def _add(
+        self,
+        job_id: str,
+        work: Work,
+        trigger: Any,
+        first_run: datetime | None,
+        runs_as: str | None = None,
+    ) -> None:
         async def hand_off() -> None:
-            self.run_now(job_id, work)
+            self.run_now(runs_as or job_id, work)
 
         kwargs: dict[str, Any] = {}
         if first_run is not None:
@@ -122,6 +135,11 @@ class Scheduler:
         finally:
             if self._running.get(job_id) is asyncio.current_task():
                 del self._running[job_id]
+
+    @property
+    def accepting(self) -> bool:
+        """False once ``stop`` began: ``run_now`` starts nothing more."""
+        return self._accepting
 
     def remove(self, job_id: str) -> None:
         if self._aps.get_job(job_id) is not None:

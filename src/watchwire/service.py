@@ -4,6 +4,14 @@
 and the current ``Snapshot`` (config + compiled rules), swapped whole on reload. ``run``
 schedules the stages until told to stop; ``once`` polls every source a single time and delivers
 what is due. Both leave the store closed cleanly however they end.
+
+``run`` is one worker of a deployment that may have several (over PostgreSQL): which source is
+due lives in the store, and APScheduler drives this worker's periodic jobs — claim the due
+sources it has room for (``rota``), keep its leases alive and free those of workers that are
+gone, wake the dispatcher's lanes, seal digests (the fetcher gives back by itself the hosts it
+no longer requests). A message queued by any worker wakes the lanes at once
+(``LeaseKeeper.outbox_wakeup``). With one worker (SQLite) it is the same model, every lease its
+own.
 """
 
 from __future__ import annotations
@@ -31,11 +39,13 @@ from watchwire.metrics import Metrics
 from watchwire.observe import NullObserver, Observer
 from watchwire.pipeline import Poller, PollReport
 from watchwire.retention import Pruner
+from watchwire.rota import LEASE, Rota
 from watchwire.scheduler import Scheduler, next_digest_at
 from watchwire.snapshot import Snapshot
 from watchwire.store import (
     DryRunStore,
     OutboxRow,
+    SourceLease,
     Store,
     WouldAlert,
     locate_store,
@@ -49,7 +59,6 @@ __all__ = [
     "OnceReport",
     "Service",
     "default_workers",
-    "first_runs",
     "freeze_long_lived",
     "open_service",
     "run_once",
@@ -60,12 +69,15 @@ log = logging.getLogger(__name__)
 
 DRAIN_EVERY = timedelta(seconds=5)
 DRAIN_BATCH = 50
-STARTUP_SPREAD = timedelta(seconds=60)
-"""At most this long, and half their interval, the first polls of the sources that share an
-interval are spread over at start: a steady state without bursts."""
-STARTUP_GAP = timedelta(seconds=0.25)
-"""First polls at start are at most this far apart (4 a second, or more when more sources
-must fit in ``STARTUP_SPREAD``)."""
+CLAIM_EVERY = timedelta(seconds=5)
+"""The longest a worker goes without looking for due sources (other workers' leases expire,
+reloads add sources); in between it wakes when its next source falls due."""
+CLAIM_COALESCE = timedelta(milliseconds=250)
+"""Sources falling due this close together are claimed in one go."""
+KEEP_EVERY = timedelta(seconds=5)
+"""Leases renewed (well inside ``rota.LEASE``) and those of gone workers freed this often."""
+DIGEST_CHECK = timedelta(seconds=60)
+"""The longest an interval digest that is due waits to be sealed (by whichever worker)."""
 PRUNE_EVERY = timedelta(minutes=10)
 """How often ``run`` prunes what retention says is old."""
 ONCE_PRUNE_BUDGET = 30.0
@@ -89,6 +101,7 @@ class Service:
     channel_stack: AsyncExitStack
     workers: WorkerPool
     trimmer: MemoryTrimmer
+    rota: Rota
     pruner: Pruner
     failure: WatchwireError | None = None
     """What made the service stop on its own (its store gone); ``run`` raises it."""
@@ -124,32 +137,53 @@ class Service:
             self.failure = error
             self.failed.set()
 
+    async def keep_job(self) -> None:
+        """Keep this worker's leases alive; free those of workers that are gone."""
+        now = utcnow()
+        await self.store.renew_leases(now=now, lease=LEASE)
+        freed = await self.store.release_orphans(now=now)
+        if freed:
+            log.info("took over %d lease(s) of worker(s) that are gone", freed)
+
     async def memory_job(self) -> None:
         """Stop idle extraction workers, and give back what a burst of work left behind."""
         await self.workers.stop_if_idle()
         await self.trimmer.trim_after(self.poller.articles_handled)
 
     async def seal_due_digests(self, now: datetime) -> int:
-        """Seal the digest of every channel whose period is over (used by ``once``)."""
+        """Seal the digest of every channel whose period is over."""
         sealed = 0
         for name, channel in self.config.channels.items():
-            if channel.digest is None:
-                continue
-            last = await self.store.last_digest_at(name)
-            if last is None:
-                last = await self.store.oldest_queued_at(name)
-                if last is None:
-                    continue
-            due = next_digest_at(channel.digest, after=last)
-            if due <= now and await self.store.seal_digest(name, now=now) is not None:
+            if channel.digest is not None and await self._seal_if_due(name, channel.digest, now):
                 sealed += 1
         return sealed
+
+    async def _seal_if_due(self, channel: str, schedule: timedelta | str, now: datetime) -> bool:
+        """Seal ``channel``'s digest if its period is over: once, whichever workers look.
+
+        Due a period after the last digest (or after the oldest alert waiting, before the
+        first); every worker computes the same time from the store, and the store seals only
+        if no digest was sealed since, so the period gets one digest between them.
+        """
+        last = await self.store.last_digest_at(channel)
+        anchor = last or await self.store.oldest_queued_at(channel)
+        if anchor is None:
+            return False
+        due = next_digest_at(schedule, after=anchor)
+        # A job fires when it is due, a hair before the digest it sealed last time was stamped.
+        slack = min(schedule / 10, timedelta(seconds=30)) if isinstance(schedule, timedelta) \
+            else timedelta(seconds=1)  # fmt: skip
+        if due > now + slack:
+            return False
+        sealed = await self.store.seal_digest(channel, now=now, unless_since=due - slack)
+        return sealed is not None
 
     async def prune_job(self) -> None:
         await self.pruner.run(self.config.storage)
 
     async def seal_digest(self, channel: str) -> None:
-        if await self.store.seal_digest(channel, now=utcnow()) is not None:
+        schedule = self.config.channels[channel].digest if channel in self.config.channels else None
+        if schedule is not None and await self._seal_if_due(channel, schedule, utcnow()):
             self.dispatcher.wake()
 
 
@@ -210,7 +244,7 @@ async def open_service(
         # Idle connections outlast the poll intervals (up to 5 min): a poll reuses the last one's.
         keepalive = keepalive_for(config.settings_for(s).interval for s in config.sources)
         fetcher = await stack.enter_async_context(
-            Fetcher(config.settings_for(None), keepalive=keepalive)
+            Fetcher(config.settings_for(None), keepalive=keepalive, hosts=store)
         )
         channel_stack = AsyncExitStack()
         channels = await channel_stack.enter_async_context(open_channels(config.channels))
@@ -223,6 +257,7 @@ async def open_service(
             channel_stack=channel_stack,
             workers=pool,
             trimmer=MemoryTrimmer(store.release_memory),
+            rota=Rota(store),
             pruner=Pruner(store),
             observer=observer,
         )
@@ -401,7 +436,7 @@ async def run_service(
     loader: Callable[[], Config] | None = None,
     workers: int = 0,
 ) -> None:
-    """Schedule every source until ``stop`` is set; reload the config when ``reload`` is set.
+    """Poll the due sources until ``stop`` is set; reload the config when ``reload`` is set.
 
     A reload runs beside everything else (polls, deliveries, a stop): it never waits on a
     delivery. Stopping gives running polls and deliveries ``SHUTDOWN_GRACE`` seconds together,
@@ -435,8 +470,10 @@ async def run_service(
         await _take_over_outbox(svc)
         await _warn_unhealthy(svc)
         lanes = tg.create_task(svc.dispatcher.serve(), name="dispatcher")
-        _schedule(svc, scheduler, first=True)
+        await svc.rota.plan(svc.config)
+        _schedule(svc, scheduler)
         scheduler.start()
+        wakeups = tg.create_task(_deliver_when_queued(svc), name="outbox wake-ups")
         counts = await svc.store.outbox_counts()
         log.info(
             "watching %d source(s) with %d rule(s); %d alert(s) pending from earlier runs",
@@ -453,6 +490,7 @@ async def run_service(
                 else:  # a SIGHUP during a reload: once this one is in, another
                     await _first_of(stop, svc.failed, done=reloading)
         log.info("stopping")
+        wakeups.cancel()
         if reloading is not None:
             reloading.cancel()
         await asyncio.gather(
@@ -492,54 +530,32 @@ async def _warn_unhealthy(svc: Service) -> None:
 async def _take_over_outbox(svc: Service) -> None:
     """Alerts a crashed run left mid-delivery go out at once (DESIGN: "delivered at once").
 
-    Only because this process holds the store's service lock (``open_store(service=True)``):
-    any other process that leased a message is gone, so its 'delivering' rows have no live
-    holder. Delivery is at least once, so a receiver may see one twice, with one id.
+    Only those whose worker is gone: on the embedded store, this process holds the service
+    lock (``open_store(service=True)``), so every other holder is; on a server, the store tells
+    the live workers apart. Delivery is at least once, so a receiver may see one twice, with
+    one id.
     """
     released = await svc.store.release_leases(now=utcnow())
     if released:
         log.info("%d alert(s) left mid-delivery by an earlier run are due again", released)
 
 
-def first_runs(
-    intervals: Mapping[str, timedelta], *, now: datetime, spread: timedelta = STARTUP_SPREAD
-) -> dict[str, datetime]:
-    """When each source is first polled at start: the sources that share an interval evenly
-    over half of it, at most ``spread``, and no longer than ``STARTUP_GAP`` per source — so a
-    thousand sources never come in one burst, and five do not wait a minute."""
-    groups: dict[timedelta, list[str]] = {}
-    for name, every in intervals.items():
-        groups.setdefault(every, []).append(name)
-    out: dict[str, datetime] = {}
-    for every, names in groups.items():
-        window = min(every / 2, spread, STARTUP_GAP * len(names))
-        for i, name in enumerate(names):
-            out[name] = now + window * i / len(names)
-    return out
+async def _deliver_when_queued(svc: Service) -> None:
+    """Wake the dispatcher as soon as any worker queues a message, not at the next tick."""
+    while True:
+        await svc.store.outbox_wakeup()
+        svc.dispatcher.wake()
 
 
-def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
+def _schedule(svc: Service, scheduler: Scheduler) -> None:
     now = utcnow()
-    sources = [s for s in svc.config.sources if s.enabled]
     wanted: set[str] = set()
-    starts = first_runs({s.name: svc.config.settings_for(s).interval for s in sources}, now=now)
-    for source in sources:
-        job = f"source:{source.name}"
-        wanted.add(job)
-        settings = svc.config.settings_for(source)
-        # No per-run jitter: APScheduler adds it to every run of a fixed grid, so it only
-        # lengthens the gap between two polls (straight onto alert latency) and never moves
-        # a source off its neighbours' grid. The first runs are spread instead.
-        if first:
-            first_run = starts[source.name]
-        else:
-            # A reload keeps each source's place (pushing every poll an interval out would
-            # delay every alert by up to that); a new source is polled now.
-            first_run = _kept(scheduler, job, default=now, latest=now + settings.interval)
-        scheduler.add_interval(
-            job, partial(_poll_job, svc, scheduler, source), every=settings.interval,
-            first_run=first_run,
-        )  # fmt: skip
+    claim = partial(_claim_job, svc, scheduler)
+    wanted |= {"sources", "sources@"}
+    scheduler.add_interval("sources", claim, every=CLAIM_EVERY, first_run=now)
+    wanted.add("leases")
+    kept = _kept(scheduler, "leases", default=now, latest=now)
+    scheduler.add_interval("leases", svc.keep_job, every=KEEP_EVERY, first_run=kept)
     wanted.add("outbox")
     scheduler.add_interval("outbox", svc.drain_job, every=DRAIN_EVERY, first_run=now)
     wanted.add("store")
@@ -563,10 +579,12 @@ def _schedule(svc: Service, scheduler: Scheduler, *, first: bool) -> None:
         wanted.add(job)
         work = partial(svc.seal_digest, name)
         if isinstance(channel.digest, timedelta):
-            # Kept across reloads too: frequent reloads must not keep a digest from sealing.
-            due = next_digest_at(channel.digest, after=now)
+            # Whether it is due is the store's to say (any worker may have sealed it): look
+            # often enough that a due digest waits little, and keep the place across reloads.
+            every = min(channel.digest, DIGEST_CHECK)
+            due = now + every
             first_run = _kept(scheduler, job, default=due, latest=due)
-            scheduler.add_interval(job, work, every=channel.digest, first_run=first_run)
+            scheduler.add_interval(job, work, every=every, first_run=first_run)
         else:
             scheduler.add_cron(job, work, channel.digest)
     for job in scheduler.job_ids() - wanted:
@@ -580,11 +598,45 @@ def _kept(scheduler: Scheduler, job: str, *, default: datetime, latest: datetime
     return default if planned is None else min(planned, latest)
 
 
-async def _poll_job(svc: Service, scheduler: Scheduler, source: SourceConfig) -> None:
-    report = await svc.poller.poll(source)
-    if report.alerts:
-        # New alerts go out now, not at the next drain tick.
-        svc.dispatcher.wake()
+async def _claim_job(svc: Service, scheduler: Scheduler) -> None:
+    """Claim the due sources this worker has room for, start their polls, and wake again
+    when the next falls due."""
+    leases, next_due = await svc.rota.claim()
+    for lease in leases:
+        poll = partial(_poll_job, svc, scheduler, lease)
+        if not scheduler.run_now(f"source:{lease.name}", poll):
+            await svc.rota.finish(lease, None)  # stopping: due as it was, for another worker
+    if next_due is not None and scheduler.accepting:
+        _claim_at(svc, scheduler, max(next_due, utcnow()) + CLAIM_COALESCE)
+
+
+def _claim_at(svc: Service, scheduler: Scheduler, when: datetime) -> None:
+    scheduler.run_at("sources", partial(_claim_job, svc, scheduler), when)
+
+
+def _claim_by(svc: Service, scheduler: Scheduler, when: datetime) -> None:
+    """A claim at ``when`` unless one is planned sooner."""
+    planned = scheduler.next_run("sources@")
+    if planned is None or when < planned:
+        _claim_at(svc, scheduler, when)
+
+
+async def _poll_job(svc: Service, scheduler: Scheduler, lease: SourceLease) -> None:
+    source = next((s for s in svc.config.sources if s.name == lease.name and s.enabled), None)
+    interval = None if source is None else svc.config.settings_for(source).interval
+    try:
+        if source is not None:  # else a reload dropped it since the claim
+            # Forced: the store said it is due when it was claimed (a back-off included);
+            # its row may say later now only because a worker planned it meanwhile.
+            await svc.poller.poll(source, force=True)
+    finally:
+        was_full = svc.rota.full
+        due = await svc.rota.finish(lease, interval)
+        if scheduler.accepting:
+            # Claimed again when it falls due, not at the next periodic claim (up to
+            # CLAIM_EVERY late); at once when this made room for sources left waiting.
+            now = utcnow()
+            _claim_by(svc, scheduler, (now if was_full else max(due, now)) + CLAIM_COALESCE)
 
 
 async def _reload(
@@ -616,7 +668,8 @@ async def _reload(
     svc.poller.reconfigure(snapshot)
     drained = svc.dispatcher.reconfigure(channels, _policies(new))
     tg.create_task(_close_after(drained, old_stack), name="close old channels")
-    _schedule(svc, scheduler, first=False)
+    await svc.rota.plan(new)
+    _schedule(svc, scheduler)
     log.info(
         "config reloaded: %d source(s), %d rule(s), %d channel(s)",
         len(new.sources), len(snapshot.rules), len(new.channels),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from watchwire.service import first_runs
+from watchwire.rota import first_runs
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -98,6 +98,11 @@ class Cluster:
     def log(self) -> Path:
         return self.base / "server.log"
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (its children are the server's other processes)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def dsn(self, dbname: str = "postgres") -> str:
         """A libpq URL for one database of the cluster, as a user would write ``storage:``."""
         host = quote(str(self.base), safe="/")
@@ -106,8 +111,11 @@ class Cluster:
     # --- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, bin_dir: Path | None = None) -> Cluster:
-        """Make and start a cluster; PostgresUnavailable (with the reason) when it cannot."""
+    def start(cls, bin_dir: Path | None = None, *, settings: str = "") -> Cluster:
+        """Make and start a cluster; PostgresUnavailable (with the reason) when it cannot.
+
+        ``settings``: ``postgresql.conf`` lines after the defaults (the benchmarks ask for a
+        durable server, ``fsync = on`` and the rest)."""
         began = time.perf_counter()
         bin_dir = bin_dir or Path(os.environ.get("WATCHWIRE_TEST_PG_BIN", DEFAULT_BIN))
         for tool in ("initdb", "pg_ctl"):
@@ -125,7 +133,7 @@ class Cluster:
             if run_as is not None:
                 user = pwd.getpwnam(run_as)
                 os.chown(base, user.pw_uid, user.pw_gid)
-            cluster._initdb()
+            cluster._initdb(settings)
             cluster._pg_ctl("start", "-w", "-t", str(START_TIMEOUT), "-l", str(cluster.log))
             cluster._check_connects()
         except BaseException:
@@ -154,7 +162,7 @@ class Cluster:
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def _initdb(self) -> None:
+    def _initdb(self, extra: str = "") -> None:
         self._run(
             "initdb",
             "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
@@ -163,7 +171,7 @@ class Cluster:
         )  # fmt: skip
         settings = _SETTINGS.format(socket_dir=self.base, port=PORT)
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(settings)
+            conf.write(settings + extra)
 
     def _pg_ctl(self, *args: str) -> None:
         self._run("pg_ctl", "-D", str(self.data), *args, timeout=STOP_TIMEOUT + START_TIMEOUT)

@@ -20,7 +20,7 @@ from watchwire.models import Article, FetchOutcome, FetchResult
 from watchwire.payloads import render_alert
 from watchwire.rules import compile_rules
 from watchwire.snapshot import Snapshot
-from watchwire.store import AlertIntent, HealthRecord, NewArticle, Store, locate_store, open_store
+from watchwire.store import AlertIntent, HealthRecord, NewArticle, Store, open_store
 from watchwire.timeutil import utcnow
 from watchwire.web import HttpServer, WebContext
 from watchwire.workers import WorkerPool
@@ -107,15 +107,22 @@ async def seed(store: Store, snapshot: Snapshot) -> None:
                article("Weather", "Rain in Kyiv all week.", hours_ago=0.5))  # fmt: skip
 
 
-@pytest.fixture
-async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
-    async with serve(tmp_path) as ep:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Dashboard]:
+    """The dashboard over each backend: its pages read the same from either store."""
+    storage = None
+    if request.param == "postgresql":
+        storage = request.getfixturevalue("postgres_dsn")
+    async with serve(tmp_path, storage=storage) as ep:
         yield ep
 
 
-def config_of(tmp_path: Path, sources: str | None = None) -> Snapshot:
-    """The test config; ``sources`` (YAML list items) replaces its sources."""
-    text = CONFIG.format(db=tmp_path / "w.db")
+def config_of(
+    tmp_path: Path, sources: str | None = None, *, storage: str | None = None
+) -> Snapshot:
+    """The test config (its store ``storage``, else a file in ``tmp_path``); ``sources`` (YAML
+    list items) replaces its sources."""
+    text = CONFIG.format(db=f'"{storage}"' if storage else tmp_path / "w.db")
     if sources is not None:
         head, _, rest = text.partition("sources:\n")
         text = head + "sources:\n" + sources + "\nchannels:" + rest.partition("channels:")[2]
@@ -130,10 +137,11 @@ async def serve(
     seeded: bool = True,
     sources: str | None = None,
     wake: Callable[[], None] = lambda: None,
+    storage: str | None = None,
     sandboxes: WorkerPool | None = None,
 ) -> AsyncIterator[Dashboard]:
-    snapshot = config_of(tmp_path, sources)
-    async with open_store(locate_store(tmp_path / "w.db")) as store:
+    snapshot = config_of(tmp_path, sources, storage=storage)
+    async with open_store(snapshot.config.store_location()) as store:
         if seeded:
             await seed(store, snapshot)
         context = WebContext(

@@ -17,6 +17,7 @@ from pathlib import Path
 from watchwire import __version__
 from watchwire.cli import (
     channel_cmds,
+    copy_cmds,
     page_cmds,
     service_cmds,
     source_cmds,
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"watchwire {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = Parents(config=config, logs=logs, color=color)
-    for module in (service_cmds, page_cmds, store_cmds, channel_cmds, source_cmds):
+    for module in (service_cmds, page_cmds, store_cmds, copy_cmds, channel_cmds, source_cmds):
         module.register(sub, parents)
     return parser
 

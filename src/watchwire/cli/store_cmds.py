@@ -122,7 +122,8 @@ def register(sub: Any, parents: Parents) -> None:
         description="Copy the store while the service keeps running: SQLite's online backup, "
         "one consistent snapshot, written beside PATH and renamed, never over an existing "
         "file. PATH may be a folder: the copy is named with the time. The copy is a store "
-        "(restore: docs/deploy.md).",
+        "(restore: docs/deploy.md). A PostgreSQL store is backed up with pg_dump instead: "
+        "this says so (exit 2).",
         examples=["watchwire backup /var/backups/watchwire/",
                   "watchwire backup watchwire-before-upgrade.db -c /etc/watchwire/watchwire.yaml"],
     )  # fmt: skip
@@ -315,6 +316,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
     config = load(args)
     location = existing_store(config)
+    instead = location.backup_instead()
+    if instead is not None:  # a server's store: its own tools, said before anything is opened
+        raise UsageError(instead)
     target: Path = args.path
     if target.is_dir():
         target = target / f"watchwire-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.db"

@@ -5,7 +5,8 @@
 
 1. robots.txt for the URL's origin (cached; see ``robots.py``) — ``DISALLOWED`` if it says no;
 2. a place in the host's slot (``hosts.py``): at most ``per_host_concurrency`` requests in
-   flight, starts ``per_host_delay`` apart (or the robots.txt ``Crawl-delay``, up to 30 s);
+   flight, starts ``per_host_delay`` apart (or the robots.txt ``Crawl-delay``, up to 30 s) —
+   for every worker of a deployment together when ``hosts`` is given (``shared.py``);
 3. the request, with the body read raw, decoded and cut at ``max_body`` (``body.py``);
 4. redirects followed by hand — each hop is checked against robots.txt and takes a place in its
    own host's slot — at most ``max_redirects``, a loop detected at once;
@@ -55,6 +56,7 @@ from watchwire.fetch.hosts import Clock, HostSlot, HostSlots, Sleep
 from watchwire.fetch.media import ACCEPT, AnyPurpose, Purpose, accepts, parse_content_type
 from watchwire.fetch.retry import RETRY_AFTER_CEILING, backoff
 from watchwire.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsFile
+from watchwire.fetch.shared import LINGER, SharedHosts
 from watchwire.fetch.transport import (
     AIOHTTP_KEEPALIVE,
     AiohttpTransport,
@@ -66,6 +68,7 @@ from watchwire.fetch.transport import (
 from watchwire.gzipfile import GzipError, gunzip_capped, is_gzip
 from watchwire.logs import redact_url
 from watchwire.models import FetchOutcome, FetchResult, Validators
+from watchwire.store import HostLeaseStore
 
 __all__ = ["Fetcher"]
 
@@ -142,7 +145,8 @@ class Fetcher:
     limit of open files to its hard one when the fetcher opens (``raise_open_files_limit``).
     ``transport`` replaces the network (tests: ``httpx.MockTransport``) and is closed with the
     fetcher, as ``httpx.AsyncClient`` does; ``clock``/``sleep`` drive politeness delays, backoff
-    and robots.txt expiry; ``rand`` the retry jitter.
+    and robots.txt expiry; ``rand`` the retry jitter. ``hosts``: the store's host leases, when
+    other workers fetch beside this one (``release_idle_hosts`` gives back those not in use).
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class Fetcher:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        hosts: HostLeaseStore | None = None,
     ) -> None:
         self._settings = settings
         self._keepalive = keepalive
@@ -161,7 +166,10 @@ class Fetcher:
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
-        self._slots = HostSlots(clock=clock, sleep=sleep)
+        self._shared = None if hosts is None else SharedHosts(hosts, clock=clock, sleep=sleep)
+        gate = None if self._shared is None else self._shared.hold
+        self._slots = HostSlots(clock=clock, sleep=sleep, gate=gate)
+        self._giving_back: asyncio.Task[None] | None = None
         self._robots = RobotsCache(clock=clock)
         self._open: Sender | None = None
 
@@ -176,6 +184,10 @@ class Fetcher:
             if self._keepalive > AIOHTTP_KEEPALIVE:
                 raise_open_files_limit()  # a socket kept per host watched
             self._open = AiohttpTransport(keepalive=self._keepalive)
+        if self._shared is not None:
+            # Owned by the fetcher: hosts it no longer requests go back to the other workers
+            # as long as it is open, whoever uses it.
+            self._giving_back = asyncio.create_task(self._give_back(self._shared))
         return self
 
     async def __aexit__(
@@ -199,8 +211,30 @@ class Fetcher:
             log.warning("closing the fetcher took over 5 s; left to finish in the background")
 
     async def _close(self, client: Sender) -> None:
+        giving_back, self._giving_back = self._giving_back, None
+        if giving_back is not None:
+            giving_back.cancel()
+            await asyncio.gather(giving_back, return_exceptions=True)
         await self._robots.aclose()
         await client.aclose()
+        if self._shared is not None:
+            try:
+                await self._shared.release_idle(everything=True)
+            except Exception as exc:  # they expire with their leases
+                log.warning("could not give back this worker's hosts: %s", exc)
+
+    async def release_idle_hosts(self) -> int:
+        """Give back the hosts this worker no longer requests (when shared); how many. The
+        fetcher does it by itself every ``LINGER`` / 2 seconds while it is open."""
+        return 0 if self._shared is None else await self._shared.release_idle()
+
+    async def _give_back(self, shared: SharedHosts) -> None:
+        while True:
+            await asyncio.sleep(LINGER / 2)  # wall time, whatever drives the delays
+            try:
+                await shared.release_idle()
+            except Exception as exc:  # kept, and given back on a later round
+                log.warning("could not give hosts back to the other workers: %s", exc)
 
     @property
     def hosts(self) -> HostSlots:

@@ -1,6 +1,7 @@
 """Storage: the store's roles (``roles``), the values crossing them, and ``open_store``.
 
-Backends live in their own packages (``sqlite``); nothing outside this package names one.
+Backends live in their own packages (``sqlite``, ``postgres``); nothing outside this package
+names one.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from watchwire.store.factory import StoreLocation, locate_store, open_store
 from watchwire.store.ids import new_id
 from watchwire.store.roles import (
     ArticleStore,
+    HostLeaseStore,
+    LeaseKeeper,
     Maintenance,
     OutboxStore,
+    PageLeaseStore,
     PollStore,
     Retention,
+    ScheduleStore,
     SearchStore,
     SourceStore,
     Store,
@@ -23,6 +28,7 @@ from watchwire.store.values import (
     ArticlePreview,
     ArticleRow,
     CachedValidators,
+    ClaimedSources,
     DayActivity,
     DeliveryAttempt,
     FetchRecord,
@@ -32,9 +38,12 @@ from watchwire.store.values import (
     NewArticle,
     OutboxKey,
     OutboxRow,
+    PageClaim,
     PollRecord,
     SearchKey,
     SourceHealth,
+    SourceLease,
+    SourcePlan,
     SourceState,
     StoreCheck,
     StoryAlert,
@@ -49,6 +58,7 @@ __all__ = [
     "ArticleRow",
     "ArticleStore",
     "CachedValidators",
+    "ClaimedSources",
     "DayActivity",
     "DeliveryAttempt",
     "DryRunStore",
@@ -56,17 +66,24 @@ __all__ = [
     "GivenUp",
     "HealthIntent",
     "HealthRecord",
+    "HostLeaseStore",
+    "LeaseKeeper",
     "Maintenance",
     "NewArticle",
     "OutboxKey",
     "OutboxRow",
     "OutboxStore",
+    "PageClaim",
+    "PageLeaseStore",
     "PollRecord",
     "PollStore",
     "Retention",
+    "ScheduleStore",
     "SearchKey",
     "SearchStore",
     "SourceHealth",
+    "SourceLease",
+    "SourcePlan",
     "SourceState",
     "SourceStore",
     "Store",

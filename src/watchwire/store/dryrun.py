@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from watchwire.models import FetchResult, StoredArticle, Validators
 from watchwire.store.roles import PollStore
@@ -26,6 +26,7 @@ from watchwire.store.values import (
     HealthIntent,
     HealthRecord,
     NewArticle,
+    PageClaim,
     PollRecord,
     SourceHealth,
     SourceState,
@@ -167,6 +168,22 @@ class DryRunStore:
 
     async def count_articles(self) -> int:
         return await self._base.count_articles()
+
+    # --- pages: this run's own, claimed from nobody ----------------------------------------------
+
+    async def claim_pages(
+        self, urls: Sequence[str], *, now: datetime, lease: timedelta
+    ) -> PageClaim:
+        """Every page is this run's to fetch (it takes no lease others would see); those the
+        store or this run has are named stored."""
+        known = await self.known_urls(urls)
+        return PageClaim(mine=frozenset(urls), elsewhere=frozenset(), stored=frozenset(known))
+
+    async def pages_held(self, urls: Sequence[str], *, now: datetime) -> set[str]:
+        return set()
+
+    async def release_pages(self, urls: Sequence[str]) -> None:
+        return None
 
     async def daily_activity(self, *, since: date) -> list[DayActivity]:
         return await self._base.daily_activity(since=since)

@@ -37,6 +37,19 @@ class StoreLocation:
             return str(self.path) == ":memory:" or self.path.exists()
         return True
 
+    def backup_instead(self) -> str | None:
+        """Why ``watchwire backup`` (SQLite's online backup) does not apply to this store, and
+        what to use instead, in words; None where it applies."""
+        if self.backend == "sqlite":
+            return None
+        return (
+            f"the store is the PostgreSQL database at {self}: `watchwire backup` copies an "
+            "SQLite file. Back a database up with PostgreSQL's own tools, e.g. `pg_dump "
+            "--format=custom --file=watchwire.dump DATABASE-URL` (one consistent snapshot while "
+            "the workers keep writing), restored with `pg_restore --dbname=EMPTY-DATABASE-URL "
+            "watchwire.dump` (docs/deploy.md, Backups and restore)"
+        )
+
     def __str__(self) -> str:
         return str(self.path) if self.path is not None else _without_password(self.url or "")
 
@@ -82,9 +95,14 @@ def open_store(
 
         assert location.path is not None
         return SqliteStore.open(location.path, near_distance=near_distance, service=service)
-    raise StoreError(
-        f"storage {location}: PostgreSQL is not supported by this version of watchwire"
-    )
+    assert location.url is not None
+    try:
+        from watchwire.store.postgres.store import PostgresStore
+    except ImportError as exc:  # the driver is an extra
+        raise StoreError(
+            f"storage {location}: PostgreSQL needs its driver: pip install 'watchwire[postgresql]'"
+        ) from exc
+    return PostgresStore.open(location.url, near_distance=near_distance)
 
 
 def _without_password(url: str) -> str:

@@ -2,10 +2,18 @@
 
 Stages ask for the role they use, never for a backend: the pipeline needs sources and articles
 (``PollStore``), the dispatcher the outbox, the query layer search and listings. ``Store`` is
-every role at once, which each backend implements (``sqlite`` today) and which one contract
-test suite holds every backend to (``tests/store/contract/``). Times are aware datetimes in
-UTC; ids of articles and stories are integers, of alerts and messages time-ordered strings
-(``ids.new_id``).
+every role at once, which each backend implements (``sqlite``, ``postgres``) and which one
+contract test suite holds every backend to (``tests/store/contract/``). Times are aware
+datetimes in UTC; ids of articles and stories are integers, of alerts and messages time-ordered
+strings (``ids.new_id``).
+
+**Workers.** An opened store is one *worker*: the process that opened it. Several workers may
+share one store (PostgreSQL); the coordination roles (``ScheduleStore``, ``PageLeaseStore``,
+``HostLeaseStore``, ``LeaseKeeper``) let them share the work without doing it twice. A lease
+is taken for this worker, renewed while its work runs (``renew_leases``), and given back when it
+is done; a lease whose worker is gone (its process ended, however) is given to another, at once
+once the store can tell (``release_orphans``), else when it expires. A store only one process
+can open (SQLite) implements them trivially: its one worker holds everything.
 
 What a backend must guarantee, whatever its engine:
 
@@ -15,24 +23,28 @@ What a backend must guarantee, whatever its engine:
 - outbox messages are claimed with a lease and delivered at least once (``claim_due``);
 - every delivery try of a message is kept with its answer, until the message itself goes;
 - ``search`` returns a superset of a query's matches (the rules engine decides), newest first;
+- a source is polled by one worker at a time, an article page fetched by one, a host's
+  politeness kept by one, a digest sealed by one;
 - a pruned article's URL stays known, and a copy of its text (exact, or near within the
   guaranteed distance of ``dedupe.MEMORY_BANDS``) never alerts: its story is closed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from watchwire.models import FetchResult, OutboxMessage, StoredArticle, Validators
 from watchwire.rules import SearchQuery
+from watchwire.store.records import CopyMarker, Kind, Record
 from watchwire.store.values import (
     AlertIntent,
     ArticlePreview,
     ArticleRow,
     CachedValidators,
+    ClaimedSources,
     DayActivity,
     DeliveryAttempt,
     FetchRecord,
@@ -42,9 +54,11 @@ from watchwire.store.values import (
     NewArticle,
     OutboxKey,
     OutboxRow,
+    PageClaim,
     PollRecord,
     SearchKey,
     SourceHealth,
+    SourcePlan,
     SourceState,
     StoreCheck,
     StoryDetail,
@@ -53,13 +67,18 @@ from watchwire.store.values import (
 
 __all__ = [
     "ArticleStore",
+    "HostLeaseStore",
+    "LeaseKeeper",
     "Maintenance",
     "OutboxStore",
+    "PageLeaseStore",
     "PollStore",
     "Retention",
+    "ScheduleStore",
     "SearchStore",
     "SourceStore",
     "Store",
+    "TransferStore",
 ]
 
 
@@ -208,9 +227,11 @@ class OutboxStore(Protocol):
         ...
 
     async def release_leases(self, *, now: datetime) -> int:
-        """Make messages left mid-delivery due now. Only for a process that knows every other
-        holder of a lease is gone — on the embedded store, the one that holds the service lock
-        (``open_store(..., service=True)``): another live deliverer could be sending them."""
+        """Make messages left mid-delivery by a worker that is gone due now; how many.
+
+        Never a live worker's: it could be sending them this moment. On the embedded store only
+        the process holding the service lock (``open_store(..., service=True)``) may call it:
+        every other holder is gone; on a server, a worker is gone when its presence is."""
         ...
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None: ...
@@ -218,8 +239,13 @@ class OutboxStore(Protocol):
         self, message_id: str, *, error: str, next_attempt_at: datetime
     ) -> None: ...
     async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None: ...
-    async def seal_digest(self, channel: str, *, now: datetime) -> OutboxMessage | None:
-        """Gather a channel's queued alerts into one digest message (one transaction)."""
+    async def seal_digest(
+        self, channel: str, *, now: datetime, unless_since: datetime | None = None
+    ) -> OutboxMessage | None:
+        """Gather a channel's queued alerts into one digest message (one transaction).
+
+        ``unless_since``: seal nothing if a digest of this channel was sealed at or after it,
+        so that workers finding the same period over seal it once between them."""
         ...
 
     async def list_outbox(
@@ -260,6 +286,98 @@ class OutboxStore(Protocol):
     async def oldest_queued_at(self, channel: str) -> datetime | None: ...
     async def oldest_pending_at(self) -> datetime | None:
         """When the oldest message still waiting for delivery was created."""
+        ...
+
+
+class ScheduleStore(Protocol):
+    """Which source is due lives in the store: workers claim due sources with leases."""
+
+    async def plan_sources(self, plans: Sequence[SourcePlan], *, now: datetime) -> None:
+        """This worker's sources (its config's, at start and on reload): it claims only these.
+
+        A source new to the store is due at its ``first_due``; a known one keeps its place,
+        brought forward to ``first_due`` when overdue and to ``latest_due`` when later (unless
+        it is backing off, or being polled: then its poll decides). Nothing is removed: another
+        worker may still have a source this one's config dropped, and a source no worker has
+        is simply never claimed.
+        """
+        ...
+
+    async def claim_sources(self, *, now: datetime, limit: int, lease: timedelta) -> ClaimedSources:
+        """Up to ``limit`` of this worker's due sources that nobody holds, leased to it."""
+        ...
+
+    async def finish_source(self, name: str, *, due_at: datetime) -> None:
+        """Hand a leased source back, due next at ``due_at`` or at the back-off its poll set,
+        whichever is later."""
+        ...
+
+
+class PageLeaseStore(Protocol):
+    """Article pages claimed before they are fetched: one fetch per page across workers."""
+
+    async def claim_pages(
+        self, urls: Sequence[str], *, now: datetime, lease: timedelta
+    ) -> PageClaim: ...
+    async def pages_held(self, urls: Sequence[str], *, now: datetime) -> set[str]:
+        """Which of ``urls`` another live worker is still fetching."""
+        ...
+
+    async def release_pages(self, urls: Sequence[str]) -> None: ...
+
+
+class HostLeaseStore(Protocol):
+    """A host (an origin, ``scheme://host:port``) is requested by one worker at a time, so that
+    the fetcher's per-host limits hold for the whole deployment."""
+
+    async def hold_host(self, origin: str, *, now: datetime, lease: timedelta) -> datetime | None:
+        """Lease ``origin`` to this worker: when its next request may start (its last holder's
+        ``per_host_delay``), or None while another worker holds it."""
+        ...
+
+    async def release_hosts(self, free_at: Mapping[str, datetime]) -> None:
+        """Give hosts back, each with when the next request to it may start."""
+        ...
+
+
+class LeaseKeeper(Protocol):
+    """What keeps this worker's leases alive, and frees those of workers that are gone."""
+
+    async def renew_leases(self, *, now: datetime, lease: timedelta) -> None:
+        """Extend every lease this worker holds (sources, pages, hosts) to ``now + lease``."""
+        ...
+
+    async def release_orphans(self, *, now: datetime) -> int:
+        """Free the leases of workers that are gone (delivering messages included); how many."""
+        ...
+
+    async def outbox_wakeup(self) -> None:
+        """Return when a message became due for delivery (any worker's) since the last return."""
+        ...
+
+
+class TransferStore(Protocol):
+    """Everything the store holds as records (``records``), for ``store copy``."""
+
+    async def export_records(self, kind: Kind, *, after: Any | None, limit: int) -> list[Record]:
+        """Up to ``limit`` records of ``kind`` after key ``after`` (None: from the first)."""
+        ...
+
+    async def import_records(self, kind: Kind, records: Sequence[Record]) -> None:
+        """Write records as they are, ids included (one transaction); any already there stay."""
+        ...
+
+    async def last_key(self, kind: Kind) -> Any | None:
+        """The greatest key of ``kind`` stored (where an interrupted copy resumes)."""
+        ...
+
+    async def count_records(self, kind: Kind) -> int: ...
+    async def copy_marker(self) -> CopyMarker | None:
+        """Whether this store is (being) made by ``store copy``, from where."""
+        ...
+
+    async def mark_copy(self, origin: str, *, now: datetime, finished: bool) -> None:
+        """Record a copy's start, or (``finished``) its end: then ids go on after the copied."""
         ...
 
 
@@ -308,9 +426,22 @@ class Retention(Protocol):
         ...
 
 
-class PollStore(SourceStore, ArticleStore, Protocol):
+class PollStore(SourceStore, ArticleStore, PageLeaseStore, Protocol):
     """What one poll of one source needs."""
 
 
-class Store(SourceStore, ArticleStore, SearchStore, OutboxStore, Maintenance, Retention, Protocol):
+class Store(
+    SourceStore,
+    ArticleStore,
+    SearchStore,
+    OutboxStore,
+    ScheduleStore,
+    PageLeaseStore,
+    HostLeaseStore,
+    LeaseKeeper,
+    TransferStore,
+    Maintenance,
+    Retention,
+    Protocol,
+):
     """Every role: what a backend implements."""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Final
 
 from watchwire.models import Article, Validators
 
 __all__ = [
+    "ARTICLES_PER_DAY_WINDOW",
     "AlertIntent",
     "ArticlePreview",
     "ArticleRow",
     "CachedValidators",
+    "ClaimedSources",
     "DayActivity",
     "DeliveryAttempt",
     "FetchRecord",
@@ -23,9 +25,12 @@ __all__ = [
     "NewArticle",
     "OutboxKey",
     "OutboxRow",
+    "PageClaim",
     "PollRecord",
     "SearchKey",
     "SourceHealth",
+    "SourceLease",
+    "SourcePlan",
     "SourceState",
     "StoreCheck",
     "StoryAlert",
@@ -33,6 +38,9 @@ __all__ = [
     "StoryDetail",
     "StorySummary",
 ]
+
+ARTICLES_PER_DAY_WINDOW: Final = timedelta(days=7)
+"""The window ``SourceHealth.articles_recent`` counts articles over (a source's articles a day)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -327,3 +335,48 @@ class ArticlePreview:
     """The intents that would be written: the others were alerted for this story already."""
     alerted: tuple[tuple[str, str, str], ...]
     """``(rule, channel, alert id)`` of the intents this story was alerted for already."""
+
+
+# --- coordination (``roles.ScheduleStore``, ``PageLeaseStore``) --------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcePlan:
+    """A source of this worker's config, as the schedule needs it."""
+
+    name: str
+    url: str
+    first_due: datetime
+    """When a source new to the store (or overdue) is first polled: start-up spreads these."""
+    latest_due: datetime
+    """A known source is polled no later than this (now + its interval: a shorter interval
+    applies at once), unless it is backing off after failures."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceLease:
+    """A due source, leased to this worker until it hands it back (``finish_source``)."""
+
+    name: str
+    due_at: datetime
+    """When it fell due: its place on its interval's grid (the next one is a whole number of
+    intervals later, so that polls do not drift by however late each started)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedSources:
+    leases: tuple[SourceLease, ...]
+    next_due: datetime | None
+    """When the next of this worker's sources that nobody holds falls due; None: none."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageClaim:
+    """Article URLs claimed before fetching them: one fetch per page across every worker."""
+
+    mine: frozenset[str]
+    """This worker fetches these (and releases them when done)."""
+    elsewhere: frozenset[str]
+    """Another live worker is fetching these right now."""
+    stored: frozenset[str]
+    """Of ``mine``: already stored (by another worker a moment ago, or long since)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.store.conftest import StoreOpener
 from tests.store.helpers import T0, intent, new_article
 from watchwire.payloads import build_digest_payload
 from watchwire.store import DeliveryAttempt, Store
@@ -68,12 +69,19 @@ async def test_digest_seals_queued_alerts_into_one_message(store: Store) -> None
     assert claimed.id == digest.id and claimed.payload == digest.payload
 
 
-async def test_release_leases_makes_interrupted_deliveries_due_now(store: Store) -> None:
-    await store.save_article(new_article("https://a/1", "t"), [intent()], now=T0)
-    (m,) = await store.claim_due(now=T0, limit=10, lease=timedelta(minutes=10))
-    assert await store.release_leases(now=T0 + timedelta(seconds=1)) == 1
-    (again,) = await store.claim_due(now=T0 + timedelta(seconds=1), limit=10, lease=LEASE)
-    assert again.id == m.id
+async def test_release_leases_makes_deliveries_a_gone_worker_left_due_now(
+    open_backend: StoreOpener,
+) -> None:
+    """A worker stopped mid-delivery: the next one to open the store sends them at once."""
+    async with open_backend() as gone:
+        await gone.save_article(new_article("https://a/1", "t"), [intent()], now=T0)
+        (m,) = await gone.claim_due(now=T0, limit=10, lease=timedelta(minutes=10))
+    async with open_backend() as store:
+        assert await store.release_leases(now=T0 + timedelta(seconds=1)) == 1
+        (again,) = await store.claim_due(now=T0 + timedelta(seconds=1), limit=10, lease=LEASE)
+        assert again.id == m.id and again.attempts == 2
+        # Its own lease is not released: it is alive, and may be sending it now.
+        assert await store.release_leases(now=T0 + timedelta(seconds=2)) == 0
 
 
 async def test_listing_is_newest_first_and_summarised(store: Store) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from tests.store.conftest import StoreOpener
 from tests.store.helpers import T0, intent, new_article
 from watchwire.config import RuleConfig
 from watchwire.dedupe import band_keys
 from watchwire.rules import compile_rules
-from watchwire.store import NewArticle, Store, locate_store, open_store
+from watchwire.store import NewArticle, Store
 
 DAY = timedelta(days=1)
 FP = 0x0123_4567_89AB_CDEF
@@ -87,14 +87,22 @@ async def test_alerts_age_out_once_settled_never_while_waiting(store: Store) -> 
     assert await store.prune_alerts(before=T0 + DAY, limit=10) == 0
 
 
-async def test_backup_is_a_store_with_the_same_contents(store: Store, tmp_path: Path) -> None:
-    await store.save_article(new_article("https://a/1", "t1"), [intent()], now=T0)
-    target = tmp_path / "copy.db"
-    await store.backup(target)
-    async with open_store(locate_store(target)) as copy:
-        assert await copy.count_articles() == 1
-        assert len(await copy.list_outbox()) == 1
-    assert await store.storage_bytes() is not None
+async def test_the_store_tells_its_size(store: Store) -> None:
+    empty = await store.storage_bytes()
+    assert empty is not None and empty > 0
+    await store.save_article(new_article("https://a/1", "t1 " * 2000), [intent()], now=T0)
+    assert (await store.storage_bytes() or 0) >= empty
+
+
+async def test_concurrent_pruning_prunes_each_article_once(store: Store) -> None:
+    """Every worker runs retention: batches side by side split the work, none is lost."""
+    for i in range(30):
+        await store.save_article(new_article(f"https://a/{i}", f"text {i}"), [], now=T0)
+    counts = await asyncio.gather(
+        *(store.prune_articles(before=T0 + DAY, limit=7) for _ in range(6))
+    )
+    assert sum(counts) == 30 and await store.count_articles() == 0
+    assert len(await store.known_urls([f"https://a/{i}" for i in range(30)])) == 30
 
 
 async def test_pruned_state_survives_a_restart(open_backend: StoreOpener) -> None:

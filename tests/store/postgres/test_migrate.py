@@ -25,6 +25,7 @@ TABLES = {
 }
 TABLES |= {"alerts", "deliveries", "watchwire_schema", "ghost_urls", "ghost_texts", "ghost_bands"}
 TABLES |= {"daily_counts", "polls"}  # the dashboard's
+TABLES |= {"workers", "worker_sources", "page_claims", "hosts", "store_copies"}
 
 AsyncConn = psycopg.AsyncConnection[Any]
 

@@ -19,8 +19,21 @@ from watchwire.store.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 
 AsyncConn = psycopg.AsyncConnection[Any]
 
-ONLY_POSTGRES = {("articles", "search")}
-"""The search vector, where SQLite has FTS5's tables."""
+ONLY_POSTGRES = {
+    ("articles", "search"),
+    ("sources", "lease_owner"),
+    ("sources", "lease_until"),
+    ("outbox", "lease_owner"),
+    *((t, c) for t in ("workers",) for c in ("id", "host", "pid", "started_at")),
+    ("worker_sources", "worker"),
+    ("worker_sources", "source"),
+    *((t, c) for t in ("page_claims",) for c in ("url", "owner", "lease_until")),
+    *((t, c) for t in ("hosts",) for c in ("origin", "owner", "lease_until", "free_at")),
+    ("daily_counts", "shard"),
+}
+"""The search vector, where SQLite has FTS5's tables; the leases and workers several processes
+share (SQLite has one process, which keeps them in memory); the day counts' rows per session
+(SQLite has one writer)."""
 
 
 @pytest.fixture

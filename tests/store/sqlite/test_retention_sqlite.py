@@ -99,3 +99,12 @@ async def test_a_backup_taken_under_write_load_is_whole(tmp_path: Path) -> None:
     con.close()
     assert 0 < copied <= written and outbox == copied  # article and alert: all or nothing
     assert not (tmp_path / "copy.db.partial").exists()
+
+
+async def test_a_backup_is_a_store_with_the_same_contents(tmp_path: Path) -> None:
+    async with SqliteStore.open(tmp_path / "w.db") as store:
+        await store.save_article(new_article("https://a/1", "t1"), [intent()], now=T0)
+        await store.backup(tmp_path / "copy.db")
+    async with SqliteStore.open(tmp_path / "copy.db") as copy:
+        assert await copy.count_articles() == 1
+        assert len(await copy.list_outbox()) == 1

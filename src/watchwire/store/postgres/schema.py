@@ -12,6 +12,14 @@ to the writer that lost). Where it departs:
   the row, under a GIN index. NULL only for an article too large to index: every search must
   take those as candidates (``articles_unindexed`` finds them);
 - ``articles_source``: a source's article count (source health) without a scan;
+- coordination (``_WORKERS``): several workers share one database, so leases live in it — on due
+  sources (``sources.lease_owner``/``lease_until``), on messages being delivered
+  (``outbox.lease_owner``), on article pages being fetched (``page_claims``) and on hosts being
+  requested (``hosts``); who is alive (``workers``: each holds a session advisory lock while it
+  lives, which the server drops when its session ends however the process did); and which
+  sources each worker's config has (``worker_sources``). SQLite has one process, which holds
+  all of it in memory. ``daily_counts`` is kept in up to 64 rows a day (``shard``: the
+  session's), so that workers' saves do not queue on one row's lock; readers sum them.
 - ``stories.closed`` is a boolean where SQLite has 0/1.
 
 Payloads are ``json``, not ``jsonb``: a payload is sent as stored, and ``jsonb`` would
@@ -249,4 +257,87 @@ CREATE INDEX polls_source_at ON polls (source, at);
 CREATE INDEX outbox_created ON outbox (created_at, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _GIVEN_UP, _DELIVERIES, _OPERATIONS, _DASHBOARD)
+_WORKERS = """
+-- A worker is a process that opened the database to work. It takes the session advisory lock
+-- (WORKER_LOCK, id) before its row appears, and holds it while it lives.
+CREATE SEQUENCE worker_ids AS integer;
+CREATE TABLE workers (
+    id         integer PRIMARY KEY,
+    host       text NOT NULL,
+    pid        integer NOT NULL,
+    started_at timestamptz NOT NULL
+);
+
+-- The sources each worker's config has: it claims only these (a rolling reload never makes a
+-- worker poll a source its config does not have, nor drop one another worker still has).
+CREATE TABLE worker_sources (
+    worker integer NOT NULL,
+    source text NOT NULL,
+    PRIMARY KEY (worker, source)
+);
+
+-- Which source is due: next_poll_at, claimed FOR UPDATE SKIP LOCKED with a lease.
+ALTER TABLE sources ADD COLUMN lease_owner integer, ADD COLUMN lease_until timestamptz;
+CREATE INDEX sources_due ON sources (next_poll_at);
+CREATE INDEX sources_leased ON sources (lease_owner) WHERE lease_owner IS NOT NULL;
+
+-- Who is delivering a message: its lease is freed at once when that worker is gone.
+ALTER TABLE outbox ADD COLUMN lease_owner integer;
+CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+
+-- Article pages being fetched: one fetch per page across workers.
+CREATE TABLE page_claims (
+    url         text PRIMARY KEY,
+    owner       integer NOT NULL,
+    lease_until timestamptz NOT NULL
+);
+CREATE INDEX page_claims_owner ON page_claims (owner);
+
+-- Hosts being requested: one worker at a time keeps a host's politeness; free_at is when the
+-- next request may start (the last holder's per_host_delay).
+CREATE TABLE hosts (
+    origin      text PRIMARY KEY,
+    owner       integer,
+    lease_until timestamptz,
+    free_at     timestamptz
+);
+CREATE INDEX hosts_owner ON hosts (owner) WHERE owner IS NOT NULL;
+
+-- A store made by ``watchwire store copy``: from where, and whether the copy finished.
+CREATE TABLE store_copies (
+    origin      text PRIMARY KEY,
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz
+);
+
+-- The day's counts as several workers write them: one row a day would be locked by every
+-- article's transaction from its insert to its commit, so every worker's saves would wait on
+-- each other's. Each session counts into its own of DAY_SHARDS rows a day; readers sum them.
+ALTER TABLE daily_counts ADD COLUMN shard smallint NOT NULL DEFAULT 0;
+ALTER TABLE daily_counts DROP CONSTRAINT daily_counts_pkey;
+ALTER TABLE daily_counts ADD PRIMARY KEY (day, shard);
+CREATE OR REPLACE FUNCTION watchwire_count_article() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, articles)
+    VALUES ((NEW.first_seen_at AT TIME ZONE 'UTC')::date, pg_backend_pid() % 64, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET articles = daily_counts.articles + 1;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION watchwire_count_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_counts (day, shard, alerts)
+    VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, pg_backend_pid() % 64, 1)
+    ON CONFLICT (day, shard) DO UPDATE SET alerts = daily_counts.alerts + 1;
+    RETURN NULL;
+END $$;
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _GIVEN_UP,
+    _DELIVERIES,
+    _OPERATIONS,
+    _DASHBOARD,
+    _WORKERS,
+)

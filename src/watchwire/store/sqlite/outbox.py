@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchwire.models import OutboxMessage
-from watchwire.payloads import build_digest_payload
+from watchwire.payloads import build_digest_payload, summary
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import Connected, _iso
 from watchwire.store.values import DeliveryAttempt, OutboxKey, OutboxRow
@@ -17,8 +17,13 @@ from watchwire.timeutil import from_iso, to_iso, utcnow
 
 __all__ = ["OutboxPart"]
 
+_SEALED_SINCE = "SELECT 1 FROM outbox WHERE channel = ? AND kind = 'digest' AND created_at >= ?"
+
 
 class OutboxPart(Connected):
+    _claimed: set[str]
+    """Messages this process claimed and has not settled yet (``CoordinationPart``'s)."""
+
     async def claim_due(
         self,
         *,
@@ -69,14 +74,16 @@ class OutboxPart(Connected):
     async def release_leases(self, *, now: datetime) -> int:
         """Make messages left mid-delivery by a dead process due now, not when leases expire.
 
-        Only for a process that knows it is the store's one deliverer (the embedded mode):
-        another live deliverer could be sending them this very moment.
+        The store has one service at a time, so every message ``delivering`` that this process
+        did not claim was left by one that is gone.
         """
         stamp = to_iso(now)
+        mine = sorted(self._claimed)
         return await self._write(
-            """UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?,
-                      updated_at = ? WHERE state = 'delivering'""",
-            (stamp, stamp),
+            f"""UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?,
+                       updated_at = ? WHERE state = 'delivering'
+                       AND id NOT IN ({",".join("?" * len(mine))})""",
+            (stamp, stamp, *mine),
         )
 
     async def mark_delivered(self, message_id: str, *, now: datetime) -> None:
@@ -101,12 +108,18 @@ class OutboxPart(Connected):
             (error[:2000], to_iso(now), message_id),
         )
 
-    async def seal_digest(self, channel: str, *, now: datetime) -> OutboxMessage | None:
-        """Gather a channel's waiting alerts into one digest message (one transaction)."""
+    async def seal_digest(
+        self, channel: str, *, now: datetime, unless_since: datetime | None = None
+    ) -> OutboxMessage | None:
+        """Gather a channel's waiting alerts into one digest message (one transaction); none
+        if a digest of the channel was sealed at or after ``unless_since``."""
         stamp = to_iso(now)
         digest_id = new_id(now)
+        since = None if unless_since is None else to_iso(unless_since)
 
         def job(db: sqlite3.Connection) -> dict[str, Any] | None:
+            if since is not None and db.execute(_SEALED_SINCE, (channel, since)).fetchone():
+                return None
             rows = db.execute(
                 "SELECT id, payload FROM alerts WHERE channel = ? AND message_id IS NULL "
                 "ORDER BY created_at, id",
@@ -345,7 +358,7 @@ def _outbox_row(
         next_attempt_at=from_iso(row["next_attempt_at"]) if "next_attempt_at" in keys else None,
         created_at=from_iso(row["created_at"]) or utcnow(),
         delivered_at=from_iso(row["delivered_at"]) if "delivered_at" in keys else None,
-        summary=_summary(payload),
+        summary=summary(payload),
         rule=None if digest else (row["rule"] if "rule" in keys else None) or payload.get("rule"),
         title=None if digest else article.get("title"),
         url=None if digest else article.get("url"),
@@ -353,13 +366,3 @@ def _outbox_row(
         requeued_at=from_iso(row["requeued_at"]) if "requeued_at" in keys else None,
         digest_id=digest_id,
     )
-
-
-def _summary(payload: dict[str, Any]) -> str:
-    if payload.get("type") == "watchwire.source_health":
-        source = (payload.get("source") or {}).get("name", "?")
-        return f"source-health: {source} is {payload.get('state', '?')}"
-    if payload.get("type") == "watchwire.digest":
-        return f"digest of {len(payload.get('alerts', []))} alerts"
-    article = payload.get("article") or {}
-    return f"{payload.get('rule', '?')}: {article.get('title') or article.get('url') or '?'}"

@@ -295,6 +295,19 @@ CREATE INDEX polls_source_at ON polls(source, at);
 CREATE INDEX outbox_created ON outbox(created_at, id);
 """
 
+_SCHEDULE = """
+-- Which source is due lives here (``next_poll_at``): the schedule claims by it in time order.
+CREATE INDEX sources_due ON sources(next_poll_at);
+
+-- A store made by ``watchwire store copy``: from where, and whether the copy finished.
+CREATE TABLE store_copies (
+    origin      TEXT PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+) WITHOUT ROWID;
+"""
+
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -303,4 +316,5 @@ MIGRATIONS: tuple[str, ...] = (
     _DELIVERIES,
     _OPERATIONS,
     _DASHBOARD,
+    _SCHEDULE,
 )

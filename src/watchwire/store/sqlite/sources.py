@@ -19,6 +19,7 @@ from watchwire.models import FetchResult, Validators
 from watchwire.store.ids import new_id
 from watchwire.store.sqlite.connection import _CHUNK, Connected, _iso
 from watchwire.store.values import (
+    ARTICLES_PER_DAY_WINDOW,
     CachedValidators,
     FetchRecord,
     HealthIntent,
@@ -33,8 +34,6 @@ __all__ = ["ARTICLES_PER_DAY_WINDOW", "SourcesPart"]
 
 _FETCH_HISTORY = timedelta(days=7)
 
-ARTICLES_PER_DAY_WINDOW = timedelta(days=7)
-
 _RECORD_POLL = """
     INSERT INTO sources (name, url, kind, first_polled_at, last_polled_at, last_ok_at,
                          consecutive_failures, last_error, next_poll_at, failing_since,
@@ -45,6 +44,7 @@ _RECORD_POLL = """
     ON CONFLICT(name) DO UPDATE SET
         url = excluded.url,
         kind = COALESCE(excluded.kind, kind),
+        first_polled_at = COALESCE(first_polled_at, excluded.first_polled_at),
         last_polled_at = excluded.last_polled_at,
         last_ok_at = CASE WHEN :ok THEN :now ELSE last_ok_at END,
         consecutive_failures = CASE WHEN :ok THEN 0 ELSE consecutive_failures + 1 END,

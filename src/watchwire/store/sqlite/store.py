@@ -1,8 +1,8 @@
 """The embedded store: one SQLite file in WAL mode, a writer connection and a reader.
 
 The store's parts live in their own modules (``sources``, ``articles``, ``stories``,
-``outbox``, ``retention``); this one
-opens the file, configures it and migrates the schema.
+``outbox``, ``coordination``, ``transfer``, ``retention``); this one opens the file,
+configures it and migrates the schema.
 
 Opened for a service (``service=True``), it first takes the store's lock (``lock``: one service
 per file), then checks the file for damage within ``START_CHECK_BUDGET`` seconds (all of a
@@ -17,23 +17,27 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Self
 from urllib.parse import quote
 
 from watchwire.dedupe import NEAR_DUPLICATE_DISTANCE
 from watchwire.exceptions import StoreError
+from watchwire.models import OutboxMessage, StoredArticle
 from watchwire.store.sqlite.articles import ArticlesPart
 from watchwire.store.sqlite.bridge import SqliteThread
+from watchwire.store.sqlite.coordination import CoordinationPart
 from watchwire.store.sqlite.lock import ServiceLock
 from watchwire.store.sqlite.outbox import OutboxPart
 from watchwire.store.sqlite.retention import RetentionPart
 from watchwire.store.sqlite.schema import MIGRATIONS
 from watchwire.store.sqlite.sources import SourcesPart
 from watchwire.store.sqlite.stories import StoriesPart
-from watchwire.store.values import StoreCheck
+from watchwire.store.sqlite.transfer import TransferPart
+from watchwire.store.values import AlertIntent, NewArticle, StoreCheck
 
 __all__ = ["SqliteStore"]
 
@@ -46,7 +50,15 @@ _CHECK_STEP = 10_000
 """SQLite virtual-machine steps between two looks at the clock during a check."""
 
 
-class SqliteStore(SourcesPart, ArticlesPart, StoriesPart, OutboxPart, RetentionPart):
+class SqliteStore(
+    SourcesPart,
+    ArticlesPart,
+    StoriesPart,
+    OutboxPart,
+    CoordinationPart,
+    TransferPart,
+    RetentionPart,
+):
     """Every store role on one SQLite file. Use ``async with SqliteStore.open(path) as store``."""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -104,6 +116,54 @@ class SqliteStore(SourcesPart, ArticlesPart, StoriesPart, OutboxPart, RetentionP
     async def check(self, *, budget: float | None = None) -> StoreCheck:
         """Look for damage: every page (``budget`` None), or what ``budget`` seconds allow."""
         return await _check(self._reader, budget=budget)
+
+    # --- messages this process is delivering are its own; queuing one wakes the dispatcher ---
+
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        channels: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        claimed = await super().claim_due(now=now, limit=limit, lease=lease, channels=channels)
+        self._claimed.update(m.id for m in claimed)
+        return claimed
+
+    async def mark_delivered(self, message_id: str, *, now: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_delivered(message_id, now=now)
+
+    async def mark_retry(self, message_id: str, *, error: str, next_attempt_at: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_retry(message_id, error=error, next_attempt_at=next_attempt_at)
+
+    async def mark_failed(self, message_id: str, *, error: str, now: datetime) -> None:
+        self._claimed.discard(message_id)
+        await super().mark_failed(message_id, error=error, now=now)
+
+    async def save_article(
+        self, new: NewArticle, intents: Sequence[AlertIntent], *, now: datetime
+    ) -> StoredArticle:
+        saved = await super().save_article(new, intents, now=now)
+        if saved.alerts:
+            self._outbox_queued()
+        return saved
+
+    async def seal_digest(
+        self, channel: str, *, now: datetime, unless_since: datetime | None = None
+    ) -> OutboxMessage | None:
+        sealed = await super().seal_digest(channel, now=now, unless_since=unless_since)
+        if sealed is not None:
+            self._outbox_queued()
+        return sealed
+
+    async def requeue_failed(self, *, now: datetime, ids: Sequence[str] = ()) -> int:
+        requeued = await super().requeue_failed(now=now, ids=ids)
+        if requeued:
+            self._outbox_queued()
+        return requeued
 
     async def release_memory(self) -> None:
         # The page caches (cache_size) fill during a crawl and are never given back otherwise;
