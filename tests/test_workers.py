@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import eventually
-from watchwire.workers import Limits, OverBound, WorkerPool
+from watchwire.workers import CannotStart, Limits, OverBound, WorkerPool
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -125,3 +126,20 @@ async def test_a_call_queued_behind_one_over_its_bound_runs_in_another_worker() 
         with pytest.raises(OverBound):
             await doomed
         assert await fine not in (me, None)
+
+
+async def test_a_worker_that_cannot_start_is_said_in_words_and_the_pool_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No process can be started (the interpreter is gone, as after an upgrade under a running
+    service): every call waiting for a worker hears why, and once processes start again the
+    pool works as before."""
+    async with WorkerPool(1, limits=QUICK) as pool:
+        with monkeypatch.context() as m:
+            m.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+            calls = [pool.isolated(whose_pid) for _ in range(3)]  # one starts, two wait
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        for result in results:
+            assert isinstance(result, CannotStart), result
+            assert result.reason.startswith("no process could be started to parse it (")
+        assert await pool.isolated(whose_pid) != os.getpid()

@@ -46,7 +46,7 @@ from watchwire.payloads import render_alert
 from watchwire.snapshot import Snapshot
 from watchwire.store import AlertIntent, NewArticle, PageClaim, PollStore
 from watchwire.timeutil import utcnow
-from watchwire.workers import OverBound, WorkerPool
+from watchwire.workers import CannotStart, OverBound, WorkerPool
 
 __all__ = ["PollReport", "Poller", "backoff_delay"]
 
@@ -302,6 +302,11 @@ class Poller:
             return Discovery(
                 kind=kind or detect_kind(result.content, result.content_type) or SourceKind.PAGE,
                 error=f"the document is refused: parsing it {exc.reason}",
+            )
+        except CannotStart as exc:  # the machine's trouble, not the document's: a failed poll
+            return Discovery(
+                kind=kind or detect_kind(result.content, result.content_type) or SourceKind.PAGE,
+                error=f"cannot read it now: {exc.reason}; the next poll tries again",
             )
 
     async def _follow(
@@ -578,16 +583,21 @@ class Poller:
             return fits_inline(content) and fits_inline(link.content_html)
 
         try:
-            return await self._workers.run(call, fits_here=fits, extra=extra)
-        except OverBound as exc:
-            log.warning("the analysis of %s %s; trying once more", redact_url(link.url),
-                        exc.reason, extra=extra)  # fmt: skip
-        try:
-            return await self._workers.isolated(call, extra=extra)
-        except OverBound as exc:
-            reason = f"its analysis {exc.reason}, twice"
-            log.warning("giving up %s: %s", redact_url(link.url), reason, extra=extra)
-            raise _GivenUp(reason) from None
+            try:
+                return await self._workers.run(call, fits_here=fits, extra=extra)
+            except OverBound as exc:
+                log.warning("the analysis of %s %s; trying once more", redact_url(link.url),
+                            exc.reason, extra=extra)  # fmt: skip
+            try:
+                return await self._workers.isolated(call, extra=extra)
+            except OverBound as exc:
+                reason = f"its analysis {exc.reason}, twice"
+                log.warning("giving up %s: %s", redact_url(link.url), reason, extra=extra)
+                raise _GivenUp(reason) from None
+        except CannotStart as exc:  # not the page's fault: not given up, not seen
+            log.warning("cannot analyse %s now: %s; a later poll tries again",
+                        redact_url(link.url), exc.reason, extra=extra)  # fmt: skip
+            raise _RetryLater() from None
 
     @staticmethod
     def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar, cast
 
-__all__ = ["Limits", "NotStarted", "OverBound", "Sandbox"]
+__all__ = ["CannotStart", "Limits", "NotStarted", "OverBound", "Sandbox"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,15 @@ class NotStarted(Exception):
     """A call queued behind another whose process ended: it never ran, run it elsewhere."""
 
 
+class CannotStart(Exception):
+    """No sandbox process could be started (the machine is out of processes, memory or file
+    descriptors): nothing was parsed, and nothing is wrong with the document."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(eq=False, slots=True)
 class _Call:
     future: asyncio.Future[object]
@@ -132,17 +141,21 @@ class Sandbox:
         env = dict(os.environ)
         # The child imports the very watchwire this process runs, installed or not.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        fd = _shared_file()
         try:
-            os.ftruncate(fd, _SLOT_SIZE * cls.DEPTH)
-            shared = mmap.mmap(fd, _SLOT_SIZE * cls.DEPTH)
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "watchwire.sandbox", str(fd),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
-                pass_fds=(fd,),
-            )  # fmt: skip
-        finally:
-            os.close(fd)
+            fd = _shared_file()
+            try:
+                os.ftruncate(fd, _SLOT_SIZE * cls.DEPTH)
+                shared = mmap.mmap(fd, _SLOT_SIZE * cls.DEPTH)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "watchwire.sandbox", str(fd),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+                    pass_fds=(fd,),
+                )  # fmt: skip
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            why = (exc.strerror or str(exc)).lower()
+            raise CannotStart(f"no process could be started to parse it ({why})") from None
         log.debug("started a sandbox (pid %d)", proc.pid)
         return cls(proc, shared)
 

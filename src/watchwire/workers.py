@@ -23,9 +23,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Self, TypeVar
 
-from watchwire.sandbox import Limits, NotStarted, OverBound, Sandbox
+from watchwire.sandbox import CannotStart, Limits, NotStarted, OverBound, Sandbox
 
-__all__ = ["Limits", "OverBound", "WorkerPool"]
+__all__ = ["CannotStart", "Limits", "OverBound", "WorkerPool"]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ class WorkerPool:
     async def isolated(
         self, call: Callable[[], T], *, extra: Mapping[str, object] | None = None
     ) -> T:
-        """``call()``'s result, computed in a worker under the pool's limits."""
+        """``call()``'s result, computed in a worker under the pool's limits. Raises
+        ``OverBound`` when the worker's bound stopped it, ``CannotStart`` when no worker could
+        be started for it."""
         self._in_flight += 1
         try:
             while True:
@@ -142,9 +144,13 @@ class WorkerPool:
         try:
             log.debug("starting a sandbox")
             box = await Sandbox.start()
-            self._boxes.add(box)
-        finally:
+        except BaseException:
             self._starting -= 1
+            async with self._changed:  # its room is free again: a waiter may try to start one
+                self._changed.notify()
+            raise
+        self._boxes.add(box)
+        self._starting -= 1
         async with self._changed:  # without yielding: the caller's call is sent first
             self._changed.notify(Sandbox.DEPTH - 1)
         return box

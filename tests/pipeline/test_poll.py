@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from tests.pipeline.site import Site, page
 from tests.support.httpserver import ServerFactory, html
@@ -235,3 +238,29 @@ async def test_a_feed_only_feedparser_reads_is_read_in_a_sandbox(
         report = await rt.poller.poll(config.sources[0])
         assert rt.workers.running  # started for the feed, stopped when idle
         assert report.ok and report.stored == 4, report
+
+
+async def test_a_sandbox_that_cannot_start_fails_the_poll_in_words_and_the_next_one_reads_it(
+    tmp_path: Path, http_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No process can be started (here: the interpreter is gone, as after an upgrade under a
+    running service; in life also a process or memory limit): the poll fails with the reason,
+    nothing is given up, and once processes start again the next poll stores the articles."""
+    site = await news_site(http_server)
+    links = "".join(f"<item><title>{p.title} &nbsp;</title><link>{site.url(p.slug)}</link></item>"
+                    for p in site.pages.values())  # fmt: skip
+    site.server.route("/broken.xml")(
+        html(f'<rss version="2.0"><channel>{links}</channel></rss>', content_type="text/xml")
+    )
+    config = make_config(tmp_path, f"  - {{name: broken, url: '{site.server.url('/broken.xml')}'}}")
+    async with runtime(config) as rt:
+        with monkeypatch.context() as m:
+            m.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+            failed = await rt.poller.poll(config.sources[0], force=True)
+        assert not failed.ok
+        assert failed.error is not None
+        assert "no process could be started to parse it" in failed.error, failed.error
+        assert "next poll tries again" in failed.error
+        assert await rt.store.count_articles() == 0
+        again = await rt.poller.poll(config.sources[0], force=True)
+        assert again.ok and again.stored == 4, again
