@@ -100,9 +100,12 @@ async def test_ctrl_c_is_no_traceback(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode == 1
-    assert err.decode().splitlines()[-1] == "watchwire: interrupted"
-    assert "Traceback" not in err.decode()
+    said = err.decode()
+    # The whole of stderr in the message: this failed twice in full-suite runs elsewhere
+    # ("1 source failed", as if SIGINT never arrived) and never alone.
+    assert proc.returncode == 1, said
+    assert said.splitlines()[-1] == "watchwire: interrupted", said
+    assert "Traceback" not in said
 
 
 def test_validate_refuses_what_run_would_refuse_each_at_its_place(
