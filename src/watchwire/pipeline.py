@@ -298,15 +298,16 @@ class Poller:
         log.debug("parsing %d bytes in a sandbox", len(result.content), extra=extra)
         try:
             return await self._workers.isolated(parse, extra=extra)
-        except OverBound as exc:
-            return Discovery(
-                kind=kind or detect_kind(result.content, result.content_type) or SourceKind.PAGE,
-                error=f"the document is refused: parsing it {exc.reason}",
+        except (OverBound, CannotStart) as exc:
+            # Over its bound: the document's fault. No sandbox: the machine's, for now.
+            error = (
+                f"the document is refused: parsing it {exc.reason}"
+                if isinstance(exc, OverBound)
+                else f"cannot read it now: {exc.reason}; the next poll tries again"
             )
-        except CannotStart as exc:  # the machine's trouble, not the document's: a failed poll
             return Discovery(
                 kind=kind or detect_kind(result.content, result.content_type) or SourceKind.PAGE,
-                error=f"cannot read it now: {exc.reason}; the next poll tries again",
+                error=error,
             )
 
     async def _follow(
@@ -521,7 +522,13 @@ class Poller:
         self._observer.fetched("page", str(result.outcome), result.elapsed)
         if not result.ok:
             await self._store.record_fetch(source.name, result, now=self._now())
-        analysis = await self._analyze(source, result, link)
+        try:
+            analysis = await self._analyze(source, result, link)
+        except CannotStart as exc:  # not the page's fault: not given up, not seen
+            log.warning("cannot analyse %s now: %s; a later poll tries again",
+                        redact_url(link.url), exc.reason,
+                        extra={"source": source.name})  # fmt: skip
+            raise _RetryLater() from None
         if analysis is None:
             reason = result.error or "nothing extracted"
             log.warning("no article at %s: %s", redact_url(link.url), reason,
@@ -583,21 +590,16 @@ class Poller:
             return fits_inline(content) and fits_inline(link.content_html)
 
         try:
-            try:
-                return await self._workers.run(call, fits_here=fits, extra=extra)
-            except OverBound as exc:
-                log.warning("the analysis of %s %s; trying once more", redact_url(link.url),
-                            exc.reason, extra=extra)  # fmt: skip
-            try:
-                return await self._workers.isolated(call, extra=extra)
-            except OverBound as exc:
-                reason = f"its analysis {exc.reason}, twice"
-                log.warning("giving up %s: %s", redact_url(link.url), reason, extra=extra)
-                raise _GivenUp(reason) from None
-        except CannotStart as exc:  # not the page's fault: not given up, not seen
-            log.warning("cannot analyse %s now: %s; a later poll tries again",
-                        redact_url(link.url), exc.reason, extra=extra)  # fmt: skip
-            raise _RetryLater() from None
+            return await self._workers.run(call, fits_here=fits, extra=extra)
+        except OverBound as exc:
+            log.warning("the analysis of %s %s; trying once more", redact_url(link.url),
+                        exc.reason, extra=extra)  # fmt: skip
+        try:
+            return await self._workers.isolated(call, extra=extra)
+        except OverBound as exc:
+            reason = f"its analysis {exc.reason}, twice"
+            log.warning("giving up %s: %s", redact_url(link.url), reason, extra=extra)
+            raise _GivenUp(reason) from None
 
     @staticmethod
     def _alertable(article: Article, settings: CrawlSettings, now: datetime) -> bool:
