@@ -75,7 +75,8 @@ _ORPHANS = f"""
           WHERE lease_owner IS NOT NULL AND lease_owner::bigint NOT IN (SELECT id FROM live)
           RETURNING 1),
     p AS (DELETE FROM page_claims WHERE owner::bigint NOT IN (SELECT id FROM live) RETURNING 1),
-    h AS (UPDATE hosts SET owner = NULL, lease_until = NULL
+    h AS (UPDATE hosts SET owner = NULL, lease_until = NULL,
+                 free_at = GREATEST(COALESCE(free_at, %(now)s), %(host_free)s)
           WHERE owner IS NOT NULL AND owner::bigint NOT IN (SELECT id FROM live) RETURNING 1),
     o AS (UPDATE outbox SET state = 'pending', lease_until = NULL, lease_owner = NULL,
                  next_attempt_at = %(now)s, updated_at = %(now)s
@@ -88,6 +89,11 @@ _ORPHANS = f"""
            + (SELECT count(*) FROM o) AS n,
            (SELECT count(*) FROM o) AS messages
 """
+
+ORPHANED_HOST_WAIT = timedelta(seconds=20)
+"""How long a host a dead worker held waits before its next request: the dead worker's requests
+may still be running at the site (the server does not know its client is gone) until they time
+out (``crawl.timeout``, 20 s by default); without it a site saw twice its concurrency."""
 
 _LEAVE = """
     WITH s AS (UPDATE sources SET lease_owner = NULL, lease_until = NULL
@@ -232,7 +238,7 @@ class CoordinationPart(Connected):
         await self._execute(_RENEW, {"me": me, "until": now + lease})
 
     async def release_orphans(self, *, now: datetime) -> int:
-        found = await self._rows(_ORPHANS, {"now": now})
+        found = await self._rows(_ORPHANS, {"now": now, "host_free": now + ORPHANED_HOST_WAIT})
         freed, messages = int(found[0]["n"]), int(found[0]["messages"])
         if messages:
             await self._execute("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))
